@@ -1,0 +1,25 @@
+"""The exception types imblab raises for bad input.
+
+Library code raises these and never exits; the CLI turns them into one line on
+stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ImblabError", "DataError", "SpecError", "ModelError"]
+
+
+class ImblabError(Exception):
+    """Base class: a problem with what the user asked for, explained in one line."""
+
+
+class DataError(ImblabError):
+    """A data set could not be found, read, parsed or split."""
+
+
+class SpecError(ImblabError):
+    """A technique specification or study configuration is invalid."""
+
+
+class ModelError(ImblabError):
+    """A model directory is missing, foreign or incompatible."""

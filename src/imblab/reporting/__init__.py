@@ -1,0 +1,1 @@
+"""Reporting: terminal tables, Markdown, plots and the self-contained HTML report."""
