@@ -45,7 +45,8 @@ def fetch_builtin(builtin: Builtin, *, download: bool = True) -> bytes:
     """The canonical bytes of a built-in data set's file.
 
     Looks in ``$IMBLAB_DATA_DIR/<name>/<file>``, then ``<cache>/<name>/<file>``, and
-    finally downloads it (progress bar, checksum, atomic write into the cache).
+    finally downloads it (progress bar, checksum, atomic write into the cache) unless
+    ``download`` is false or ``$IMBLAB_OFFLINE`` is set.
     """
     data_dir = os.environ.get("IMBLAB_DATA_DIR")
     if data_dir:
@@ -59,7 +60,7 @@ def fetch_builtin(builtin: Builtin, *, download: bool = True) -> bytes:
         f"put {builtin.filename} in $IMBLAB_DATA_DIR/{builtin.name}/ "
         f"(IMBLAB_DATA_DIR={data_dir or 'unset'}) or in {cached.parent}/"
     )
-    if not download:
+    if not download or os.environ.get("IMBLAB_OFFLINE", "").lower() in ("1", "true", "yes"):
         raise DataError(f"{builtin.name} is not available offline: download {builtin.url} and {where_to_put}")
     try:
         payload = _download(builtin.url)

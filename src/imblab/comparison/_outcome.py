@@ -1,0 +1,130 @@
+"""One (technique, seed) run's results on the shared test split, and how to store them."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._io import atomic_write_bytes, atomic_write_json
+from ..errors import ImblabError
+
+__all__ = ["RunOutcome"]
+
+_ARRAYS = ("y_true", "proba", "pred", "proba_corrected")
+_JSON_NAME = "outcome.json"
+_NPZ_NAME = "outcome.npz"
+
+
+@dataclass
+class RunOutcome:
+    """The test-split results of one (technique, seed) run.
+
+    Attributes:
+        technique: The technique's display name (unique within a study).
+        spec: The technique's canonical spec string.
+        seed: The training seed.
+        y_true: ``(n,)`` int true label indices of the test split (the same for every run).
+        proba: ``(n, C)`` the technique's probabilities, post-hoc transform applied.
+        pred: ``(n,)`` int decisions (post-hoc thresholds applied).
+        proba_corrected: ``(n, C)`` probabilities corrected to the true class prior.
+        metrics: Flat test metrics (``imblab.evaluation.flatten_metrics``).
+        report: scikit-learn's ``classification_report(output_dict=True)``.
+        probes: ``[{"text": str, "raw": {label: p}, "corrected": {label: p}}]``.
+        seconds: Training plus evaluation wall time.
+    """
+
+    technique: str
+    spec: str
+    seed: int
+    y_true: np.ndarray
+    proba: np.ndarray
+    pred: np.ndarray
+    proba_corrected: np.ndarray
+    metrics: dict[str, float]
+    report: dict[str, Any] = field(default_factory=dict)
+    probes: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.y_true = np.asarray(self.y_true, dtype=np.int64)
+        self.pred = np.asarray(self.pred, dtype=np.int64)
+        self.proba = np.asarray(self.proba, dtype=np.float64)
+        self.proba_corrected = np.asarray(self.proba_corrected, dtype=np.float64)
+        n = len(self.y_true)
+        if self.proba.ndim != 2 or self.proba.shape[0] != n or self.pred.shape != (n,):
+            raise ImblabError(
+                f"run {self.technique!r} seed {self.seed}: y_true {self.y_true.shape}, pred {self.pred.shape} and "
+                f"proba {self.proba.shape} do not describe the same {n} examples"
+            )
+        if self.proba_corrected.shape != self.proba.shape:
+            raise ImblabError(f"run {self.technique!r} seed {self.seed}: proba_corrected has the wrong shape")
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.proba.shape[1])
+
+    def meta_dict(self) -> dict[str, Any]:
+        """Everything except the arrays, JSON-ready."""
+        return {
+            "technique": self.technique,
+            "spec": self.spec,
+            "seed": int(self.seed),
+            "metrics": {k: float(v) for k, v in self.metrics.items()},
+            "report": self.report,
+            "probes": self.probes,
+            "seconds": float(self.seconds),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict, arrays as nested lists."""
+        return {**self.meta_dict(), **{name: getattr(self, name).tolist() for name in _ARRAYS}}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunOutcome:
+        """The inverse of :meth:`to_dict` (also accepts arrays instead of lists)."""
+        return cls(
+            technique=str(d["technique"]),
+            spec=str(d["spec"]),
+            seed=int(d["seed"]),
+            **{name: np.asarray(d[name]) for name in _ARRAYS},
+            metrics={k: float(v) for k, v in d["metrics"].items()},
+            report=d.get("report", {}),
+            probes=list(d.get("probes", [])),
+            seconds=float(d.get("seconds", 0.0)),
+        )
+
+    def save(self, directory: str | os.PathLike[str]) -> Path:
+        """Write ``outcome.npz`` (arrays, no pickle) and ``outcome.json`` into ``directory``, each atomically.
+
+        The JSON is written last, so its presence marks a complete outcome.
+        """
+        directory = Path(directory)
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **{name: getattr(self, name) for name in _ARRAYS})
+        atomic_write_bytes(directory / _NPZ_NAME, buffer.getvalue())
+        atomic_write_json(directory / _JSON_NAME, self.meta_dict())
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str]) -> RunOutcome:
+        """Read an outcome written by :meth:`save`; :class:`ImblabError` if it is missing or damaged."""
+        directory = Path(directory)
+        try:
+            meta = json.loads((directory / _JSON_NAME).read_text(encoding="utf-8"))
+            with np.load(directory / _NPZ_NAME, allow_pickle=False) as npz:
+                arrays = {name: npz[name] for name in _ARRAYS}
+        except (OSError, ValueError, KeyError) as exc:
+            raise ImblabError(f"no readable run outcome in {directory}: {exc}") from exc
+        return cls.from_dict({**meta, **arrays})
+
+    @staticmethod
+    def exists(directory: str | os.PathLike[str]) -> bool:
+        """Whether ``directory`` holds a complete saved outcome."""
+        directory = Path(directory)
+        return (directory / _JSON_NAME).is_file() and (directory / _NPZ_NAME).is_file()
