@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -84,6 +85,206 @@ def _cmd_data_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------------------------- techniques
+def _cmd_techniques(args: argparse.Namespace) -> int:
+    from .techniques import list_presets
+
+    presets = list_presets()
+    if args.json:
+        print(json.dumps(presets, indent=2, ensure_ascii=False, default=str))
+        return 0
+    from .reporting.terminal import print_techniques
+
+    print_techniques(presets)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- train
+def _add_training_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", default=None, choices=["auto", "tfidf", "frozen", "finetune"],
+                   help="auto (default): finetune with a CUDA GPU, else tfidf")
+    p.add_argument("--model", default=None, help="Hugging Face id or local path (default: the bundled all-MiniLM-L6-v2)")
+    p.add_argument("--epochs", type=int, default=None, help="training epochs (0 evaluates the initial model)")
+    p.add_argument("--batch-size", type=int, default=None, help="batch size")
+    p.add_argument("--lr", type=float, default=None, help="peak learning rate")
+    p.add_argument("--max-length", type=int, default=None, help="max tokens per text (transformer backends)")
+    p.add_argument("--limit", type=int, default=None, help="stratified subsample of N rows before splitting")
+    p.add_argument("--probe", action="append", default=None, metavar="TEXT",
+                   help="a text whose probabilities are reported (repeatable)")
+
+
+def _train_config(args: argparse.Namespace):  # -> TrainConfig
+    from .model import TrainConfig
+
+    values = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "max_length": args.max_length}
+    for name, value in values.items():
+        if value is not None and value < (0 if name == "epochs" else 1e-12):
+            raise _usage(f"--{name.replace('_', '-')} must be {'>= 0' if name == 'epochs' else 'positive'}, got {value}")
+    return TrainConfig(**{k: v for k, v in values.items() if v is not None})
+
+
+def _usage(message: str) -> ImblabError:
+    from .errors import SpecError
+
+    return SpecError(message)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .backends import resolve_backend_name
+    from .comparison import default_out_dir
+    from .data import BUILTINS, split_dataset, stratified_subsample
+    from .run import train_run
+    from .techniques import parse_spec
+
+    config = _train_config(args)
+    dataset = _load(args)
+    if args.limit:
+        dataset = stratified_subsample(dataset, args.limit, seed=args.split_seed)
+    split = split_dataset(dataset, validation=args.val_fraction, test=args.test_fraction, seed=args.split_seed)
+    technique = parse_spec(args.technique, labels=list(dataset.label_names))
+    backend = resolve_backend_name(args.backend or "auto")
+    if args.backend in (None, "auto"):
+        sys.stderr.write(f"imblab: backend auto → {backend}\n")
+    probes = args.probe if args.probe is not None else list(getattr(BUILTINS.get(args.dataset), "default_probes", ()))
+    out = args.out or default_out_dir(f"{dataset.name}-{technique.name}-seed{args.seed}")
+    run = train_run(
+        dataset, split, technique, backend=backend, model_name=args.model, seed=args.seed, config=config,
+        probes=probes, out=out, progress=not args.json and sys.stderr.isatty(),
+    )
+    payload = {
+        "run_dir": str(run.run_dir), "technique": technique.display_name, "spec": technique.spec,
+        "backend": run.metrics["backend"], "seed": args.seed,
+        "validation": run.metrics["validation"], "test": run.metrics["test"],
+        "test_prior_corrected": run.metrics["test_prior_corrected"], "probes": run.metrics["probes"],
+        "timings": run.metrics["timings"],
+    }
+    if args.json:
+        print(json.dumps(payload, indent=2, ensure_ascii=False, default=float))
+        return 0
+    from .reporting.terminal import print_run
+
+    print_run(payload, run.labels, run.arrays())
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- predict
+def _parse_prior(text: str | None) -> dict[str, float] | None:
+    if text is None:
+        return None
+    prior: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        label, sep, value = part.partition("=")
+        try:
+            prior[label.strip()] = float(value)
+        except ValueError:
+            raise _usage(f"--prior {text!r}: write label=probability pairs, e.g. spam=0.05,ham=0.95") from None
+        if not sep:
+            raise _usage(f"--prior {text!r}: write label=probability pairs, e.g. spam=0.05,ham=0.95")
+    return prior
+
+
+def _read_texts(args: argparse.Namespace) -> list[str]:
+    texts = list(args.texts)
+    if args.file:
+        from pathlib import Path
+
+        from .data._files import TEXT_CANDIDATES, decode, pick_column, read_table
+        from .errors import DataError
+
+        path = Path(args.file)
+        if not path.is_file():
+            raise DataError(f"no such file: {path}")
+        if path.suffix.lower() in (".csv", ".tsv", ".jsonl", ".json", ".parquet"):
+            frame = read_table(path, args.encoding)
+            column = pick_column(frame, args.text_column, TEXT_CANDIDATES, "text", "--text-column", str(path))
+            texts += [str(t) for t in frame[column].tolist()]
+        else:
+            texts += [line for line in decode(path.read_bytes(), args.encoding, str(path)).splitlines() if line.strip()]
+    if not texts:
+        raise _usage("nothing to predict: give texts as arguments or --file F")
+    return texts
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from .model import load_model
+
+    model = load_model(args.model_dir)
+    texts = _read_texts(args)
+    prior = _parse_prior(args.prior)
+    proba = model.predict_proba(texts, prior="raw" if args.raw else (prior if prior is not None else "true"))
+    labels = model.predict(texts)
+    rows = [
+        {"text": text, "label": label, "probabilities": dict(zip(model.labels, map(float, proba[i])))}
+        for i, (text, label) in enumerate(zip(texts, labels))
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    from .reporting.terminal import print_predictions
+
+    print_predictions(rows, model.labels)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- compare
+def _study_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    techniques: list[str] = []
+    if args.techniques:
+        techniques.append(args.techniques)
+    techniques += args.technique or []
+    return {
+        "dataset": args.dataset, "techniques": techniques or None, "seeds": args.seeds, "backend": args.backend,
+        "model": args.model, "probes": args.probe, "metric": args.metric, "epochs": args.epochs,
+        "batch_size": args.batch_size, "lr": args.lr, "max_length": args.max_length, "limit": args.limit,
+        "split_seed": args.split_seed, "text_column": args.text_column, "label_column": args.label_column,
+        "label_names": args.label_names, "encoding": args.encoding, "dedupe": args.dedupe or None,
+    }
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .comparison import build_study_config, default_out_dir, prepare_study, run_study
+    from .reporting.terminal import StudyProgress, print_comparison
+
+    if args.dataset is None and args.config is None:
+        args.dataset = "sms_spam"
+    if args.seeds is not None and args.seeds < 1:
+        raise _usage(f"--seeds must be at least 1, got {args.seeds}")
+    study = prepare_study(build_study_config(args.config, **_study_overrides(args)))
+    out = Path(args.out) if args.out else default_out_dir(study.config.dataset)
+    quiet = args.json or not sys.stderr.isatty()
+    sys.stderr.write(
+        f"imblab: {len(study.techniques)} techniques × {len(study.config.seeds)} seeds on {study.dataset.name} "
+        f"({len(study.dataset):,} rows), backend {study.backend} → {out}\n"
+    )
+    with StudyProgress(enabled=not quiet) as progress:
+        try:
+            result = run_study(study, out, on_progress=progress.update)
+        except KeyboardInterrupt:
+            sys.stderr.write(f"imblab: interrupted; finished runs are kept in {out}: run the same command to resume\n")
+            return 130
+    if args.json:
+        print(json.dumps({"out": str(out), "report": str(out / "report.html"), "runs": len(result.outcomes)}))
+        return 0
+    print_comparison(result)
+    print(f"\nReport: {out / 'report.html'}\nSummary: {out / 'summary.md'}\nResults: {out / 'results.csv'}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .comparison import load_study
+    from .reporting.terminal import print_comparison
+
+    out = Path(args.dir)
+    result = load_study(out)
+    print_comparison(result)
+    print(f"\nReport: {out / 'report.html'}")
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="imblab", description="Train and compare text classifiers on imbalanced data.")
@@ -100,7 +301,57 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(p)
     p.add_argument("--json", action="store_true", help="print the profile as JSON")
     p.set_defaults(func=_cmd_data_inspect)
+
+    p = commands.add_parser("techniques", help="every imbalance technique with parameters and citation")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_cmd_techniques)
+
+    p = commands.add_parser("train", help="train one technique, evaluate it, save the model")
+    _add_data_options(p)
+    p.add_argument("--technique", default="baseline", help="NAME or NAME:key=value,... (see imblab techniques)")
+    p.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
+    _add_training_options(p)
+    p.add_argument("--out", help="run directory (default: a new folder under ./imblab-runs/)")
+    p.add_argument("--json", action="store_true", help="print metrics as JSON")
+    p.set_defaults(func=_cmd_train)
+
+    p = commands.add_parser("predict", help="predict labels and probabilities with a saved model")
+    p.add_argument("model_dir", help="a run directory or its model/ folder")
+    p.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify")
+    p.add_argument("--file", help="one text per line, or a .csv/.tsv/.jsonl/.json/.parquet with a text column")
+    p.add_argument("--text-column", help="text column of --file")
+    p.add_argument("--encoding", default="utf-8", help="encoding of --file")
+    p.add_argument("--prior", help="deployment prior, e.g. spam=0.05,ham=0.95 (default: the training data's)")
+    p.add_argument("--raw", action="store_true", help="probabilities as trained, without prior correction")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_cmd_predict)
+
+    p = commands.add_parser("compare", help="the study: every technique × seeds, statistics, report")
+    p.add_argument("dataset", nargs="?", default=None, help="built-in name or file (default: sms_spam)")
+    p.add_argument("--text-column", help="column holding the text (default: auto-detected)")
+    p.add_argument("--label-column", help="column holding the label (default: auto-detected)")
+    p.add_argument("--label-names", help="rename labels: 0=ham,1=spam")
+    p.add_argument("--encoding", default=None, help="file encoding (default: utf-8)")
+    p.add_argument("--dedupe", action="store_true", help="keep only the first row of each distinct text")
+    p.add_argument("--split-seed", type=int, default=None, help="seed of the split (default: 42)")
+    p.add_argument("--techniques", help="seed (default), all, or SPEC,SPEC,...")
+    p.add_argument("--technique", action="append", metavar="SPEC", help="add one technique (repeatable)")
+    p.add_argument("--seeds", type=int, default=None, help="seeds per technique (default: 3)")
+    _add_training_options(p)
+    p.add_argument("--metric", default=None, help="metric that ranks techniques (default: macro-f1)")
+    p.add_argument("--config", help="a TOML study file (see examples/); flags override it")
+    p.add_argument("--out", help="output folder (default: a new folder under ./imblab-runs/); finished runs are reused")
+    p.add_argument("--json", action="store_true", help="print where the outputs are as JSON")
+    p.set_defaults(func=_cmd_compare)
+
+    p = commands.add_parser("report", help="re-render the report of a compare output folder")
+    p.add_argument("dir", help="the folder imblab compare wrote")
+    p.set_defaults(func=_cmd_report)
     return parser
+
+
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -109,6 +360,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s",
     )
+    # SIGTERM unwinds like Ctrl-C, so atomic writes clean up and finished runs are kept.
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     try:
         return int(args.func(args) or 0)
     except ImblabError as exc:

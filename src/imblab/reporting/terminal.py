@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-__all__ = ["print_profile"]
+__all__ = ["print_profile", "print_techniques", "print_run", "print_predictions", "StudyProgress"]
 
 
 def print_profile(prof: dict[str, Any], console: Console | None = None) -> None:
@@ -42,3 +45,84 @@ def print_profile(prof: dict[str, Any], console: Console | None = None) -> None:
         console.print(table)
     if prof.get("citation"):
         console.print(f"[dim]Cite: {prof['citation']} License: {prof['license']}[/]")
+
+
+def print_techniques(presets: list[dict[str, Any]], console: Console | None = None) -> None:
+    """``imblab techniques``: one row per preset."""
+    console = console or Console()
+    table = Table(title="Imbalance techniques (use as --technique NAME or NAME:key=value,...)", show_lines=True)
+    for column in ("name", "what it does", "parameters (default)", "parts", "source"):
+        table.add_column(column, overflow="fold")
+    for preset in presets:
+        params = ", ".join(f"{p['name']}={p.get('default')!s}" for p in preset.get("parameters", []))
+        parts = preset.get("parts", [])
+        table.add_row(
+            f"[bold]{preset['name']}[/]", preset.get("description", ""), params or "—",
+            ", ".join(parts) if isinstance(parts, list) else str(parts), preset.get("citation") or "—",
+        )
+    console.print(table)
+
+
+def print_run(payload: dict[str, Any], labels: list[str], arrays: dict[str, np.ndarray], console: Console | None = None) -> None:
+    """``imblab train``: the test classification report in scikit-learn's layout, then the other metrics."""
+    from sklearn.metrics import classification_report
+
+    console = console or Console()
+    test = payload["test"]
+    console.print(
+        f"[bold]{payload['technique']}[/] · backend {payload['backend']} · seed {payload['seed']} · "
+        f"trained in {payload['timings']['train_seconds']:.1f} s"
+    )
+    console.print("Test split — classification report:")
+    console.print(
+        classification_report(arrays["y_true"], arrays["pred"], labels=list(range(len(labels))), target_names=labels,
+                              digits=4, zero_division=0),
+        markup=False, highlight=False,
+    )
+    names = [("PR-AUC", "pr_auc"), ("ROC-AUC", "roc_auc"), ("MCC", "mcc"), ("balanced accuracy", "balanced_accuracy"),
+             ("G-mean", "g_mean"), ("ECE", "ece"), ("Brier", "brier"), ("log-loss", "nll")]
+    console.print("  ".join(f"{title} {test[key]:.4f}" for title, key in names if key in test), highlight=False)
+    for probe in payload.get("probes", []):
+        raw = ", ".join(f"{k} {v:.3f}" for k, v in probe["raw"].items())
+        corrected = ", ".join(f"{k} {v:.3f}" for k, v in probe["corrected"].items())
+        console.print(f"Probe {probe['text']!r}: {raw} (prior-corrected: {corrected})", highlight=False)
+    console.print(f"Saved to {payload['run_dir']}", highlight=False)
+
+
+def print_predictions(rows: list[dict[str, Any]], labels: list[str], console: Console | None = None) -> None:
+    """``imblab predict``: text, label, one column per class probability."""
+    console = console or Console()
+    table = Table()
+    table.add_column("text", overflow="fold", max_width=60)
+    table.add_column("label")
+    for label in labels:
+        table.add_column(f"P({label})", justify="right")
+    for row in rows:
+        table.add_row(row["text"], f"[bold]{row['label']}[/]", *(f"{row['probabilities'][k]:.3f}" for k in labels))
+    console.print(table)
+
+
+class StudyProgress:
+    """Runs done / total, the current run, elapsed and ETA, for ``imblab compare``."""
+
+    def __init__(self, enabled: bool = True, console: Console | None = None) -> None:
+        self.enabled = enabled
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"),
+            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console or Console(stderr=True),
+            disable=not enabled,
+        )
+        self._task: Any = None
+
+    def __enter__(self) -> StudyProgress:
+        self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.__exit__(*exc)
+
+    def update(self, event: str, done: int, total: int, name: str) -> None:
+        if self._task is None:
+            self._task = self._progress.add_task("", total=total)
+        description = {"start": f"training {name}", "skipped": f"kept {name}", "done": f"finished {name}"}[event]
+        self._progress.update(self._task, completed=done, description=description)

@@ -1,0 +1,80 @@
+"""What every backend provides, and the pieces they share."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+from sklearn.metrics import f1_score
+
+from ..training import LoopConfig
+
+__all__ = ["Backend", "texts_hash", "macro_f1_scorer"]
+
+
+class Backend(Protocol):
+    """A way to turn texts into logits, trained by ``imblab.training.train`` with a technique.
+
+    A backend is built with its settings (``make_backend``), fitted once, and then predicts,
+    saves, and is rebuilt from a saved directory with ``load``.
+    """
+
+    name: ClassVar[str]
+
+    def default_loop(self) -> LoopConfig:
+        """The optimisation defaults of this backend (a ``TrainConfig`` overrides fields)."""
+        ...
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        y: np.ndarray,
+        fitted: Any,
+        *,
+        loop: LoopConfig,
+        seed: int,
+        val_texts: Sequence[str] | None = None,
+        val_y: np.ndarray | None = None,
+        progress: bool = True,
+    ) -> list[dict[str, Any]]:
+        """Train on ``texts``/``y`` with ``fitted`` (a ``FittedTechnique``); returns the loop's history."""
+        ...
+
+    def predict_logits(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, C) float32 logits."""
+        ...
+
+    def settings(self) -> dict[str, Any]:
+        """The resolved, JSON-ready settings that rebuild this backend."""
+        ...
+
+    def save(self, directory: Path) -> None:
+        """Write the trained state into an existing ``directory`` (no pickle)."""
+        ...
+
+    @classmethod
+    def load(cls, directory: Path, settings: dict[str, Any]) -> Backend:
+        """Rebuild a trained backend from ``save``'s files."""
+        ...
+
+
+def texts_hash(texts: Sequence[str]) -> str:
+    """sha256 of the texts in order: identifies a list of texts in caches."""
+    h = hashlib.sha256()
+    for text in texts:
+        data = text.encode("utf-8")
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def macro_f1_scorer(predict_logits: Callable[[], np.ndarray], y: np.ndarray) -> Callable[[Any], float]:
+    """A ``validate`` callable for the loop: macro F1 of the argmax decisions on validation data."""
+
+    def score(_model: Any) -> float:
+        return float(f1_score(y, predict_logits().argmax(axis=1), average="macro", zero_division=0))
+
+    return score

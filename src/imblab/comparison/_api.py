@@ -1,0 +1,89 @@
+"""``imblab.compare``: the whole study from Python."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ._grid import ProgressCallback, prepare_study, run_study
+from ._result import ComparisonResult
+from ._study import StudyConfig, load_study_file
+
+__all__ = ["compare", "default_out_dir", "build_study_config"]
+
+
+def default_out_dir(dataset: str, root: str | Path = "imblab-runs") -> Path:
+    """A new folder ``imblab-runs/<dataset>-<YYYYmmdd-HHMMSS>``."""
+    stem = Path(dataset).stem if Path(dataset).suffix else dataset
+    base = Path(root) / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out, k = base, 1
+    while out.exists():
+        k += 1
+        out = base.with_name(f"{base.name}-{k}")
+    return out
+
+
+def build_study_config(config: str | Path | StudyConfig | None = None, **overrides: Any) -> StudyConfig:
+    """A study file (or defaults) with explicit ``overrides`` on top; ``None`` values are ignored.
+
+    ``techniques`` may be a group name, a comma-separated spec list, or a list of specs.
+    ``seeds`` may be a count or a list of seeds.
+    """
+    study = config if isinstance(config, StudyConfig) else load_study_file(config) if config else StudyConfig()
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key == "techniques":
+            specs = [value] if isinstance(value, str) else list(value)
+            value = [{"spec": s} for s in specs]
+        elif key == "seeds" and isinstance(value, int):
+            value = list(range(value))
+        elif key == "probes":
+            value = list(value)
+        if not hasattr(study, key):
+            raise TypeError(f"unknown study setting {key!r}")
+        setattr(study, key, value)
+    return study
+
+
+def compare(
+    dataset: str | None = None,
+    *,
+    techniques: str | Sequence[str] | None = None,
+    seeds: int | Sequence[int] | None = None,
+    backend: str | None = None,
+    model: str | None = None,
+    probes: Sequence[str] | None = None,
+    metric: str | None = None,
+    config: str | Path | StudyConfig | None = None,
+    out: str | Path | None = None,
+    on_progress: ProgressCallback | None = None,
+    **settings: Any,
+) -> ComparisonResult:
+    """Train every technique × seed on one split and compare them.
+
+    Args:
+        dataset: built-in name or file path (default ``sms_spam``, or the study file's).
+        techniques: ``"seed"`` (default), ``"all"``, ``"baseline,focal:gamma=2"`` or a list of specs.
+        seeds: a count (``3`` → seeds 0, 1, 2) or explicit seeds.
+        backend: ``auto`` (default), ``tfidf``, ``frozen`` or ``finetune``.
+        model: Hugging Face id or local path for ``frozen``/``finetune``.
+        probes: texts whose predicted probabilities are tabulated (default for sms_spam: "Call to claim your prize!").
+        metric: the metric that ranks techniques (default ``macro-f1``).
+        config: a TOML study file (``examples/seed_study.toml``); explicit arguments override it.
+        out: where runs and reports go (default a new folder under ``./imblab-runs/``). Finished runs there are reused.
+        **settings: other :class:`StudyConfig` fields (``limit``, ``epochs``, ``split_seed``, ``lr``, ...).
+
+    Returns:
+        The :class:`ComparisonResult`; its files are already written to ``out``.
+    """
+    study_config = build_study_config(
+        config, dataset=dataset, techniques=techniques,
+        seeds=list(seeds) if seeds is not None and not isinstance(seeds, int) else seeds,
+        backend=backend, model=model, probes=probes, metric=metric, **settings,
+    )
+    study = prepare_study(study_config)
+    out = Path(out) if out is not None else default_out_dir(study_config.dataset)
+    return run_study(study, out, on_progress=on_progress)

@@ -1,0 +1,136 @@
+"""A study's settings: data, backend, model, seeds, techniques, probes — from the CLI or a TOML file.
+
+A study file (see ``examples/seed_study.toml``)::
+
+    [data]
+    dataset = "sms_spam"          # built-in name or a file path (relative to the TOML file)
+    split_seed = 42
+    # limit = 2000                # stratified subsample before splitting
+    [training]
+    backend = "finetune"          # auto | tfidf | frozen | finetune
+    model = "roberta-base"
+    epochs = 3
+    [study]
+    seeds = 3                     # or a list: [0, 1, 2]
+    metric = "macro-f1"
+    probes = ["Call to claim your prize!"]
+    [[techniques]]
+    name = "weighted"
+    display_name = "weighted (spam=10)"
+    params = { weights = { ham = 0.576, spam = 10 } }
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from ..errors import SpecError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+__all__ = ["StudyConfig", "load_study_file", "METRIC_ALIASES", "normalise_metric"]
+
+METRIC_ALIASES = {
+    "macro-f1": "macro_f1", "weighted-f1": "weighted_f1", "accuracy": "accuracy", "pr-auc": "pr_auc",
+    "roc-auc": "roc_auc", "mcc": "mcc", "balanced-accuracy": "balanced_accuracy", "g-mean": "g_mean",
+    "ece": "ece", "brier": "brier", "nll": "nll", "log-loss": "nll",
+}
+
+
+def normalise_metric(name: str, labels: list[str] | None = None) -> str:
+    """``macro-f1`` → ``macro_f1``; per-label metrics as ``spam-f1`` / ``spam_recall``."""
+    key = name.strip().lower()
+    if key in METRIC_ALIASES:
+        return METRIC_ALIASES[key]
+    if key.replace("-", "_") in METRIC_ALIASES.values():
+        return key.replace("-", "_")
+    for label in labels or []:
+        for suffix in ("precision", "recall", "f1"):
+            if key in (f"{label.lower()}-{suffix}", f"{label.lower()}_{suffix}"):
+                return f"{label}_{suffix}"
+    allowed = ", ".join(METRIC_ALIASES) + (", <label>-precision|recall|f1" if labels is not None else "")
+    raise SpecError(f"unknown metric {name!r}: choose one of {allowed}")
+
+
+@dataclass
+class StudyConfig:
+    """Everything that defines a comparison; stored as ``study.json`` with the results."""
+
+    dataset: str = "sms_spam"
+    text_column: str | None = None
+    label_column: str | None = None
+    label_names: str | None = None
+    encoding: str = "utf-8"
+    dedupe: bool = False
+    split_seed: int = 42
+    val_fraction: float = 0.1
+    test_fraction: float = 0.1
+    limit: int | None = None
+    backend: str = "auto"
+    model: str | None = None
+    epochs: int | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    max_length: int | None = None
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    metric: str = "macro-f1"
+    probes: list[str] | None = None
+    # Each technique: {"spec": "focal:gamma=2"} or {"name": ..., "params": {...}, "display_name": ...}.
+    techniques: list[dict[str, Any]] = field(default_factory=lambda: [{"spec": "seed"}])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+_SECTIONS = {
+    "data": {"dataset", "text_column", "label_column", "label_names", "encoding", "dedupe", "split_seed",
+             "val_fraction", "test_fraction", "limit"},
+    "training": {"backend", "model", "epochs", "batch_size", "lr", "max_length"},
+    "study": {"seeds", "metric", "probes"},
+}
+
+
+def load_study_file(path: str | Path) -> StudyConfig:
+    """Parse a TOML study file; unknown sections or keys are errors that list the allowed ones."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"no such study file: {path}")
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SpecError(f"cannot parse {path}: {exc}") from None
+    config = StudyConfig()
+    for section, value in doc.items():
+        if section == "techniques":
+            continue
+        if section not in _SECTIONS or not isinstance(value, dict):
+            raise SpecError(f"unknown section [{section}] in {path}: allowed are {', '.join([*_SECTIONS, 'techniques'])}")
+        for key, item in value.items():
+            if key not in _SECTIONS[section]:
+                raise SpecError(f"unknown key {key!r} in [{section}] of {path}: allowed are {', '.join(sorted(_SECTIONS[section]))}")
+            setattr(config, key, item)
+    if isinstance(config.seeds, int):
+        config.seeds = list(range(config.seeds))
+    if not isinstance(config.seeds, list) or not config.seeds or not all(isinstance(s, int) for s in config.seeds):
+        raise SpecError(f"seeds in {path} must be a positive count or a list of integers")
+    dataset_path = path.parent / config.dataset
+    if config.dataset not in ("sms_spam", "hate_speech") and dataset_path.exists():
+        config.dataset = str(dataset_path)
+    techniques = doc.get("techniques")
+    if techniques is not None:
+        if not isinstance(techniques, list) or not techniques:
+            raise SpecError(f"[[techniques]] in {path} must be a non-empty list of tables")
+        parsed = []
+        for t in techniques:
+            unknown = set(t) - {"name", "params", "display_name", "spec"}
+            if unknown or not ("name" in t or "spec" in t):
+                raise SpecError(f"each [[techniques]] entry in {path} takes name, params, display_name (or spec); got {sorted(t)}")
+            parsed.append(dict(t))
+        config.techniques = parsed
+    return config

@@ -1,0 +1,67 @@
+"""Imbalance techniques as small, cited, composable parts.
+
+A technique composes up to five parts: a sampling plan (:mod:`._sampling`), class weights
+(:mod:`._weights`), a loss on logits (:mod:`._losses`), an output-bias initialiser
+(:mod:`._bias_init`) and a post-hoc step fitted on validation (:mod:`._posthoc`). Each named
+preset (:mod:`._presets`) is one builder function; specs (:mod:`._spec`) select and configure
+them. Every technique also reports the effective prior it trains towards, so probabilities can
+be mapped back to the real prior (:func:`correct_prior`, Saerens et al. 2002).
+"""
+
+from ._bias_init import prior_bias
+from ._fitted import FittedTechnique
+from ._losses import (
+    balanced_softmax_loss,
+    binary_focal_loss,
+    cross_entropy,
+    focal_loss,
+    ldam_loss,
+    ldam_margins,
+    logit_adjusted_loss,
+)
+from ._posthoc import PostHoc, fit_temperature, fit_threshold_offsets
+from ._presets import GROUPS, PRESETS, list_presets
+from ._prior import class_prior, correct_prior, effective_prior
+from ._sampling import (
+    downsample_sizes,
+    downsample_upweight_plan,
+    draw_epoch,
+    upsample_downweight_plan,
+    upsample_sizes,
+)
+from ._spec import parse_spec, parse_techniques, technique_from_config
+from ._technique import Technique
+from ._weights import class_balanced_weights, inverse_frequency_weights, sqrt_inverse_frequency_weights
+
+__all__ = [
+    "FittedTechnique",
+    "GROUPS",
+    "PRESETS",
+    "PostHoc",
+    "Technique",
+    "balanced_softmax_loss",
+    "binary_focal_loss",
+    "class_balanced_weights",
+    "class_prior",
+    "correct_prior",
+    "cross_entropy",
+    "downsample_sizes",
+    "downsample_upweight_plan",
+    "draw_epoch",
+    "effective_prior",
+    "fit_temperature",
+    "fit_threshold_offsets",
+    "focal_loss",
+    "inverse_frequency_weights",
+    "ldam_loss",
+    "ldam_margins",
+    "list_presets",
+    "logit_adjusted_loss",
+    "parse_spec",
+    "parse_techniques",
+    "prior_bias",
+    "sqrt_inverse_frequency_weights",
+    "technique_from_config",
+    "upsample_downweight_plan",
+    "upsample_sizes",
+]

@@ -1,0 +1,427 @@
+"""The named presets: each is one small builder function composing the parts, with its metadata.
+
+A preset's builder gets the resolved parameters and the training class counts and returns the
+training-time :class:`Parts` (loss, sampling, class weights, prior shift). Bias init and the
+post-hoc step are common to all presets and applied by :meth:`Preset.fit`.
+
+Composition keys every loss-based preset accepts (see ``imblab techniques``):
+  * ``bias_init=true``  — initialise the output bias to log of the prior the loss trains towards;
+  * ``weights=SCHEME`` or ``LABEL=WEIGHT`` — class weights (presets without their own weighting);
+  * ``posthoc=threshold|temperature|logit-adjusted-posthoc`` — a post-hoc step fitted on validation,
+    with ``recall``/``precision``/``label`` (threshold) or ``tau`` (logit-adjusted-posthoc).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from ..errors import SpecError
+from ._fitted import FittedTechnique, Parts
+from ._losses import balanced_softmax_loss, cross_entropy, focal_loss, ldam_loss, ldam_margins, logit_adjusted_loss
+from ._params import Param, format_value
+from ._posthoc import POSTHOC_KINDS
+from ._prior import class_prior
+from ._sampling import downsample_sizes, downsample_upweight_plan, upsample_downweight_plan, upsample_sizes
+from ._weights import WEIGHT_SCHEMES, class_balanced_weights, label_weights, scheme_weights
+
+__all__ = ["Preset", "PRESETS", "GROUPS", "list_presets", "get_preset"]
+
+SCHEMES = tuple(WEIGHT_SCHEMES)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a builder knows about the training split."""
+
+    counts: np.ndarray
+    labels: list[str]
+
+    @property
+    def prior(self) -> np.ndarray:
+        return class_prior(self.counts)
+
+    @property
+    def minority(self) -> int:
+        return int(np.flatnonzero(self.counts == self.counts.min())[-1])
+
+    def weights(self, value: str | Mapping[str, float], default_scheme: str = "none") -> np.ndarray | None:
+        """Class weights from a ``weights`` value; None for no weighting (plain mean)."""
+        if value == "none":
+            return None
+        return label_weights(value, self.counts, self.labels, default_scheme)
+
+    def alpha(self, value: Any) -> np.ndarray | None:
+        """Focal α as a per-class vector: a float is the minority class's weight (1 − α the other)."""
+        if value is None:
+            return None
+        if isinstance(value, float):
+            vec = np.full(len(self.labels), 1.0 - value)
+            vec[self.minority] = value
+            return vec
+        if isinstance(value, str):
+            return None if value == "none" else scheme_weights(value, self.counts)
+        return label_weights(value, self.counts, self.labels, "none")
+
+
+def _ce(weight: np.ndarray | None) -> Callable:
+    def loss(logits: Any, targets: Any, progress: float) -> Any:
+        return cross_entropy(logits, targets, weight)
+    return loss
+
+
+# ----------------------------------------------------------------------------------------- builders
+def baseline(p: dict[str, Any], ctx: Context) -> Parts:
+    """Cross-entropy, optionally class-weighted."""
+    w = ctx.weights(p["weights"])
+    return Parts(loss=_ce(w), class_weights=w)
+
+
+def bias_init(p: dict[str, Any], ctx: Context) -> Parts:
+    """Cross-entropy; the output bias starts at log π (applied by Preset.fit)."""
+    return baseline(p, ctx)
+
+
+def downsample_upweight(p: dict[str, Any], ctx: Context) -> Parts:
+    """Keep 1/factor of each larger class, weight the kept rows by n_i / n'_i."""
+    sizes, w = downsample_upweight_plan(ctx.counts, p["factor"])
+    return Parts(loss=_ce(w), sample_sizes=sizes, class_weights=w)
+
+
+def upsample_downweight(p: dict[str, Any], ctx: Context) -> Parts:
+    """Repeat each smaller class factor times, weight the copies by n_i / n'_i."""
+    sizes, w = upsample_downweight_plan(ctx.counts, p["factor"])
+    return Parts(loss=_ce(w), sample_sizes=sizes, class_weights=w)
+
+
+def downsample(p: dict[str, Any], ctx: Context) -> Parts:
+    """Random undersampling to ``ratio``, no compensating weight."""
+    w = ctx.weights(p["weights"])
+    return Parts(loss=_ce(w), sample_sizes=downsample_sizes(ctx.counts, p["ratio"]), class_weights=w)
+
+
+def upsample(p: dict[str, Any], ctx: Context) -> Parts:
+    """Random oversampling to ``ratio``, no compensating weight."""
+    w = ctx.weights(p["weights"])
+    return Parts(loss=_ce(w), sample_sizes=upsample_sizes(ctx.counts, p["ratio"]), class_weights=w)
+
+
+def focal(p: dict[str, Any], ctx: Context) -> Parts:
+    """Softmax focal loss. Effective prior: true prior × α (γ reshapes confidence, not the prior)."""
+    alpha = ctx.alpha(p["alpha"])
+    gamma = p["gamma"]
+
+    def loss(logits: Any, targets: Any, progress: float) -> Any:
+        return focal_loss(logits, targets, gamma=gamma, alpha=alpha)
+    return Parts(loss=loss, class_weights=alpha)
+
+
+def weighted(p: dict[str, Any], ctx: Context) -> Parts:
+    """Weighted cross-entropy; labels not named keep their inverse-frequency weight."""
+    w = ctx.weights(p["weights"], default_scheme="inverse-frequency")
+    return Parts(loss=_ce(w), class_weights=w)
+
+
+def class_balanced(p: dict[str, Any], ctx: Context) -> Parts:
+    """Cross-entropy or focal loss weighted by (1 − β) / (1 − β^n), normalised to sum to C."""
+    w = class_balanced_weights(ctx.counts, p["beta"])
+    if p["loss"] == "focal":
+        gamma = p["gamma"]
+
+        def loss(logits: Any, targets: Any, progress: float) -> Any:
+            return focal_loss(logits, targets, gamma=gamma, alpha=w)
+        return Parts(loss=loss, class_weights=w)
+    return Parts(loss=_ce(w), class_weights=w)
+
+
+def logit_adjusted(p: dict[str, Any], ctx: Context) -> Parts:
+    """CE on f + τ log π; the model's softmax is calibrated to π^(1−τ)."""
+    prior, tau = ctx.prior, p["tau"]
+
+    def loss(logits: Any, targets: Any, progress: float) -> Any:
+        return logit_adjusted_loss(logits, targets, prior, tau)
+    return Parts(loss=loss, prior_factor=prior ** (-tau))
+
+
+def balanced_softmax(p: dict[str, Any], ctx: Context) -> Parts:
+    """CE on f + log n; the model's softmax is calibrated to the uniform prior."""
+    counts = ctx.counts
+
+    def loss(logits: Any, targets: Any, progress: float) -> Any:
+        return balanced_softmax_loss(logits, targets, counts)
+    return Parts(loss=loss, prior_factor=1.0 / ctx.prior)
+
+
+def ldam_drw(p: dict[str, Any], ctx: Context) -> Parts:
+    """LDAM margins ∝ n^(−1/4); class-balanced weights from ``drw_start`` of training on.
+
+    Effective prior: true prior × the class-balanced weights active at the end of training (the
+    margins' own shift towards rare classes depends on the logit scale and is not modelled).
+    """
+    margins = ldam_margins(ctx.counts, p["max_margin"])
+    weights = class_balanced_weights(ctx.counts, p["beta"])
+    scale, start = p["scale"], p["drw_start"]
+
+    def loss(logits: Any, targets: Any, progress: float) -> Any:
+        return ldam_loss(logits, targets, margins, scale, weights if progress >= start else None)
+    return Parts(loss=loss, class_weights=weights, logit_scale=scale)
+
+
+# ------------------------------------------------------------------------------------------ params
+def _p(name: str, default: Any, kind: str, help: str, **kw: Any) -> Param:
+    return Param(name=name, default=default, kind=kind, help=help, **kw)
+
+
+WEIGHTS_NONE = _p("weights", "none", "weights", "class weights on the loss: a scheme, or LABEL=WEIGHT (others keep 1)",
+                  choices=SCHEMES)
+BIAS_INIT = _p("bias_init", False, "bool", "initialise the output bias to log of the prior the loss trains towards")
+THRESHOLD_PARAMS = (
+    _p("recall", None, "target", "tune the threshold so that the recall of `label` is at least this; none: macro-F1"),
+    _p("precision", None, "target", "tune for the best recall with the precision of `label` at least this"),
+    _p("label", None, "label", "the label a recall/precision target (or the binary threshold) applies to"),
+)
+TAU_POSTHOC = _p("tau", 1.0, "float", "post-hoc logit adjustment strength τ: logits − τ log π", low=0.0)
+
+
+def _posthoc_param(choices: tuple[str, ...]) -> tuple[Param, ...]:
+    """``posthoc`` plus the parameters of each post-hoc kind, conditional on it."""
+    out = [_p("posthoc", "none", "choice", "a post-hoc step fitted on validation", choices=choices)]
+    if "threshold" in choices:
+        out += [Param(**{**q.__dict__, "requires": ("posthoc", "threshold")}) for q in THRESHOLD_PARAMS]
+    if "logit-adjusted-posthoc" in choices:
+        out.append(Param(**{**TAU_POSTHOC.__dict__, "requires": ("posthoc", "logit-adjusted-posthoc")}))
+    return tuple(out)
+
+
+ALL_POSTHOC = _posthoc_param(POSTHOC_KINDS)
+NO_LA_POSTHOC = _posthoc_param(("none", "threshold", "temperature"))
+
+
+# ----------------------------------------------------------------------------------------- presets
+@dataclass(frozen=True)
+class Preset:
+    """A named technique: builder, parameters, metadata.
+
+    ``label_param``: the parameter that ``LABEL=VALUE`` keys of a spec set (per-label weights).
+    ``posthoc``: a fixed post-hoc kind, or None when the ``posthoc`` parameter chooses it.
+    """
+
+    name: str
+    description: str
+    citation: str | None
+    parts: tuple[str, ...]
+    loss: str
+    build: Callable[[dict[str, Any], Context], Parts]
+    params: tuple[Param, ...]
+    label_param: str | None = None
+    posthoc: str | None = None
+    always_bias_init: bool = False
+    notes: str = ""
+    param_index: dict[str, Param] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "param_index", {q.name: q for q in self.params})
+
+    # ------------------------------------------------------------------ validation
+    def resolve(self, raw: Mapping[str, Any], labels: Sequence[str] | None) -> dict[str, Any]:
+        """Validate user parameters and fill in defaults (SpecError listing what is allowed).
+
+        Keys of ``raw`` are parameter names or, for presets with a ``label_param``, label names.
+        """
+        raw = {str(k).strip(): v for k, v in raw.items()}
+        label_entries: dict[str, Any] = {}
+        given: dict[str, Any] = {}
+        for key, value in raw.items():
+            if key in self.param_index:
+                given[key] = value
+            elif self.label_param is not None and (labels is None or key in labels) and key:
+                label_entries[key] = value
+            else:
+                raise self._unknown(key, labels)
+        out: dict[str, Any] = {}
+        for q in self.params:  # params are declared before those that require them
+            if q.requires is not None and out.get(q.requires[0], self._fixed(q.requires[0])) != q.requires[1]:
+                if q.name in given:
+                    raise SpecError(f"parameter '{q.name}' of '{self.name}' needs {q.requires[0]}={q.requires[1]}")
+                continue
+            out[q.name] = q.coerce(given[q.name], self.name, labels) if q.name in given else q.default
+        if label_entries:
+            q = self.param_index[self.label_param]
+            if self.label_param in given and not isinstance(out[self.label_param], Mapping):
+                raise SpecError(f"'{self.name}': give either {self.label_param}={format_value(out[self.label_param])} "
+                                f"or per-label weights ({', '.join(label_entries)}), not both")
+            merged = dict(out[self.label_param]) if isinstance(out[self.label_param], Mapping) else {}
+            merged.update({k: q.coerce_weight(v, self.name, k) for k, v in label_entries.items()})
+            out[self.label_param] = merged
+        if self.label_param is not None and isinstance(out[self.label_param], Mapping) and labels is not None:
+            out[self.label_param] = {lab: out[self.label_param][lab] for lab in labels if lab in out[self.label_param]}
+        if out.get("recall") is not None and out.get("precision") is not None:
+            raise SpecError(f"'{self.name}': give a recall or a precision target, not both")
+        return out
+
+    def _fixed(self, name: str) -> Any:
+        return self.posthoc if name == "posthoc" else None
+
+    def _unknown(self, key: str, labels: Sequence[str] | None) -> SpecError:
+        allowed = ", ".join(self.param_index)
+        hint = difflib.get_close_matches(key, list(self.param_index) + list(labels or []), n=1)
+        msg = f"unknown parameter '{key}' for '{self.name}'; parameters: {allowed or '(none)'}"
+        if self.label_param is not None:
+            msg += f"; or LABEL=WEIGHT with a label ({', '.join(labels) if labels is not None else 'any label'})"
+        if hint:
+            msg += f" (did you mean '{hint[0]}'?)"
+        return SpecError(msg)
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, technique: Any, params: dict[str, Any], class_counts: np.ndarray, labels: Sequence[str]) -> FittedTechnique:
+        """Build the parts for these training counts."""
+        ctx = Context(counts=np.asarray(class_counts, dtype=np.int64), labels=list(labels))
+        kind = self.posthoc or params.get("posthoc", "none")
+        posthoc_params = {k: params[k] for k in ("recall", "precision", "label") if k in params}
+        if kind == "logit-adjusted-posthoc":
+            posthoc_params["tau"] = params["tau"]
+        return FittedTechnique(technique, labels, ctx.counts, self.build(params, ctx),
+                               bias_init=self.always_bias_init or bool(params.get("bias_init", False)),
+                               posthoc_kind=kind, posthoc_params=posthoc_params)
+
+    def describe(self) -> dict[str, Any]:
+        """The preset's entry in ``imblab techniques --json``."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "parameters": [
+                {"name": q.name, "default": q.default, "type": q.type_text(), "help": q.help,
+                 "when": None if q.requires is None else f"{q.requires[0]}={q.requires[1]}"}
+                for q in self.params
+            ],
+            "citation": self.citation,
+            "parts": list(self.parts),
+            "optional_parts": [part for part, key in (("class-weights", "weights"), ("bias-init", "bias_init"),
+                                                      ("post-hoc", "posthoc")) if key in self.param_index],
+            "loss": self.loss,
+            "per_label_parameter": self.label_param,
+            "notes": self.notes,
+        }
+
+
+GOOGLE_MLCC = "Google Machine Learning Crash Course, \"Imbalanced datasets\" (downsampling and upweighting)"
+IMBLEARN = ("Lemaître, Nogueira & Aridas 2017, \"Imbalanced-learn\", JMLR 18(17) "
+            "(RandomUnderSampler / RandomOverSampler)")
+LIN = "Lin, Goyal, Girshick, He & Dollár 2017, \"Focal Loss for Dense Object Detection\", ICCV"
+MENON = "Menon, Jayasumana, Rawat, Jain, Veit & Kumar 2021, \"Long-tail learning via logit adjustment\", ICLR"
+
+_PRESETS = [
+    Preset("baseline", "cross-entropy, no imbalance handling", None, ("loss",), "cross-entropy", baseline,
+           (WEIGHTS_NONE, BIAS_INIT, *ALL_POSTHOC), label_param="weights"),
+    Preset("bias-init", "cross-entropy with the output bias set to log(n_i / N), so softmax at init = class prior",
+           "Karpathy 2019, \"A Recipe for Training Neural Networks\"; " + LIN + " (prior initialisation)",
+           ("loss", "bias-init"), "cross-entropy", bias_init,
+           (WEIGHTS_NONE, *ALL_POSTHOC), label_param="weights", always_bias_init=True),
+    Preset("downsample-upweight",
+           "keep 1/factor of every class larger than the smallest (never below it), weight kept rows by the factor",
+           GOOGLE_MLCC, ("sampling", "class-weights", "loss"), "cross-entropy", downsample_upweight,
+           (_p("factor", 2.0, "float", "downsampling factor; the weight is n_i / n'_i (the factor up to rounding)",
+               low=1.0), BIAS_INIT, *ALL_POSTHOC),
+           notes="n'_i · w_i = n_i, so the effective prior is the true prior"),
+    Preset("upsample-downweight",
+           "repeat every class smaller than the largest factor times (never above it), weight copies by 1/factor",
+           GOOGLE_MLCC, ("sampling", "class-weights", "loss"), "cross-entropy", upsample_downweight,
+           (_p("factor", 2.0, "float", "upsampling factor; the weight is n_i / n'_i (1/factor up to rounding)",
+               low=1.0), BIAS_INIT, *ALL_POSTHOC),
+           notes="n'_i · w_i = n_i, so the effective prior is the true prior"),
+    Preset("downsample", "random undersampling to `ratio` (1 = balanced), no compensating weight", IMBLEARN,
+           ("sampling", "loss"), "cross-entropy", downsample,
+           (_p("ratio", 1.0, "float", "smallest class / every other class after resampling (1 = balanced)",
+               low=0.0, high=1.0, low_open=True), WEIGHTS_NONE, BIAS_INIT, *ALL_POSTHOC), label_param="weights"),
+    Preset("upsample", "random oversampling to `ratio` (1 = balanced), no compensating weight", IMBLEARN,
+           ("sampling", "loss"), "cross-entropy", upsample,
+           (_p("ratio", 1.0, "float", "every class grows to at least ratio × the largest class (1 = balanced)",
+               low=0.0, high=1.0, low_open=True), WEIGHTS_NONE, BIAS_INIT, *ALL_POSTHOC), label_param="weights"),
+    Preset("focal", "focal loss −α_t (1 − p_t)^γ log p_t, softmax multiclass form", LIN, ("loss",), "focal", focal,
+           (_p("gamma", 2.0, "float", "focusing parameter γ (0 = cross-entropy)", low=0.0),
+            _p("alpha", None, "alpha", "class weighting α (none: no class preference)", choices=SCHEMES[1:]),
+            BIAS_INIT, *ALL_POSTHOC), label_param="alpha",
+           notes="effective prior: true prior × α; γ changes confidence, not the prior (approximation)"),
+    Preset("weighted", "weighted cross-entropy; default inverse class frequency N / (c · n_i)",
+           "King & Zeng 2001, \"Logistic Regression in Rare Events Data\", Political Analysis; "
+           "scikit-learn class_weight=\"balanced\"", ("class-weights", "loss"), "cross-entropy", weighted,
+           (_p("weights", "inverse-frequency", "weights",
+               "a scheme, or LABEL=WEIGHT (labels not named keep their inverse-frequency weight)", choices=SCHEMES),
+            BIAS_INIT, *ALL_POSTHOC), label_param="weights"),
+    Preset("class-balanced", "loss weighted by (1 − β) / (1 − β^n_i), normalised to sum to the class count",
+           "Cui, Jia, Lin, Song & Belongie 2019, \"Class-Balanced Loss Based on Effective Number of Samples\", CVPR",
+           ("class-weights", "loss"), "cross-entropy or focal", class_balanced,
+           (_p("beta", 0.999, "float", "β of the effective number (1 − β^n) / (1 − β)", low=0.0, high=1.0,
+               high_open=True),
+            _p("loss", "ce", "choice", "the weighted loss", choices=("ce", "focal")),
+            _p("gamma", 2.0, "float", "focal γ (with loss=focal)", low=0.0, requires=("loss", "focal")),
+            BIAS_INIT, *ALL_POSTHOC)),
+    Preset("logit-adjusted", "cross-entropy on f_y + τ log π_y", MENON, ("loss",), "logit-adjusted cross-entropy",
+           logit_adjusted,
+           (_p("tau", 1.0, "float", "adjustment strength τ (0 = cross-entropy)", low=0.0), BIAS_INIT, *NO_LA_POSTHOC),
+           notes="effective prior ∝ π^(1−τ)"),
+    Preset("balanced-softmax", "cross-entropy on f_y + log n_y",
+           "Ren, Yu, Ma, Zhao, Yi & Li 2020, \"Balanced Meta-Softmax for Long-Tailed Visual Recognition\", NeurIPS",
+           ("loss",), "balanced softmax", balanced_softmax, (BIAS_INIT, *NO_LA_POSTHOC),
+           notes="effective prior: uniform"),
+    Preset("ldam-drw", "label-distribution-aware margins ∝ n^(−1/4); class-balanced re-weighting from drw_start on",
+           "Cao, Wei, Gaidon, Arechiga & Ma 2019, \"Learning Imbalanced Datasets with Label-Distribution-Aware "
+           "Margin Loss\", NeurIPS", ("class-weights", "loss"), "LDAM", ldam_drw,
+           (_p("max_margin", 0.5, "float", "margin of the rarest class", low=0.0, low_open=True),
+            _p("scale", 30.0, "float", "logit scale s (the model's probabilities are softmax(s · f))", low=0.0,
+               low_open=True),
+            _p("drw_start", 0.8, "float", "share of training after which class-balanced weights switch on",
+               low=0.0, high=1.0),
+            _p("beta", 0.9999, "float", "β of the deferred class-balanced weights", low=0.0, high=1.0, high_open=True),
+            BIAS_INIT, *ALL_POSTHOC),
+           notes="effective prior: true prior × the final class-balanced weights (margins not modelled)"),
+    Preset("threshold", "cross-entropy, then per-class decision thresholds tuned on validation (macro-F1 or a target)",
+           "Elkan 2001, \"The Foundations of Cost-Sensitive Learning\", IJCAI; scikit-learn TunedThresholdClassifierCV",
+           ("loss", "post-hoc"), "cross-entropy", baseline,
+           (*THRESHOLD_PARAMS, WEIGHTS_NONE, BIAS_INIT), label_param="weights", posthoc="threshold",
+           notes="changes decisions only; probabilities are those of the trained model"),
+    Preset("logit-adjusted-posthoc", "cross-entropy, then subtract τ log π from the logits", MENON,
+           ("loss", "post-hoc"), "cross-entropy", baseline,
+           (TAU_POSTHOC, WEIGHTS_NONE, BIAS_INIT), label_param="weights", posthoc="logit-adjusted-posthoc",
+           notes="effective prior ∝ π^(1−τ)"),
+    Preset("temperature", "cross-entropy, then one temperature fitted on the validation NLL",
+           "Guo, Pleiss, Sun & Weinberger 2017, \"On Calibration of Modern Neural Networks\", ICML",
+           ("loss", "post-hoc"), "cross-entropy", baseline, (WEIGHTS_NONE, BIAS_INIT), label_param="weights",
+           posthoc="temperature"),
+]
+
+PRESETS: dict[str, Preset] = {p.name: p for p in _PRESETS}
+"""Every preset by name, in the order ``imblab techniques`` lists them."""
+
+GROUPS: dict[str, list[str]] = {
+    "seed": ["baseline", "bias-init", "downsample-upweight", "upsample-downweight", "focal", "weighted",
+             "downsample", "upsample"],
+    "all": list(PRESETS),
+}
+"""Named groups of presets: ``seed`` = the eight techniques of the study, ``all`` = every preset."""
+
+
+def get_preset(name: str) -> Preset:
+    """The preset called ``name``; SpecError listing the presets otherwise."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        hint = difflib.get_close_matches(name, list(PRESETS) + list(GROUPS), n=1)
+        raise SpecError(f"unknown technique '{name}'; choose from: {', '.join(PRESETS)} (groups: "
+                        f"{', '.join(GROUPS)})" + (f" (did you mean '{hint[0]}'?)" if hint else "")) from None
+
+
+def list_presets() -> list[dict[str, Any]]:
+    """Every preset as a JSON-ready dict: what ``imblab techniques --json`` prints.
+
+    Keys: name, description, parameters (each: name, default, type, help, when — the condition
+    under which a parameter exists, e.g. "posthoc=threshold", or null), citation (null for
+    baseline), parts (used by default), optional_parts (what parameters can add), loss,
+    per_label_parameter (which parameter LABEL=VALUE keys set, or null), notes.
+    """
+    return [p.describe() for p in _PRESETS]
