@@ -1,9 +1,27 @@
-"""imblab: train and compare text classifiers on imbalanced data."""
+"""imblab: train and compare text classifiers on imbalanced data.
+
+The light parts (data loading, splits, profile, errors) import at once; the model parts
+(``compare``, ``load_model``, ``TrainedModel``, ...) import torch on first use.
+"""
+
+from typing import Any
 
 from .data import Dataset, Split, list_builtins, load_dataset, profile, split_dataset
 from .errors import DataError, ImblabError, ModelError, SpecError
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "compare": ("comparison", "compare"),
+    "ComparisonResult": ("comparison", "ComparisonResult"),
+    "load_study": ("comparison", "load_study"),
+    "TrainedModel": ("model", "TrainedModel"),
+    "TrainConfig": ("model", "TrainConfig"),
+    "load_model": ("model", "load_model"),
+    "parse_spec": ("techniques", "parse_spec"),
+    "list_presets": ("techniques", "list_presets"),
+    "train_run": ("run", "train_run"),
+}
 
 __all__ = [
     "DataError",
@@ -17,4 +35,16 @@ __all__ = [
     "load_dataset",
     "profile",
     "split_dataset",
+    *_LAZY,
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attribute = _LAZY[name]
+        value = getattr(importlib.import_module(f".{module}", __name__), attribute)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'imblab' has no attribute {name!r}")

@@ -245,7 +245,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .comparison import build_study_config, default_out_dir, prepare_study, run_study
-    from .reporting.terminal import StudyProgress, print_comparison
+    from .reporting.terminal import StudyProgress, print_summary
 
     if args.dataset is None and args.config is None:
         args.dataset = "sms_spam"
@@ -267,7 +267,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"out": str(out), "report": str(out / "report.html"), "runs": len(result.outcomes)}))
         return 0
-    print_comparison(result)
+    print_summary(result)
     print(f"\nReport: {out / 'report.html'}\nSummary: {out / 'summary.md'}\nResults: {out / 'results.csv'}")
     return 0
 
@@ -276,11 +276,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .comparison import load_study
-    from .reporting.terminal import print_comparison
+    from .reporting.terminal import print_summary
 
     out = Path(args.dir)
     result = load_study(out)
-    print_comparison(result)
+    print_summary(result)
     print(f"\nReport: {out / 'report.html'}")
     return 0
 

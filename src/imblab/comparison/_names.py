@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-__all__ = ["PER_LABEL", "metric_order", "metric_title", "normalise_metric", "is_proportion"]
+__all__ = ["PER_LABEL", "is_proportion", "metric_order", "metric_title", "normalise_metric", "per_label_metrics"]
 
 PER_LABEL = ("precision", "recall", "f1")
 

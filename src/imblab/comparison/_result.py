@@ -175,15 +175,19 @@ class ComparisonResult:
     @cached_property
     def summary(self) -> pd.DataFrame:
         """Per technique and metric: ``n`` seeds, ``mean``, ``std`` (ddof=1), Student-t ``ci_low``/``ci_high``
-        and ``best`` (the best mean of that metric, by the metric's direction)."""
+        (clipped to [0, 1] for proportions; NaN with one seed) and ``best`` (the best mean of that metric, by
+        the metric's direction)."""
         rows = []
         for technique in self.techniques:
             runs = self.results[self.results["technique"] == technique]
             for m in [*self.metrics, "seconds"]:
                 s = seed_interval(runs[m].to_numpy(), self.confidence)
+                low, high = s.low, s.high
+                if is_proportion(m) and m != "mcc":  # a t-interval can leave [0, 1]; the metric cannot
+                    low, high = max(low, 0.0), min(high, 1.0)
                 rows.append(
                     {"technique": technique, "metric": m, "n": s.n, "mean": s.mean, "std": s.std,
-                     "ci_low": s.low, "ci_high": s.high}
+                     "ci_low": low, "ci_high": high}
                 )
         table = pd.DataFrame(rows)
         table["best"] = False
@@ -193,10 +197,16 @@ class ComparisonResult:
                 table.loc[group.index, "best"] = np.isclose(group["mean"], best, rtol=0, atol=1e-12)
         return table
 
-    def stat(self, technique: str, metric: str) -> pd.Series:
-        """One row of :attr:`summary`."""
-        table = self.summary
-        return table[(table["technique"] == technique) & (table["metric"] == metric)].iloc[0]
+    @cached_property
+    def _summary_index(self) -> dict[tuple[str, str], dict[str, Any]]:
+        return {(r["technique"], r["metric"]): r for r in self.summary.to_dict("records")}
+
+    def stat(self, technique: str, metric: str) -> dict[str, Any]:
+        """One row of :attr:`summary` as a dict (``n``, ``mean``, ``std``, ``ci_low``, ``ci_high``, ``best``)."""
+        try:
+            return self._summary_index[(technique, metric)]
+        except KeyError:
+            raise ImblabError(f"no summary of {metric!r} for technique {technique!r}") from None
 
     @cached_property
     def _bootstrap(self) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, float]]]:
@@ -211,7 +221,7 @@ class ComparisonResult:
         }
         return replicates, point
 
-    @property
+    @cached_property
     def bootstrap_metrics(self) -> list[str]:
         """The metrics the paired bootstrap covers, in table order."""
         replicates, _ = self._bootstrap
@@ -253,11 +263,13 @@ class ComparisonResult:
                    "ci_low", "ci_high", "significant", "verdict", "n_boot"]
         return pd.DataFrame(rows, columns=columns)
 
-    def difference(self, technique: str, metric: str) -> pd.Series | None:
-        """One row of :attr:`differences` (``None`` for the baseline itself)."""
-        table = self.differences
-        hit = table[(table["technique"] == technique) & (table["metric"] == metric)]
-        return None if hit.empty else hit.iloc[0]
+    @cached_property
+    def _differences_index(self) -> dict[tuple[str, str], dict[str, Any]]:
+        return {(r["technique"], r["metric"]): r for r in self.differences.to_dict("records")}
+
+    def difference(self, technique: str, metric: str) -> dict[str, Any] | None:
+        """One row of :attr:`differences` as a dict (``None`` for the baseline or an uncovered metric)."""
+        return self._differences_index.get((technique, metric))
 
     @cached_property
     def probes(self) -> pd.DataFrame:
@@ -296,12 +308,12 @@ class ComparisonResult:
     def format_difference(self, metric: str, value: float, low: float, high: float, ci_prefix: bool = True) -> str:
         """``"+3.1 points [95 % CI 1.2, 5.0]"`` (or raw values for calibration metrics)."""
         pct = f"{round(self.confidence * 100):d} % CI "
-        if is_proportion(metric):
-            body = f"{_signed(value * 100, 1)} points"
-            interval = f"{_num(low * 100, 1)}, {_num(high * 100, 1)}"
-        else:
-            body = _signed(value, 3)
-            interval = f"{_num(low, 3)}, {_num(high, 3)}"
+        scale, digits = (100.0, 1) if is_proportion(metric) else (1.0, 3)
+        # A bound that is not 0 must not print as 0: add digits until it does not.
+        while digits < 4 and any(b != 0 and round(b * scale, digits) == 0 for b in (low, high) if np.isfinite(b)):
+            digits += 1
+        body = _signed(value * scale, digits) + (" points" if scale == 100.0 else "")
+        interval = f"{_num(low * scale, digits)}, {_num(high * scale, digits)}"
         return f"{body} [{pct if ci_prefix else ''}{interval}]"
 
     def reading(self) -> list[str]:

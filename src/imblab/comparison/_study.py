@@ -28,34 +28,25 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
+from ._names import metric_order
+from ._names import normalise_metric as _normalise
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["StudyConfig", "load_study_file", "METRIC_ALIASES", "normalise_metric"]
+__all__ = ["StudyConfig", "load_study_file", "normalise_metric"]
 
-METRIC_ALIASES = {
-    "macro-f1": "macro_f1", "weighted-f1": "weighted_f1", "accuracy": "accuracy", "pr-auc": "pr_auc",
-    "roc-auc": "roc_auc", "mcc": "mcc", "balanced-accuracy": "balanced_accuracy", "g-mean": "g_mean",
-    "ece": "ece", "brier": "brier", "nll": "nll", "log-loss": "nll",
-}
-
-
-def normalise_metric(name: str, labels: list[str] | None = None) -> str:
-    """``macro-f1`` → ``macro_f1``; per-label metrics as ``spam-f1`` / ``spam_recall``."""
-    key = name.strip().lower()
-    if key in METRIC_ALIASES:
-        return METRIC_ALIASES[key]
-    if key.replace("-", "_") in METRIC_ALIASES.values():
-        return key.replace("-", "_")
-    for label in labels or []:
-        for suffix in ("precision", "recall", "f1"):
-            if key in (f"{label.lower()}-{suffix}", f"{label.lower()}_{suffix}"):
-                return f"{label}_{suffix}"
-    allowed = ", ".join(METRIC_ALIASES) + (", <label>-precision|recall|f1" if labels is not None else "")
-    raise SpecError(f"unknown metric {name!r}: choose one of {allowed}")
+def normalise_metric(name: str, labels: list[str]) -> str:
+    """``macro-f1`` → ``macro_f1``, ``spam-recall`` → ``spam_recall``; unknown names list the allowed ones."""
+    key = _normalise(name)
+    allowed = metric_order(labels)
+    for candidate in allowed:
+        if candidate.lower() == key.lower():
+            return candidate
+    shown = ", ".join(m.replace("_", "-") for m in allowed)
+    raise SpecError(f"unknown metric {name!r}: choose one of {shown}")
 
 
 @dataclass

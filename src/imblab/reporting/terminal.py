@@ -51,14 +51,18 @@ def print_techniques(presets: list[dict[str, Any]], console: Console | None = No
     """``imblab techniques``: one row per preset."""
     console = console or Console()
     table = Table(title="Imbalance techniques (use as --technique NAME or NAME:key=value,...)", show_lines=True)
-    for column in ("name", "what it does", "parameters (default)", "parts", "source"):
+    from ..techniques import format_value
+
+    for column in ("name", "what it does", "parameters (default)", "example", "source"):
         table.add_column(column, overflow="fold")
     for preset in presets:
-        params = ", ".join(f"{p['name']}={p.get('default')!s}" for p in preset.get("parameters", []))
-        parts = preset.get("parts", [])
+        # Parameters that only apply with another setting (e.g. recall= with posthoc=threshold) are noise here.
+        params = ", ".join(
+            f"{p['name']}={format_value(p['default'])}" for p in preset.get("parameters", []) if p.get("when") is None
+        )
         table.add_row(
             f"[bold]{preset['name']}[/]", preset.get("description", ""), params or "—",
-            ", ".join(parts) if isinstance(parts, list) else str(parts), preset.get("citation") or "—",
+            preset.get("example", ""), preset.get("citation") or "—",
         )
     console.print(table)
 
@@ -126,3 +130,52 @@ class StudyProgress:
             self._task = self._progress.add_task("", total=total)
         description = {"start": f"training {name}", "skipped": f"kept {name}", "done": f"finished {name}"}[event]
         self._progress.update(self._task, completed=done, description=description)
+
+
+def _num(x: float, digits: int = 3) -> str:
+    return "—" if x is None or x != x else f"{x:.{digits}f}"
+
+
+def print_summary(result: ComparisonResult, console: Console | None = None) -> None:
+    """The study's final table: the chosen metric and the minority label's recall and precision per
+    technique (mean ± std, 95 % CI over seeds), the paired-bootstrap difference to the baseline, and time."""
+    from ..comparison import is_proportion
+
+    console = console or Console()
+    m, minority = result.metric, result.minority_label
+    columns = [m, f"{minority}_recall", f"{minority}_precision"]
+    columns = [c for c in dict.fromkeys(columns) if c in result.metrics]
+    table = Table(
+        title=f"{len(result.techniques)} techniques × {len(result.seeds)} seed(s) · mean ± std over seeds",
+        title_justify="left",
+    )
+    table.add_column("technique", no_wrap=True)
+    for i, c in enumerate(columns):
+        table.add_column(result.title(c), justify="right", no_wrap=True)
+        if i == 0:
+            table.add_column("95 % CI", justify="right", style="dim", no_wrap=True)
+    table.add_column(f"Δ vs {result.baseline} [95 % CI]", justify="right", no_wrap=True)
+    table.add_column("s/run", justify="right", no_wrap=True)
+    for t in result.techniques:
+        cells = []
+        for i, c in enumerate(columns):
+            s = result.stat(t, c)
+            text = f"{_num(s['mean'])} ± {_num(s['std'])}" if s["n"] > 1 else _num(s["mean"])
+            cells.append(f"[bold]{text}[/]" if s["best"] and len(result.techniques) > 1 else text)
+            if i == 0:
+                cells.append(f"[{_num(s['ci_low'])}, {_num(s['ci_high'])}]" if s["n"] > 1 else "—")
+        d = result.difference(t, m)
+        if d is None:
+            delta = "[dim]baseline[/]" if t == result.baseline else ""
+        else:
+            scale, unit = (100.0, " pts") if is_proportion(m) else (1.0, "")
+            style = {"better": "green", "worse": "red"}.get(d["verdict"], "dim")
+            mark = {"better": " ▲", "worse": " ▼"}.get(d["verdict"], "")
+            delta = (f"[{style}]{d['difference'] * scale:+.1f}{unit} "
+                     f"[{d['ci_low'] * scale:.1f}, {d['ci_high'] * scale:.1f}]{mark}[/]")
+        cells.append(delta)
+        cells.append(_num(result.stat(t, "seconds")["mean"], 1))
+        table.add_row(t, *cells)
+    console.print(table)
+    for sentence in result.reading()[:1]:
+        console.print(sentence)

@@ -10,16 +10,8 @@ be mapped back to the real prior (:func:`correct_prior`, Saerens et al. 2002).
 
 from ._bias_init import prior_bias
 from ._fitted import FittedTechnique
-from ._losses import (
-    balanced_softmax_loss,
-    binary_focal_loss,
-    cross_entropy,
-    focal_loss,
-    ldam_loss,
-    ldam_margins,
-    logit_adjusted_loss,
-)
-from ._posthoc import PostHoc, fit_temperature, fit_threshold_offsets
+from ._params import format_value
+from ._posthoc import PostHoc, fit_temperature, fit_threshold_offsets, logit_adjustment_offset
 from ._presets import GROUPS, PRESETS, list_presets
 from ._prior import class_prior, correct_prior, effective_prior
 from ._sampling import (
@@ -32,6 +24,18 @@ from ._sampling import (
 from ._spec import parse_spec, parse_techniques, technique_from_config
 from ._technique import Technique
 from ._weights import class_balanced_weights, inverse_frequency_weights, sqrt_inverse_frequency_weights
+
+_LOSSES = ("balanced_softmax_loss", "binary_focal_loss", "cross_entropy", "focal_loss", "ldam_loss", "ldam_margins",
+           "logit_adjusted_loss")
+
+
+def __getattr__(name: str) -> object:
+    # The losses need torch; load them on first use so that listing presets and parsing specs stay fast.
+    if name in _LOSSES:
+        from . import _losses
+
+        return getattr(_losses, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "FittedTechnique",
@@ -52,11 +56,13 @@ __all__ = [
     "fit_temperature",
     "fit_threshold_offsets",
     "focal_loss",
+    "format_value",
     "inverse_frequency_weights",
     "ldam_loss",
     "ldam_margins",
     "list_presets",
     "logit_adjusted_loss",
+    "logit_adjustment_offset",
     "parse_spec",
     "parse_techniques",
     "prior_bias",

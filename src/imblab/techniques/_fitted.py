@@ -7,20 +7,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from scipy.special import softmax
 
 from ._bias_init import prior_bias
-from ._posthoc import PostHoc, fit_temperature, fit_threshold_offsets
+from ._posthoc import PostHoc, fit_temperature, fit_threshold_offsets, logit_adjustment_offset
 from ._prior import class_prior, effective_prior
 from ._sampling import draw_epoch
 
 if TYPE_CHECKING:
+    import torch
+
     from ._technique import Technique
 
 __all__ = ["Parts", "FittedTechnique", "LossFn"]
 
-LossFn = Callable[[torch.Tensor, torch.Tensor, float], torch.Tensor]
+LossFn = Callable[["torch.Tensor", "torch.Tensor", float], "torch.Tensor"]
 """loss(logits (B, C), targets (B,), progress in [0, 1]) -> scalar."""
 
 
@@ -147,9 +147,11 @@ class FittedTechnique:
     def fit_posthoc(self, val_logits: np.ndarray | torch.Tensor, val_y: Sequence[int] | np.ndarray) -> PostHoc:
         """Fit the technique's post-hoc part on validation logits; the identity (up to the loss's
         logit scale) when the technique has none."""
-        z = val_logits.detach().cpu().numpy() if torch.is_tensor(val_logits) else np.asarray(val_logits)
+        z = val_logits.detach().cpu().numpy() if hasattr(val_logits, "detach") else np.asarray(val_logits)
         z = z.astype(np.float64) * self.logit_scale
         y = np.asarray(val_y, dtype=np.int64)
+        if z.ndim != 2 or z.shape[1] != len(self.labels) or y.shape != (z.shape[0],):
+            raise ValueError(f"need logits (n, {len(self.labels)}) and n labels, got {z.shape} and {y.shape}")
         kind, p = self.posthoc_kind, self.posthoc_params
         if kind == "none":
             return PostHoc(scale=self.logit_scale)
@@ -157,11 +159,13 @@ class FittedTechnique:
             t = fit_temperature(z, y)
             return PostHoc(kind=kind, scale=self.logit_scale, temperature=t, details={"temperature": t})
         if kind == "logit-adjusted-posthoc":
-            return PostHoc(kind=kind, scale=self.logit_scale, offset=p["tau"] * np.log(self.true_prior),
+            return PostHoc(kind=kind, scale=self.logit_scale, offset=logit_adjustment_offset(self.true_prior, p["tau"]),
                            details={"tau": p["tau"]})
         if kind == "threshold":
             label = p.get("label")
             k = self.labels.index(label) if label is not None else self.minority_index
+            from scipy.special import softmax
+
             offsets, details = fit_threshold_offsets(softmax(z, axis=1), y, label_index=k,
                                                      recall=p.get("recall"), precision=p.get("precision"))
             details["label"] = self.labels[k] if "label_index" in details else None

@@ -140,7 +140,8 @@ class Param:
             return check_label(value.strip(), preset, labels)
         if self.kind in ("weights", "alpha"):
             if isinstance(value, Mapping):
-                return {check_label(str(k), preset, labels): self.coerce_weight(v, preset, str(k)) for k, v in value.items()}
+                return {check_label(str(k), preset, labels): self.coerce_weight(v, preset, str(k))
+                        for k, v in value.items()}
             if self.kind == "alpha":
                 if value is None or (isinstance(value, str) and value.strip().lower() == "none"):
                     return None
@@ -150,7 +151,8 @@ class Param:
                         raise self._bad(preset, value)
                     if labels is not None and len(labels) != 2:
                         raise SpecError(f"a single number for '{self.name}' of '{preset}' needs 2 classes, there are "
-                                        f"{len(labels)}; give LABEL=WEIGHT per label or a scheme ({'|'.join(self.choices)})")
+                                        f"{len(labels)}; give LABEL=WEIGHT per label or a scheme "
+                                        f"({'|'.join(self.choices)})")
                     return x
             if isinstance(value, str) and value.strip() in self.choices:
                 return value.strip()

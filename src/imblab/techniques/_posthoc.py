@@ -15,18 +15,16 @@ iff p_k / p_other > e^{−decision_offset_k} is a probability threshold on p_k.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize_scalar
-from scipy.special import log_softmax
 
 __all__ = [
     "PostHoc",
     "fit_temperature",
     "fit_threshold_offsets",
+    "logit_adjustment_offset",
     "macro_f1",
     "POSTHOC_KINDS",
 ]
@@ -96,6 +94,9 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
     Guo, Pleiss, Sun & Weinberger (2017), "On Calibration of Modern Neural Networks", ICML.
     Minimised over log T in [−5, 5] (bounded Brent, scipy).
     """
+    from scipy.optimize import minimize_scalar
+    from scipy.special import log_softmax
+
     z = np.asarray(logits, dtype=np.float64)
     y = np.asarray(y)
     rows = np.arange(len(y))
@@ -105,6 +106,16 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
 
     result = minimize_scalar(nll, bounds=(-5.0, 5.0), method="bounded", options={"xatol": 1e-6})
     return float(np.exp(result.x))
+
+
+def logit_adjustment_offset(prior: np.ndarray, tau: float = 1.0) -> np.ndarray:
+    """Post-hoc logit adjustment: the offset τ log π subtracted from the logits.
+
+    Menon et al. (2021), "Long-tail learning via logit adjustment", ICLR, eq. (9): predicting
+    argmax_y f_y(x) − τ log π_y turns a prior-following model into one for the balanced error;
+    softmax(f − τ log π) is calibrated to the prior ∝ π^(1−τ).
+    """
+    return tau * np.log(np.asarray(prior, dtype=np.float64))
 
 
 def macro_f1(y: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
@@ -175,7 +186,8 @@ def fit_threshold_offsets(
             if best_key is None or key > best_key:
                 best_c, best_key = c, key
         if not best_key[0]:
-            log.warning("threshold: the precision target %.3f is not reached on validation; using the best precision %.3f",
+            log.warning("threshold: the precision target %.3f is not reached on validation; "
+                        "using the best precision %.3f",
                         precision, best_key[1])
         offsets[k] = -best_c
         hit = score > best_c

@@ -16,14 +16,12 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import numpy as np
 
 from ..errors import SpecError
 from ._fitted import FittedTechnique, Parts
-from ._losses import balanced_softmax_loss, cross_entropy, focal_loss, ldam_loss, ldam_margins, logit_adjusted_loss
 from ._params import Param, format_value
 from ._posthoc import POSTHOC_KINDS
 from ._prior import class_prior
@@ -69,7 +67,11 @@ class Context:
         return label_weights(value, self.counts, self.labels, "none")
 
 
+# Builders import the losses (and so torch) when a technique is fitted, not when presets are listed
+# or specs parsed: `imblab techniques` and spec errors stay fast.
 def _ce(weight: np.ndarray | None) -> Callable:
+    from ._losses import cross_entropy
+
     def loss(logits: Any, targets: Any, progress: float) -> Any:
         return cross_entropy(logits, targets, weight)
     return loss
@@ -113,6 +115,8 @@ def upsample(p: dict[str, Any], ctx: Context) -> Parts:
 
 def focal(p: dict[str, Any], ctx: Context) -> Parts:
     """Softmax focal loss. Effective prior: true prior × α (γ reshapes confidence, not the prior)."""
+    from ._losses import focal_loss
+
     alpha = ctx.alpha(p["alpha"])
     gamma = p["gamma"]
 
@@ -129,6 +133,8 @@ def weighted(p: dict[str, Any], ctx: Context) -> Parts:
 
 def class_balanced(p: dict[str, Any], ctx: Context) -> Parts:
     """Cross-entropy or focal loss weighted by (1 − β) / (1 − β^n), normalised to sum to C."""
+    from ._losses import focal_loss
+
     w = class_balanced_weights(ctx.counts, p["beta"])
     if p["loss"] == "focal":
         gamma = p["gamma"]
@@ -141,6 +147,8 @@ def class_balanced(p: dict[str, Any], ctx: Context) -> Parts:
 
 def logit_adjusted(p: dict[str, Any], ctx: Context) -> Parts:
     """CE on f + τ log π; the model's softmax is calibrated to π^(1−τ)."""
+    from ._losses import logit_adjusted_loss
+
     prior, tau = ctx.prior, p["tau"]
 
     def loss(logits: Any, targets: Any, progress: float) -> Any:
@@ -150,6 +158,8 @@ def logit_adjusted(p: dict[str, Any], ctx: Context) -> Parts:
 
 def balanced_softmax(p: dict[str, Any], ctx: Context) -> Parts:
     """CE on f + log n; the model's softmax is calibrated to the uniform prior."""
+    from ._losses import balanced_softmax_loss
+
     counts = ctx.counts
 
     def loss(logits: Any, targets: Any, progress: float) -> Any:
@@ -163,6 +173,8 @@ def ldam_drw(p: dict[str, Any], ctx: Context) -> Parts:
     Effective prior: true prior × the class-balanced weights active at the end of training (the
     margins' own shift towards rare classes depends on the logit scale and is not modelled).
     """
+    from ._losses import ldam_loss, ldam_margins
+
     margins = ldam_margins(ctx.counts, p["max_margin"])
     weights = class_balanced_weights(ctx.counts, p["beta"])
     scale, start = p["scale"], p["drw_start"]
@@ -222,6 +234,7 @@ class Preset:
     posthoc: str | None = None
     always_bias_init: bool = False
     notes: str = ""
+    example: str = ""
     param_index: dict[str, Param] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -270,15 +283,18 @@ class Preset:
     def _unknown(self, key: str, labels: Sequence[str] | None) -> SpecError:
         allowed = ", ".join(self.param_index)
         hint = difflib.get_close_matches(key, list(self.param_index) + list(labels or []), n=1)
-        msg = f"unknown parameter '{key}' for '{self.name}'; parameters: {allowed or '(none)'}"
-        if self.label_param is not None:
-            msg += f"; or LABEL=WEIGHT with a label ({', '.join(labels) if labels is not None else 'any label'})"
+        if self.label_param is not None and labels is not None:
+            msg = (f"unknown label or parameter '{key}' for '{self.name}'; labels (LABEL=WEIGHT): {', '.join(labels)}; "
+                   f"parameters: {allowed}")
+        else:
+            msg = f"unknown parameter '{key}' for '{self.name}'; parameters: {allowed or '(none)'}"
         if hint:
             msg += f" (did you mean '{hint[0]}'?)"
         return SpecError(msg)
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, technique: Any, params: dict[str, Any], class_counts: np.ndarray, labels: Sequence[str]) -> FittedTechnique:
+    def fit(self, technique: Any, params: dict[str, Any], class_counts: np.ndarray,
+            labels: Sequence[str]) -> FittedTechnique:
         """Build the parts for these training counts."""
         ctx = Context(counts=np.asarray(class_counts, dtype=np.int64), labels=list(labels))
         kind = self.posthoc or params.get("posthoc", "none")
@@ -301,58 +317,70 @@ class Preset:
             ],
             "citation": self.citation,
             "parts": list(self.parts),
-            "optional_parts": [part for part, key in (("class-weights", "weights"), ("bias-init", "bias_init"),
-                                                      ("post-hoc", "posthoc")) if key in self.param_index],
+            "optional_parts": [part for part, present in (("class-weights", self.label_param is not None),
+                                                          ("bias-init", "bias_init" in self.param_index),
+                                                          ("post-hoc", "posthoc" in self.param_index)) if present],
             "loss": self.loss,
             "per_label_parameter": self.label_param,
             "notes": self.notes,
+            "example": self.example or self.name,
         }
 
 
 GOOGLE_MLCC = "Google Machine Learning Crash Course, \"Imbalanced datasets\" (downsampling and upweighting)"
-IMBLEARN = ("Lemaître, Nogueira & Aridas 2017, \"Imbalanced-learn\", JMLR 18(17) "
-            "(RandomUnderSampler / RandomOverSampler)")
+IMBLEARN = "Lemaître, Nogueira & Aridas 2017, \"Imbalanced-learn\", JMLR 18(17) ({})"
 LIN = "Lin, Goyal, Girshick, He & Dollár 2017, \"Focal Loss for Dense Object Detection\", ICCV"
 MENON = "Menon, Jayasumana, Rawat, Jain, Veit & Kumar 2021, \"Long-tail learning via logit adjustment\", ICLR"
 
 _PRESETS = [
     Preset("baseline", "cross-entropy, no imbalance handling", None, ("loss",), "cross-entropy", baseline,
-           (WEIGHTS_NONE, BIAS_INIT, *ALL_POSTHOC), label_param="weights"),
+           (WEIGHTS_NONE, BIAS_INIT, *ALL_POSTHOC), label_param="weights",
+           example="baseline:posthoc=threshold"),
     Preset("bias-init", "cross-entropy with the output bias set to log(n_i / N), so softmax at init = class prior",
            "Karpathy 2019, \"A Recipe for Training Neural Networks\"; " + LIN + " (prior initialisation)",
            ("loss", "bias-init"), "cross-entropy", bias_init,
-           (WEIGHTS_NONE, *ALL_POSTHOC), label_param="weights", always_bias_init=True),
+           (WEIGHTS_NONE, *ALL_POSTHOC), label_param="weights", always_bias_init=True,
+           example="bias-init:posthoc=temperature"),
     Preset("downsample-upweight",
            "keep 1/factor of every class larger than the smallest (never below it), weight kept rows by the factor",
            GOOGLE_MLCC, ("sampling", "class-weights", "loss"), "cross-entropy", downsample_upweight,
            (_p("factor", 2.0, "float", "downsampling factor; the weight is n_i / n'_i (the factor up to rounding)",
                low=1.0), BIAS_INIT, *ALL_POSTHOC),
-           notes="n'_i · w_i = n_i, so the effective prior is the true prior"),
+           notes="n'_i · w_i = n_i, so the effective prior is the true prior",
+           example="downsample-upweight:factor=4"),
     Preset("upsample-downweight",
            "repeat every class smaller than the largest factor times (never above it), weight copies by 1/factor",
            GOOGLE_MLCC, ("sampling", "class-weights", "loss"), "cross-entropy", upsample_downweight,
            (_p("factor", 2.0, "float", "upsampling factor; the weight is n_i / n'_i (1/factor up to rounding)",
                low=1.0), BIAS_INIT, *ALL_POSTHOC),
-           notes="n'_i · w_i = n_i, so the effective prior is the true prior"),
-    Preset("downsample", "random undersampling to `ratio` (1 = balanced), no compensating weight", IMBLEARN,
+           notes="n'_i · w_i = n_i, so the effective prior is the true prior",
+           example="upsample-downweight:factor=4"),
+    Preset("downsample", "random undersampling to `ratio` (1 = balanced), no compensating weight",
+           IMBLEARN.format("RandomUnderSampler"),
            ("sampling", "loss"), "cross-entropy", downsample,
            (_p("ratio", 1.0, "float", "smallest class / every other class after resampling (1 = balanced)",
-               low=0.0, high=1.0, low_open=True), WEIGHTS_NONE, BIAS_INIT, *ALL_POSTHOC), label_param="weights"),
-    Preset("upsample", "random oversampling to `ratio` (1 = balanced), no compensating weight", IMBLEARN,
+               low=0.0, high=1.0, low_open=True), WEIGHTS_NONE, BIAS_INIT, *ALL_POSTHOC), label_param="weights",
+           example="downsample:ratio=0.5"),
+    Preset("upsample", "random oversampling to `ratio` (1 = balanced), no compensating weight",
+           IMBLEARN.format("RandomOverSampler"),
            ("sampling", "loss"), "cross-entropy", upsample,
            (_p("ratio", 1.0, "float", "every class grows to at least ratio × the largest class (1 = balanced)",
-               low=0.0, high=1.0, low_open=True), WEIGHTS_NONE, BIAS_INIT, *ALL_POSTHOC), label_param="weights"),
-    Preset("focal", "focal loss −α_t (1 − p_t)^γ log p_t, softmax multiclass form", LIN, ("loss",), "focal", focal,
+               low=0.0, high=1.0, low_open=True), WEIGHTS_NONE, BIAS_INIT, *ALL_POSTHOC), label_param="weights",
+           example="upsample:ratio=0.5"),
+    Preset("focal", "focal loss −α_t (1 − p_t)^γ log p_t, softmax multiclass form", LIN, ("loss",), "focal",
+           focal,
            (_p("gamma", 2.0, "float", "focusing parameter γ (0 = cross-entropy)", low=0.0),
             _p("alpha", None, "alpha", "class weighting α (none: no class preference)", choices=SCHEMES[1:]),
             BIAS_INIT, *ALL_POSTHOC), label_param="alpha",
-           notes="effective prior: true prior × α; γ changes confidence, not the prior (approximation)"),
+           notes="effective prior: true prior × α; γ changes confidence, not the prior (approximation)",
+           example="focal:gamma=2,alpha=0.25"),
     Preset("weighted", "weighted cross-entropy; default inverse class frequency N / (c · n_i)",
            "King & Zeng 2001, \"Logistic Regression in Rare Events Data\", Political Analysis; "
            "scikit-learn class_weight=\"balanced\"", ("class-weights", "loss"), "cross-entropy", weighted,
            (_p("weights", "inverse-frequency", "weights",
                "a scheme, or LABEL=WEIGHT (labels not named keep their inverse-frequency weight)", choices=SCHEMES),
-            BIAS_INIT, *ALL_POSTHOC), label_param="weights"),
+            BIAS_INIT, *ALL_POSTHOC), label_param="weights",
+           example="weighted:spam=10"),
     Preset("class-balanced", "loss weighted by (1 − β) / (1 − β^n_i), normalised to sum to the class count",
            "Cui, Jia, Lin, Song & Belongie 2019, \"Class-Balanced Loss Based on Effective Number of Samples\", CVPR",
            ("class-weights", "loss"), "cross-entropy or focal", class_balanced,
@@ -360,15 +388,18 @@ _PRESETS = [
                high_open=True),
             _p("loss", "ce", "choice", "the weighted loss", choices=("ce", "focal")),
             _p("gamma", 2.0, "float", "focal γ (with loss=focal)", low=0.0, requires=("loss", "focal")),
-            BIAS_INIT, *ALL_POSTHOC)),
+            BIAS_INIT, *ALL_POSTHOC),
+           example="class-balanced:beta=0.9999,loss=focal"),
     Preset("logit-adjusted", "cross-entropy on f_y + τ log π_y", MENON, ("loss",), "logit-adjusted cross-entropy",
            logit_adjusted,
            (_p("tau", 1.0, "float", "adjustment strength τ (0 = cross-entropy)", low=0.0), BIAS_INIT, *NO_LA_POSTHOC),
-           notes="effective prior ∝ π^(1−τ)"),
+           notes="effective prior ∝ π^(1−τ)",
+           example="logit-adjusted:tau=1.5"),
     Preset("balanced-softmax", "cross-entropy on f_y + log n_y",
            "Ren, Yu, Ma, Zhao, Yi & Li 2020, \"Balanced Meta-Softmax for Long-Tailed Visual Recognition\", NeurIPS",
            ("loss",), "balanced softmax", balanced_softmax, (BIAS_INIT, *NO_LA_POSTHOC),
-           notes="effective prior: uniform"),
+           notes="effective prior: uniform",
+           example="balanced-softmax:posthoc=temperature"),
     Preset("ldam-drw", "label-distribution-aware margins ∝ n^(−1/4); class-balanced re-weighting from drw_start on",
            "Cao, Wei, Gaidon, Arechiga & Ma 2019, \"Learning Imbalanced Datasets with Label-Distribution-Aware "
            "Margin Loss\", NeurIPS", ("class-weights", "loss"), "LDAM", ldam_drw,
@@ -379,20 +410,24 @@ _PRESETS = [
                low=0.0, high=1.0),
             _p("beta", 0.9999, "float", "β of the deferred class-balanced weights", low=0.0, high=1.0, high_open=True),
             BIAS_INIT, *ALL_POSTHOC),
-           notes="effective prior: true prior × the final class-balanced weights (margins not modelled)"),
+           notes="effective prior: true prior × the final class-balanced weights (margins not modelled)",
+           example="ldam-drw:scale=10,drw_start=0.6"),
     Preset("threshold", "cross-entropy, then per-class decision thresholds tuned on validation (macro-F1 or a target)",
            "Elkan 2001, \"The Foundations of Cost-Sensitive Learning\", IJCAI; scikit-learn TunedThresholdClassifierCV",
            ("loss", "post-hoc"), "cross-entropy", baseline,
            (*THRESHOLD_PARAMS, WEIGHTS_NONE, BIAS_INIT), label_param="weights", posthoc="threshold",
-           notes="changes decisions only; probabilities are those of the trained model"),
+           notes="changes decisions only; probabilities are those of the trained model",
+           example="threshold:recall=0.95,label=spam"),
     Preset("logit-adjusted-posthoc", "cross-entropy, then subtract τ log π from the logits", MENON,
            ("loss", "post-hoc"), "cross-entropy", baseline,
            (TAU_POSTHOC, WEIGHTS_NONE, BIAS_INIT), label_param="weights", posthoc="logit-adjusted-posthoc",
-           notes="effective prior ∝ π^(1−τ)"),
+           notes="effective prior ∝ π^(1−τ)",
+           example="logit-adjusted-posthoc:tau=0.5"),
     Preset("temperature", "cross-entropy, then one temperature fitted on the validation NLL",
            "Guo, Pleiss, Sun & Weinberger 2017, \"On Calibration of Modern Neural Networks\", ICML",
            ("loss", "post-hoc"), "cross-entropy", baseline, (WEIGHTS_NONE, BIAS_INIT), label_param="weights",
-           posthoc="temperature"),
+           posthoc="temperature",
+           example="temperature:bias_init=true"),
 ]
 
 PRESETS: dict[str, Preset] = {p.name: p for p in _PRESETS}
@@ -422,6 +457,7 @@ def list_presets() -> list[dict[str, Any]]:
     Keys: name, description, parameters (each: name, default, type, help, when — the condition
     under which a parameter exists, e.g. "posthoc=threshold", or null), citation (null for
     baseline), parts (used by default), optional_parts (what parameters can add), loss,
-    per_label_parameter (which parameter LABEL=VALUE keys set, or null), notes.
+    per_label_parameter (which parameter LABEL=VALUE keys set, or null), notes, example (a spec
+    string, valid for labels ham/spam).
     """
     return [p.describe() for p in _PRESETS]

@@ -88,7 +88,9 @@ def upsample_sizes(counts: Sequence[int] | np.ndarray, ratio: float = 1.0) -> np
     return np.maximum(n, np.rint(ratio * n.max())).astype(np.int64)
 
 
-def draw_epoch(y: Sequence[int] | np.ndarray, sizes: Sequence[int] | np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def draw_epoch(
+    y: Sequence[int] | np.ndarray, sizes: Sequence[int] | np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Draw one epoch's training indices with ``sizes[c]`` rows of each class c.
 
     A class shrinks by sampling without replacement. A class grows by using each of its rows

@@ -38,7 +38,8 @@ def _split_params(spec: str, text: str) -> dict[str, str]:
         key, eq, value = piece.partition("=")
         key, value = key.strip(), value.strip()
         if not eq or not key or not value:
-            raise SpecError(f"bad parameter '{piece.strip()}' in '{spec}'; write KEY=VALUE, e.g. focal:gamma=2,alpha=0.25")
+            raise SpecError(f"bad parameter '{piece.strip()}' in '{spec}'; "
+                            "write KEY=VALUE, e.g. focal:gamma=2,alpha=0.25")
         if key in params:
             raise SpecError(f"parameter '{key}' given twice in '{spec}'")
         params[key] = value

