@@ -28,6 +28,7 @@ install-dev: $(VENV)/.installed-dev
 
 demo: install
 	$(VENV)/bin/imblab data inspect sms_spam
+	$(VENV)/bin/imblab compare sms_spam
 
 test: install-dev
 	HF_HUB_OFFLINE=1 $(PY) -m pytest $(PYTEST_ARGS)

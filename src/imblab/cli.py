@@ -208,7 +208,12 @@ def _read_texts(args: argparse.Namespace) -> list[str]:
 def _cmd_predict(args: argparse.Namespace) -> int:
     from .model import load_model
 
-    model = load_model(args.model_dir)
+    from pathlib import Path
+
+    model_dir = Path(args.model_dir)
+    if (model_dir / "model" / "imblab.json").is_file():  # a run directory: its model/ folder
+        model_dir = model_dir / "model"
+    model = load_model(model_dir)
     texts = _read_texts(args)
     prior = _parse_prior(args.prior)
     proba = model.predict_proba(texts, prior="raw" if args.raw else (prior if prior is not None else "true"))

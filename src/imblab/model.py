@@ -239,8 +239,12 @@ class TrainedModel:
                 prior, so they estimate real-world frequencies; "raw": as the technique trained them;
                 ``{label: p}``: corrected to that deployment prior.
         """
+        return self.proba_from_logits(self.predict_logits(texts), prior)
+
+    def proba_from_logits(self, logits: np.ndarray, prior: Prior = "true") -> np.ndarray:
+        """:meth:`predict_proba` for logits already computed (one forward pass serves several views)."""
         target = self.prior_vector(prior)
-        proba = self._technique_proba(self.predict_logits(texts))
+        proba = self._technique_proba(logits)
         return proba if target is None else correct_prior(proba, self.effective_prior, target)
 
     def decide(self, logits: np.ndarray) -> np.ndarray:

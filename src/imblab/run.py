@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,9 +29,10 @@ from . import __version__
 from ._io import atomic_directory
 from .data import Dataset, Split
 from .errors import ModelError
-from .evaluation import evaluate, flatten_metrics
-from .model import TrainConfig, TrainedModel
-from .techniques import Technique
+
+if TYPE_CHECKING:  # the model stack imports torch: only a run that trains pays for it
+    from .model import TrainConfig, TrainedModel
+    from .techniques import Technique
 
 __all__ = ["RunResult", "train_run", "read_run", "environment", "is_complete_run"]
 
@@ -62,29 +63,34 @@ class RunResult:
 
 
 def environment() -> dict[str, Any]:
-    """Package versions and machine, stored with every run and report."""
-    import sklearn
-    import torch
-    import transformers
+    """Package versions and machine, stored with every run and report (without importing torch)."""
+    import os
+    import sys
+    from importlib.metadata import PackageNotFoundError, version
 
+    def installed(name: str) -> str | None:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return None
+
+    torch = sys.modules.get("torch")  # CUDA is worth naming only where this process used torch
     return {
         "imblab": __version__,
         "python": platform.python_version(),
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "scikit-learn": sklearn.__version__,
-        "numpy": np.__version__,
+        **{name: installed(name) for name in ("torch", "transformers", "accelerate", "scikit-learn", "numpy")},
         "machine": f"{platform.system()} {platform.machine()}",
-        "cpu_count": __import__("os").cpu_count(),
-        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "cpu_count": os.cpu_count(),
+        "cuda": torch.cuda.get_device_name(0) if torch is not None and torch.cuda.is_available() else None,
     }
 
 
 def _probe_rows(model: TrainedModel, probes: Sequence[str]) -> list[dict[str, Any]]:
     if not probes:
         return []
-    raw = model.predict_proba(list(probes), prior="raw")
-    corrected = model.predict_proba(list(probes), prior="true")
+    logits = model.predict_logits(list(probes))
+    raw = model.proba_from_logits(logits, prior="raw")
+    corrected = model.proba_from_logits(logits, prior="true")
     return [
         {
             "text": text,
@@ -113,6 +119,9 @@ def train_run(
 
     Returns the stored run, as :func:`read_run` would read it back.
     """
+    from .evaluation import evaluate, flatten_metrics
+    from .model import TrainConfig, TrainedModel
+
     out = Path(out)
     labels = list(dataset.label_names)
     train, val, test = (split.take(dataset, part) for part in ("train", "validation", "test"))
@@ -127,13 +136,11 @@ def train_run(
     started = time.perf_counter()
     results: dict[str, Any] = {}
     for name, part in (("validation", val), ("test", test)):
-        raw = model.predict_proba(list(part.texts), prior="raw")
-        decisions = model.posthoc.decide(raw)
+        logits = model.predict_logits(list(part.texts))  # one forward pass for every view below
+        raw = model.proba_from_logits(logits, prior="raw")
+        decisions = model.decide(logits)
         results[name] = evaluate(part.y, raw, labels, pred=decisions)
-        if name == "test":
-            corrected = model.predict_proba(list(part.texts), prior="true")
-            test_arrays = (raw, corrected, decisions)
-    raw, corrected, decisions = test_arrays
+    corrected = model.proba_from_logits(logits, prior="true")
     results["test_prior_corrected"] = evaluate(test.y, corrected, labels)
     eval_seconds = time.perf_counter() - started
 

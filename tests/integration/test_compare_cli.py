@@ -50,13 +50,16 @@ def test_seed_study_outputs(seed_study) -> None:
 def test_rerun_retrains_nothing_and_gives_identical_results(seed_study) -> None:
     out, first_seconds = seed_study
     before = (out / "results.csv").read_text()
+    stamps = {p: p.stat().st_mtime_ns for p in (out / "runs").rglob("*")}
     started = time.perf_counter()
     result = run_cli("compare", "sms_spam", "--backend", "tfidf", "--techniques", "seed", "--seeds", "3",
                      "--probe", PROBE, "--out", str(out))
     assert result.returncode == 0, result.stderr
     again = time.perf_counter() - started
     assert (out / "results.csv").read_text() == before
-    assert again * 10 <= first_seconds or again < 6, (first_seconds, again)
+    assert {p: p.stat().st_mtime_ns for p in (out / "runs").rglob("*")} == stamps  # nothing retrained or rewritten
+    # >= 10x faster (benchmarks/compare_speed.py records the exact ratio); a floor for process start-up on a busy CI box.
+    assert again * 10 <= first_seconds or again < 4, (first_seconds, again)
 
 
 @pytest.mark.slow

@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from .._io import atomic_write_json
-from ..backends import resolve_backend_name
 from ..data import BUILTINS, Dataset, Split, load_dataset, profile, split_dataset, stratified_subsample
 from ..errors import SpecError
-from ..model import TrainConfig
-from ..run import environment, is_complete_run, read_run, train_run
+from ..run import environment, is_complete_run, read_run
 from ..techniques import Technique, parse_techniques, technique_from_config
 from ._outcome import RunOutcome
 from ._result import ComparisonResult
@@ -48,7 +47,7 @@ class PreparedStudy:
     backend: str
     metric: str
     probes: list[str]
-    train_config: TrainConfig
+    training: dict[str, Any]  # TrainConfig fields given explicitly; the rest are the backend's defaults
 
     def run_dir(self, out: Path, technique: Technique, seed: int) -> Path:
         slug = re.sub(r"[^A-Za-z0-9_.=-]+", "_", technique.display_name).strip("_") or "technique"
@@ -63,7 +62,7 @@ class PreparedStudy:
             "split": {"seed": self.split.seed, "fractions": list(self.split.fractions), "test_rows": len(self.split.test)},
             "backend": self.backend,
             "model": self.config.model,
-            "training": {k: getattr(self.train_config, k, None) for k in ("epochs", "batch_size", "lr", "max_length")},
+            "training": {k: self.training.get(k) for k in ("epochs", "batch_size", "lr", "max_length")},
         }
 
 
@@ -102,15 +101,25 @@ def prepare_study(config: StudyConfig) -> PreparedStudy:
     if probes is None:
         builtin = BUILTINS.get(config.dataset)
         probes = list(builtin.default_probes) if builtin else []
-    train_config = TrainConfig(
-        **{k: v for k, v in (("epochs", config.epochs), ("batch_size", config.batch_size), ("lr", config.lr),
-                             ("max_length", config.max_length)) if v is not None}
-    )
+    training = {k: v for k, v in (("epochs", config.epochs), ("batch_size", config.batch_size), ("lr", config.lr),
+                                  ("max_length", config.max_length)) if v is not None}
     return PreparedStudy(
         config=config, dataset=dataset, split=split, labels=labels,
-        techniques=_resolve_techniques(config.techniques, labels), backend=resolve_backend_name(config.backend),
-        metric=normalise_metric(config.metric, labels), probes=list(probes), train_config=train_config,
+        techniques=_resolve_techniques(config.techniques, labels), backend=_resolve_backend(config.backend),
+        metric=normalise_metric(config.metric, labels), probes=list(probes), training=training,
     )
+
+
+def _stored_spec(run_dir: Path) -> str | None:
+    return json.loads((run_dir / "config.json").read_text()).get("technique_spec")
+
+
+def _resolve_backend(name: str) -> str:
+    if name in ("tfidf", "frozen", "finetune"):
+        return name  # no need to import torch to know that
+    from ..backends import resolve_backend_name
+
+    return resolve_backend_name(name)
 
 
 def outcome_from_run(run_dir: Path) -> RunOutcome:
@@ -154,26 +163,47 @@ def run_study(study: PreparedStudy, out: str | Path, *, on_progress: ProgressCal
     atomic_write_json(out / "profile.json", profile(study.dataset, study.split))
 
     plan = study.plan()
+    trained = 0
+    train_config = None
     notify = on_progress or (lambda *args: None)
     for done, (technique, seed) in enumerate(plan):
         run_dir = study.run_dir(out, technique, seed)
         name = f"{technique.display_name} · seed {seed}"
-        if is_complete_run(run_dir) and read_run(run_dir).config.get("technique_spec") == technique.spec:
+        if is_complete_run(run_dir) and _stored_spec(run_dir) == technique.spec:
             notify("skipped", done + 1, len(plan), name)
             continue
         notify("start", done, len(plan), name)
+        if train_config is None:  # the model stack (torch) is imported only when something needs training
+            from ..model import TrainConfig
+            from ..run import train_run
+
+            train_config = TrainConfig(**study.training)
         started = time.perf_counter()
         train_run(
             study.dataset, study.split, technique, backend=study.backend, model_name=study.config.model, seed=seed,
-            config=study.train_config, probes=study.probes, out=run_dir, progress=False,
+            config=train_config, probes=study.probes, out=run_dir, progress=False,
         )
+        trained += 1
         log.info("%s done in %.1f s", name, time.perf_counter() - started)
         notify("done", done + 1, len(plan), name)
-    return load_study(out, techniques=[t.display_name for t in study.techniques], seeds=list(study.config.seeds))
+    # Nothing trained and the outputs were made from these very runs: they are up to date (a pure function
+    # of the runs), so a re-run only reads them back. `imblab report DIR` re-renders unconditionally.
+    return load_study(out, techniques=[t.display_name for t in study.techniques], seeds=list(study.config.seeds),
+                      write=trained > 0 or None)
 
 
-def load_study(out: str | Path, *, techniques: list[str] | None = None, seeds: list[int] | None = None) -> ComparisonResult:
-    """Rebuild the comparison from the runs stored in ``out`` and write its report files."""
+_OUTPUT_STATE = ".outputs.json"
+_OUTPUT_FILES = ("results.csv", "probes.csv", "summary.md", "report.html")
+
+
+def load_study(
+    out: str | Path, *, techniques: list[str] | None = None, seeds: list[int] | None = None, write: bool | None = True,
+) -> ComparisonResult:
+    """Rebuild the comparison from the runs stored in ``out`` and write its report files.
+
+    Args:
+        write: True: write the outputs; None: only when they were not made from exactly these runs.
+    """
     out = Path(out)
     study_file = out / "study.json"
     if not study_file.is_file():
@@ -198,5 +228,13 @@ def load_study(out: str | Path, *, techniques: list[str] | None = None, seeds: l
         outcomes, meta["labels"], json.loads((out / "profile.json").read_text()), config, environment(),
         baseline=baseline, metric=meta["metric"],
     )
-    result.write(out)
+    state = {"imblab": __version__, "runs": [f"{o.technique}__seed{o.seed}" for o in outcomes], "metric": meta["metric"]}
+    state_file = out / _OUTPUT_STATE
+    current = (
+        state_file.is_file() and json.loads(state_file.read_text()) == state
+        and all((out / name).is_file() for name in _OUTPUT_FILES)
+    )
+    if write or (write is None and not current):
+        result.write(out)
+        atomic_write_json(state_file, state)
     return result
