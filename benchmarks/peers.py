@@ -291,7 +291,9 @@ def score(parts: Parts, prediction: Prediction) -> dict[str, Any]:
 
     y, labels = parts.test_y, parts.labels
     if prediction.proba is not None:
-        nested = evaluate(y, prediction.proba, labels, pred=prediction.pred)
+        # float32 probabilities (sklearn on float32 features) re-normalised in float64 for sklearn's checks.
+        proba = np.asarray(prediction.proba, dtype=np.float64)
+        nested = evaluate(y, proba / proba.sum(axis=1, keepdims=True), labels, pred=prediction.pred)
         flat = flatten_metrics(nested, labels)
     else:
         # No probabilities (LinearSVC): decisions from the scores; PR-AUC from the scores with evaluate's

@@ -9,6 +9,7 @@ corrected to the training prior ("true", the default) or to any deployment prior
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import platform
@@ -88,6 +89,7 @@ class TrainConfig:
         return replace(defaults, **overrides)
 
 
+@functools.lru_cache(maxsize=1)
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for package in ("imblab", "torch", "transformers", "scikit-learn", "accelerate"):

@@ -238,3 +238,48 @@ def test_frozen_on_bundled_minilm(sms) -> None:  # type: ignore[no-untyped-def]
     assert model.backend.settings()["model_name"] == "bundled:all-MiniLM-L6-v2"
     proba = model.predict_proba(sub["test"].texts)
     assert proba.shape == (len(sub["test"].texts), 2)
+
+
+def test_sparse_head_matches_a_dense_linear_layer() -> None:
+    import scipy.sparse as sp
+
+    from imblab.backends._heads import SparseLinearHead, sparse_batch
+
+    dense_rows = sp.random(7, 30, density=0.2, format="csr", dtype=np.float32, random_state=0).toarray()
+    dense_rows[3] = 0  # an empty row
+    matrix = sp.csr_matrix(dense_rows)
+    head = SparseLinearHead(30, 3)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        head.weight.normal_()
+        head.bias.normal_()
+    weight = head.weight.detach().clone().requires_grad_(True)
+    dense = torch.from_numpy(matrix.toarray())
+    target = torch.randn(7, 3)
+    (head(**sparse_batch(matrix)) * target).sum().backward()
+    ((dense @ weight + head.bias.detach()) * target).sum().backward()
+    np.testing.assert_allclose(head(**sparse_batch(matrix)).detach().numpy(),
+                               (dense @ weight + head.bias).detach().numpy(), atol=1e-6)
+    np.testing.assert_allclose(head.weight.grad.numpy(), weight.grad.numpy(), atol=1e-6)
+    np.testing.assert_allclose(head.bias.grad.numpy(), target.sum(dim=0).numpy(), atol=1e-6)
+
+
+def test_tfidf_is_deterministic_and_saves_shared_vocabularies(sms, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import scipy.sparse as sp
+
+    texts = sms["test"].texts
+    first, second = _fit(sms, "weighted", "tfidf"), _fit(sms, "weighted", "tfidf")
+    np.testing.assert_array_equal(first.predict_logits(texts), second.predict_logits(texts))
+    # The training rows come from fit_transform; they equal a plain transform bit for bit.
+    cached = first.backend.features(sms["train"].texts)
+    fresh = sp.hstack([vec.transform(sms["train"].texts) for vec in first.backend.vectorizers], format="csr")
+    assert np.array_equal(cached.indptr, fresh.indptr) and np.array_equal(cached.indices, fresh.indices)
+    assert np.array_equal(cached.data, fresh.data)
+    # Models sharing a vocabulary are saved independently of each other.
+    other = _fit(sms, "downsample", "tfidf")
+    a, b = first.save(tmp_path / "a"), other.save(tmp_path / "b")
+    assert (a / "tfidf.json").read_bytes() == (b / "tfidf.json").read_bytes()
+    (a / "tfidf.json").unlink()
+    np.testing.assert_array_equal(load_model(b).predict_proba(texts), other.predict_proba(texts))
+    with pytest.raises(ModelError):
+        load_model(a)

@@ -152,3 +152,38 @@ def test_length_grouped_batches_cover_all_and_pad_less() -> None:
     # Repeated indices (oversampling) are kept.
     repeated = length_grouped_batches(np.array([3, 3, 3, 7]), lengths, 2, np.random.default_rng(0))
     assert sorted(np.concatenate(repeated).tolist()) == [3, 3, 3, 7]
+
+
+def test_length_grouped_batches_keep_the_class_mix_when_length_tracks_the_class() -> None:
+    # Like SMS spam: the minority class is much longer, so a plain length sort makes one-class batches.
+    rng = np.random.default_rng(0)
+    y = (rng.random(2000) < 0.15).astype(np.int64)
+    lengths = np.where(y == 1, rng.integers(40, 60, size=2000), rng.integers(5, 30, size=2000))
+    indices = np.arange(2000)
+    grouped = length_grouped_batches(indices, lengths, 32, np.random.default_rng(1), mega_batch=50, y=y)
+    assert sorted(np.concatenate(grouped).tolist()) == indices.tolist()
+    shares = np.array([y[b].mean() for b in grouped if len(b) == 32])
+    assert shares.min() > 0.05 and shares.max() < 0.3  # every batch holds both classes near their 15 %
+    plain = shuffled_batches(indices, 32, np.random.default_rng(1))
+    padded = lambda batches: sum(len(b) * lengths[b].max() for b in batches)  # noqa: E731
+    assert padded(grouped) < 0.9 * padded(plain)
+
+
+def test_learning_rate_warms_up_then_decays_linearly(monkeypatch: pytest.MonkeyPatch) -> None:
+    x, y = _problem()
+    lrs: list[float] = []
+    step = torch.optim.AdamW.step
+
+    def recording_step(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        lrs.append(self.param_groups[0]["lr"])
+        assert all(group["lr"] == lrs[-1] for group in self.param_groups)
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.AdamW, "step", recording_step)
+    # 200 examples in batches of 20 for 2 epochs: 20 steps, the first 4 warming up.
+    history = train(_Linear(), lambda rows: {"x": x[torch.as_tensor(rows)]}, y,
+                    config=LoopConfig(epochs=2, batch_size=20, lr=0.5, warmup_ratio=0.2, mixed_precision="no"), seed=0,
+                    loss_fn=_ce, progress=False)
+    expected = [0.5 * (s + 1) / 5 for s in range(4)] + [0.5 * (20 - s) / 16 for s in range(4, 20)]
+    assert lrs == pytest.approx(expected)
+    assert history[0]["lr"] == pytest.approx(0.5 * 10 / 16)  # the rate of the next step, as a scheduler reports it

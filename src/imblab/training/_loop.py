@@ -156,14 +156,20 @@ def train(
         return []
 
     accelerator = _accelerator(resolve_mixed_precision(config.mixed_precision))
-    optimizer = torch.optim.AdamW(_param_groups(model, config.weight_decay), lr=config.lr)
+    # Accelerate places the model (and wraps it for DDP under `accelerate launch`). The optimiser
+    # and the learning-rate schedule stay plain torch: in bf16 or fp32 without gradient
+    # accumulation their Accelerate wrappers only add per-step checks (~0.6 ms a step on CPU,
+    # more than a linear head's whole update).
+    wrapped = accelerator.prepare(model)
+    # The fused kernel updates each tensor in one pass: on CPU ~0.5 ms less a step of the TF-IDF head.
+    fused = True if accelerator.device.type in ("cpu", "cuda") else None
+    optimizer = torch.optim.AdamW(_param_groups(wrapped, config.weight_decay), lr=config.lr, fused=fused)
     warmup = int(config.warmup_ratio * total_steps)
 
-    def schedule(s: int) -> float:  # linear warm-up to lr, then linear decay to 0
-        return (s + 1) / (warmup + 1) if s < warmup else max(0.0, (total_steps - s) / max(1, total_steps - warmup))
+    def lr_at(s: int) -> float:  # linear warm-up to lr, then linear decay to 0
+        factor = (s + 1) / (warmup + 1) if s < warmup else max(0.0, (total_steps - s) / max(1, total_steps - warmup))
+        return config.lr * factor
 
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
-    wrapped, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
     targets_all = torch.as_tensor(y_np)
 
     history: list[dict[str, Any]] = []
@@ -173,7 +179,7 @@ def train(
         for epoch, plan in enumerate(epoch_plans, start=1):
             wrapped.train()
             if lengths is not None:
-                batches = length_grouped_batches(plan, lengths, config.batch_size, rng, config.mega_batch)
+                batches = length_grouped_batches(plan, lengths, config.batch_size, rng, config.mega_batch, y_np)
             else:
                 batches = shuffled_batches(plan, config.batch_size, rng)
             # Under `accelerate launch` every process draws the same batches and takes its share;
@@ -191,10 +197,11 @@ def train(
                 accelerator.backward(loss)
                 if config.max_grad_norm is not None:
                     accelerator.clip_grad_norm_(wrapped.parameters(), config.max_grad_norm)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr_at(step)
                 optimizer.step()
-                scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
-                step += world  # the scheduler, once prepared, also advances once per process
+                step += world  # the schedule counts the batches of all processes
                 seen += len(batch_idx)
                 loss_sum += loss.item() * len(batch_idx)
                 rate = seen / max(time.perf_counter() - started, 1e-9)
@@ -206,7 +213,7 @@ def train(
                 "samples": seen,
                 "seconds": seconds,
                 "samples_per_second": seen / max(seconds, 1e-9),
-                "lr": scheduler.get_last_lr()[0],
+                "lr": lr_at(step),
             }
             if validate is not None:
                 wrapped.eval()
