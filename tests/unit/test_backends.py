@@ -15,18 +15,15 @@ import torch
 
 from imblab.backends import make_backend, resolve_backend_name
 from imblab.data import load_dataset, split_dataset, stratified_subsample
-from imblab.errors import DataError, ModelError
+from imblab.errors import ModelError
 from imblab.model import TrainConfig, TrainedModel, load_model
 
 LABELS = ["ham", "spam"]
 
 
 @pytest.fixture(scope="module")
-def sms():  # type: ignore[no-untyped-def]
-    try:
-        dataset = load_dataset("sms_spam")
-    except DataError as exc:
-        pytest.skip(f"SMS spam not available: {exc}")
+def sms(shared_data):  # type: ignore[no-untyped-def]
+    dataset = load_dataset("sms_spam")  # the shared_data fixture fails loudly when the data is missing
     small = stratified_subsample(dataset, 240, seed=0)
     split = split_dataset(small, seed=42)
     return {part: split.take(small, part) for part in ("train", "validation", "test")} | {"full": dataset}
