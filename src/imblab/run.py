@@ -113,7 +113,6 @@ def train_run(
     probes: Sequence[str] = (),
     out: str | Path,
     progress: bool = True,
-    extra_config: dict[str, Any] | None = None,
 ) -> RunResult:
     """Train ``technique`` on ``split``'s train part, evaluate on validation and test, store in ``out``.
 
@@ -135,12 +134,13 @@ def train_run(
 
     started = time.perf_counter()
     results: dict[str, Any] = {}
+    views: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for name, part in (("validation", val), ("test", test)):
         logits = model.predict_logits(list(part.texts))  # one forward pass for every view below
-        raw = model.proba_from_logits(logits, prior="raw")
-        decisions = model.decide(logits)
-        results[name] = evaluate(part.y, raw, labels, pred=decisions)
-    corrected = model.proba_from_logits(logits, prior="true")
+        views[name] = (logits, model.proba_from_logits(logits, prior="raw"), model.decide(logits))
+        results[name] = evaluate(part.y, views[name][1], labels, pred=views[name][2])
+    test_logits, raw, decisions = views["test"]
+    corrected = model.proba_from_logits(test_logits, prior="true")
     results["test_prior_corrected"] = evaluate(test.y, corrected, labels)
     eval_seconds = time.perf_counter() - started
 
@@ -165,7 +165,6 @@ def train_run(
         "probes": list(probes),
         "environment": environment(),
         "split": split.to_dict(),
-        **(extra_config or {}),
     }
     metrics = {
         "technique": technique.display_name,
