@@ -62,7 +62,8 @@ def run_imblab(texts: list[str], y: np.ndarray, labels: list[str], *, grouped: b
     config = LoopConfig(epochs=1, batch_size=args.batch_size, lr=5e-5)
     started = time.perf_counter()
     history = train(model, make_batch, y, config=config, seed=args.seed, loss_fn=fitted.loss,
-                    epoch_indices=fitted.epoch_indices, lengths=lengths, progress=False)
+                    epoch_indices=fitted.epoch_indices, lengths=lengths,
+                    reduction_weights=fitted.reduction_weights, progress=False)
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "samples_per_second": len(texts) / seconds, "final_loss": history[-1]["loss"]}
 

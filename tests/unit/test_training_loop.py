@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from imblab.training import LoopConfig, length_grouped_batches, shuffled_batches, train
+from imblab.training import LoopConfig, length_grouped_batches, shuffled_batches, train, weight_scale
 
 
 def _ce(logits: torch.Tensor, targets: torch.Tensor, progress: float) -> torch.Tensor:
@@ -154,19 +154,52 @@ def test_length_grouped_batches_cover_all_and_pad_less() -> None:
     assert sorted(np.concatenate(repeated).tolist()) == [3, 3, 3, 7]
 
 
-def test_length_grouped_batches_keep_the_class_mix_when_length_tracks_the_class() -> None:
-    # Like SMS spam: the minority class is much longer, so a plain length sort makes one-class batches.
+@pytest.mark.parametrize("spec", ["weighted", "weighted:spam=10", "class-balanced", "focal:alpha=0.75"])
+def test_weighted_loss_over_length_grouped_batches_adds_up_to_the_weighted_mean(spec: str) -> None:
+    # Like SMS spam: the minority class is much longer, so length-grouped batches are single-class.
+    # A weighted *batch* mean would cancel the class weights there; the loop's per-epoch constant
+    # normaliser makes the epoch's loss (batch losses weighted by batch size) the weighted mean.
+    from imblab.techniques import parse_spec
+
     rng = np.random.default_rng(0)
-    y = (rng.random(2000) < 0.15).astype(np.int64)
-    lengths = np.where(y == 1, rng.integers(40, 60, size=2000), rng.integers(5, 30, size=2000))
-    indices = np.arange(2000)
-    grouped = length_grouped_batches(indices, lengths, 32, np.random.default_rng(1), mega_batch=50, y=y)
-    assert sorted(np.concatenate(grouped).tolist()) == indices.tolist()
-    shares = np.array([y[b].mean() for b in grouped if len(b) == 32])
-    assert shares.min() > 0.05 and shares.max() < 0.3  # every batch holds both classes near their 15 %
-    plain = shuffled_batches(indices, 32, np.random.default_rng(1))
-    padded = lambda batches: sum(len(b) * lengths[b].max() for b in batches)  # noqa: E731
-    assert padded(grouped) < 0.9 * padded(plain)
+    y = (rng.random(600) < 0.15).astype(np.int64)
+    lengths = np.where(y == 1, rng.integers(40, 60, size=600), rng.integers(5, 30, size=600))
+    x = torch.from_numpy(rng.normal(size=(600, 5)).astype(np.float32))
+    fitted = parse_spec(spec, ["ham", "spam"]).fit(np.bincount(y), ["ham", "spam"])
+    batches = length_grouped_batches(np.arange(600), lengths, 32, np.random.default_rng(1))
+    assert sum(0 < y[b].mean() < 1 for b in batches) <= 2  # nearly all batches are single-class
+
+    def model() -> nn.Linear:  # leans towards ham, so ham and spam rows have very different losses
+        torch.manual_seed(0)
+        linear = nn.Linear(5, 2)
+        with torch.no_grad():
+            linear.bias.copy_(torch.tensor([1.5, -1.5]))
+        return linear
+
+    def epoch_loss(rescale: bool) -> float:
+        config = LoopConfig(epochs=1, batch_size=32, lr=0.0, weight_decay=0.0, mixed_precision="no")
+        history = train(model(), lambda rows: {"input": x[torch.as_tensor(rows)]}, y, config=config, seed=0,
+                        loss_fn=fitted.loss, epoch_indices=lambda y_, rng_: np.arange(600), lengths=lengths,
+                        reduction_weights=fitted.reduction_weights if rescale else None, progress=False)
+        return history[0]["loss"]
+
+    with torch.no_grad():
+        full = fitted.loss(model()(x), torch.as_tensor(y)).item()  # the weighted mean over all rows
+    assert epoch_loss(rescale=True) == pytest.approx(full, rel=1e-5)
+    assert epoch_loss(rescale=False) < 0.8 * full  # the batch mean cancels the weights
+
+
+def test_weight_scale_and_deferred_reweighting() -> None:
+    share = np.array([0.8, 0.2])
+    w = np.array([1.0, 4.0])  # E[w] = 1.6
+    assert weight_scale(w, np.array([1, 1]), share) == pytest.approx(4.0 / 1.6)
+    assert weight_scale(w, np.array([0, 0, 0, 0, 1]), share) == pytest.approx(1.0)
+    from imblab.techniques import parse_spec
+
+    ldam = parse_spec("ldam-drw:drw_start=0.6").fit([900, 100], ["a", "b"])
+    assert ldam.reduction_weights(0.59) is None
+    np.testing.assert_allclose(ldam.reduction_weights(0.6), ldam.class_weights)
+    assert parse_spec("baseline").fit([900, 100], ["a", "b"]).reduction_weights(0.5) is None
 
 
 def test_learning_rate_warms_up_then_decays_linearly(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -92,7 +92,8 @@ class FinetuneBackend:
             validate = macro_f1_scorer(lambda: self.predict_logits(val_texts), np.asarray(val_y))
         return train(
             self.model, lambda rows: self._batch([texts[i] for i in rows]), np.asarray(y), config=loop, seed=seed,
-            loss_fn=fitted.loss, epoch_indices=fitted.epoch_indices, lengths=lengths, validate=validate,
+            loss_fn=fitted.loss, epoch_indices=fitted.epoch_indices, lengths=lengths,
+            reduction_weights=fitted.reduction_weights, validate=validate,
             progress=progress, description="fine-tuning",
         )
 

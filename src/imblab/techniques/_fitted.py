@@ -34,6 +34,8 @@ class Parts:
         class_weights: the loss's class weights (for the effective prior), or None.
         prior_factor: any further prior shift of the loss (e.g. π^(−τ)), or None.
         logit_scale: the factor the loss applies to the logits (LDAM's s), 1 otherwise.
+        weights_from: share of training from which ``class_weights`` weigh the loss (LDAM's
+            deferred re-weighting starts late); 0 for the whole run.
     """
 
     loss: LossFn
@@ -41,6 +43,7 @@ class Parts:
     class_weights: np.ndarray | None = None
     prior_factor: np.ndarray | None = None
     logit_scale: float = 1.0
+    weights_from: float = 0.0
 
 
 class FittedTechnique:
@@ -80,6 +83,7 @@ class FittedTechnique:
         self.posthoc_kind = posthoc_kind
         self.posthoc_params = dict(posthoc_params)
         self._loss = parts.loss
+        self._weights_from = float(parts.weights_from)
         self._bias_init = bias_init
         factor = np.ones(len(self.labels)) if parts.prior_factor is None else np.asarray(parts.prior_factor, float)
         if posthoc_kind == "logit-adjusted-posthoc":
@@ -131,6 +135,17 @@ class FittedTechnique:
         if logits.ndim != 2 or logits.shape[1] != len(self.labels):
             raise ValueError(f"logits must have shape (B, {len(self.labels)}), got {tuple(logits.shape)}")
         return self._loss(logits, targets, float(progress))
+
+    def reduction_weights(self, progress: float = 0.0) -> np.ndarray | None:
+        """(C,) the class weights the loss's weighted mean uses at ``progress``, None when unweighted.
+
+        ``loss`` is Σ w_y ℓ / Σ w_y over the batch. The training loop uses these weights to turn that
+        into Σ w_y ℓ / (B · E[w]) with E[w] constant over an epoch when the batch order is biased
+        (length-grouped batches, where a single-class batch would cancel its weights).
+        """
+        if self.class_weights is None or progress < self._weights_from:
+            return None
+        return np.asarray(self.class_weights, dtype=np.float64)
 
     # ------------------------------------------------------------------ bias init
     def initial_bias(self) -> np.ndarray | None:

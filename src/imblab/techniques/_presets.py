@@ -181,7 +181,7 @@ def ldam_drw(p: dict[str, Any], ctx: Context) -> Parts:
 
     def loss(logits: Any, targets: Any, progress: float) -> Any:
         return ldam_loss(logits, targets, margins, scale, weights if progress >= start else None)
-    return Parts(loss=loss, class_weights=weights, logit_scale=scale)
+    return Parts(loss=loss, class_weights=weights, logit_scale=scale, weights_from=start)
 
 
 # ------------------------------------------------------------------------------------------ params

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["length_grouped_batches", "shuffled_batches"]
+__all__ = ["length_grouped_batches", "shuffled_batches", "weight_scale"]
 
 
 def shuffled_batches(indices: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -19,18 +19,18 @@ def length_grouped_batches(
     batch_size: int,
     rng: np.random.Generator,
     mega_batch: int = 50,
-    y: np.ndarray | None = None,
 ) -> list[np.ndarray]:
-    """Batches of similar-length examples, in random order, each with the class mix of the data.
+    """Batches of similar-length examples, in random order.
 
-    The indices are shuffled and cut into mega-batches of ``mega_batch * batch_size``. Within a
-    mega-batch, each class's examples are sorted by length (longest first) and dealt out in
-    order: batch k gets the k-th slice of every class. Padding to the longest text of a batch
-    then wastes little compute (the idea of fairseq / Hugging Face ``group_by_length``), the
-    mega-batches keep batches random across epochs, and — unlike a plain length sort — every
-    batch keeps the classes' shares. That matters on imbalanced text, where length tracks the
-    class (SMS spam is three times longer than ham): a plain sort makes single-class batches,
-    and a class-weighted mean over a single-class batch cancels its weights.
+    The indices are shuffled and cut into mega-batches of ``mega_batch * batch_size``; each
+    mega-batch is sorted by length (longest first) and cut into batches, and the batches are
+    shuffled. Padding to the longest text of a batch then wastes little compute (the idea of
+    fairseq / Hugging Face ``group_by_length``) while batches stay random across epochs.
+
+    On imbalanced text, length tracks the class (SMS spam is three times longer than ham), so
+    these batches are often single-class. A class-weighted *batch* mean would cancel the weights
+    there; the loop therefore normalises weighted losses by a constant per epoch instead (see
+    :func:`weight_scale`).
 
     Args:
         indices: training indices of this epoch (may repeat, e.g. after oversampling).
@@ -38,25 +38,34 @@ def length_grouped_batches(
         batch_size: examples per batch.
         rng: the epoch's random generator.
         mega_batch: batches per sorting window.
-        y: class of every training example, indexed like ``lengths``; None sorts all together.
 
     Returns:
         A list of index arrays.
     """
     order = rng.permutation(np.asarray(indices))
     lengths = np.asarray(lengths)
-    classes = np.zeros(len(lengths), dtype=np.int64) if y is None else np.asarray(y)
     window = mega_batch * batch_size
     batches = []
     for start in range(0, len(order), window):
         chunk = order[start : start + window]
-        n_batches = -(-len(chunk) // batch_size)
-        parts: list[list[np.ndarray]] = [[] for _ in range(n_batches)]
-        for c in np.unique(classes[chunk]):
-            members = chunk[classes[chunk] == c]
-            # A stable sort keeps ties in their shuffled order.
-            members = members[np.argsort(-lengths[members], kind="stable")]
-            for k, piece in enumerate(np.array_split(members, n_batches)):
-                parts[k].append(piece)
-        batches.extend(np.concatenate(p) for p in parts if p and sum(len(x) for x in p))
+        # A stable sort keeps ties in their shuffled order.
+        chunk = chunk[np.argsort(-lengths[chunk], kind="stable")]
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
     return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def weight_scale(class_weights: np.ndarray, batch_targets: np.ndarray, epoch_share: np.ndarray) -> float:
+    """Factor turning a batch's weighted mean loss into one normalised by a per-epoch constant.
+
+    A weighted mean over a batch B is L_B = Σ_B w_y ℓ / Σ_B w_y. Times this factor,
+    Σ_B w_y / (|B| · E[w]) with E[w] = Σ_c share_c w_c over the epoch, it becomes
+    Σ_B w_y ℓ / (|B| · E[w]): the batches' losses, weighted by their sizes, then add up to
+    exactly the epoch's weighted mean, whatever the classes in each batch.
+
+    Args:
+        class_weights: (C,) the loss's class weights.
+        batch_targets: (B,) class indices of the batch.
+        epoch_share: (C,) each class's share of the epoch's rows.
+    """
+    w = np.asarray(class_weights, dtype=np.float64)
+    return float(w[np.asarray(batch_targets)].sum() / (len(batch_targets) * float(np.dot(epoch_share, w))))

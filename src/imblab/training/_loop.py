@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._batching import length_grouped_batches, shuffled_batches
+from ._batching import length_grouped_batches, shuffled_batches, weight_scale
 from ._progress import progress_bar
 
 __all__ = ["LoopConfig", "train", "resolve_mixed_precision", "seed_everything"]
@@ -117,6 +117,7 @@ def train(
     loss_fn: LossFn,
     epoch_indices: EpochIndices | None = None,
     lengths: np.ndarray | None = None,
+    reduction_weights: Callable[[float], np.ndarray | None] | None = None,
     validate: Callable[[nn.Module], float] | None = None,
     progress: bool = True,
     description: str = "training",
@@ -133,6 +134,10 @@ def train(
         epoch_indices: ``(y, rng) -> indices`` of one epoch (a technique's sampling plan);
             ``None`` uses every example once.
         lengths: per-example token lengths; given, batches are grouped by length.
+        reduction_weights: ``progress -> (C,) class weights`` of ``loss_fn``'s weighted mean (None
+            when unweighted). With length-grouped batches, which are often single-class, the loss
+            is rescaled by :func:`weight_scale` so that it is normalised by a per-epoch constant
+            instead of the batch's weight sum.
         validate: ``model -> score`` (higher is better), run after every epoch.
         progress: show a progress bar with the loss and samples/s on stderr.
         description: the progress bar's label.
@@ -179,9 +184,11 @@ def train(
         for epoch, plan in enumerate(epoch_plans, start=1):
             wrapped.train()
             if lengths is not None:
-                batches = length_grouped_batches(plan, lengths, config.batch_size, rng, config.mega_batch, y_np)
+                batches = length_grouped_batches(plan, lengths, config.batch_size, rng, config.mega_batch)
             else:
                 batches = shuffled_batches(plan, config.batch_size, rng)
+            rescale = lengths is not None and reduction_weights is not None
+            plan_targets = y_np[plan]
             # Under `accelerate launch` every process draws the same batches and takes its share;
             # all take the same number of steps (DDP synchronises every step), dropping < 1 batch each.
             world = accelerator.num_processes
@@ -194,6 +201,10 @@ def train(
                 logits = _logits(wrapped(**inputs))
                 # The loss sees fp32 logits whatever the autocast precision of the forward pass.
                 loss = loss_fn(logits.float(), targets, step / total_steps)
+                class_weights = reduction_weights(step / total_steps) if rescale else None
+                if class_weights is not None:
+                    epoch_share = np.bincount(plan_targets, minlength=len(class_weights)) / len(plan_targets)
+                    loss = loss * weight_scale(class_weights, y_np[batch_idx], epoch_share)
                 accelerator.backward(loss)
                 if config.max_grad_norm is not None:
                     accelerator.clip_grad_norm_(wrapped.parameters(), config.max_grad_norm)
