@@ -135,6 +135,18 @@ def test_bias_init_reaches_the_roberta_classification_layer(sms, tiny_models) ->
     assert not np.allclose(plain.backend.model.classifier.out_proj.bias.detach().numpy(), np.log(prior))
 
 
+def test_half_precision_checkpoint_is_fine_tuned_in_fp32(sms, tiny_models, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # A checkpoint stored in fp16 (as benchmarks/gpu_prepare.sh saves MiniLM) trains with fp32 weights.
+    from transformers import AutoModel, AutoTokenizer
+
+    half = tmp_path / "half"
+    AutoModel.from_pretrained(tiny_models["bert"]).half().save_pretrained(half)
+    AutoTokenizer.from_pretrained(tiny_models["bert"]).save_pretrained(half)
+    model = _fit(sms, "weighted", "finetune", str(half), epochs=1)
+    assert {p.dtype for p in model.backend.model.parameters()} == {torch.float32}
+    assert np.isfinite(model.predict_proba(["Call to claim your prize!"])).all()
+
+
 def test_focal_with_gamma_zero_equals_baseline(sms) -> None:  # type: ignore[no-untyped-def]
     texts = sms["test"].texts
     a = _fit(sms, "baseline", "tfidf").predict_proba(texts, prior="raw")

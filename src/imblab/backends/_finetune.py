@@ -78,7 +78,9 @@ class FinetuneBackend:
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(self.model_path)
             self.model = AutoModelForSequenceClassification.from_pretrained(
-                self.model_path, num_labels=len(labels), id2label=dict(enumerate(labels)),
+                # fp32 master weights whatever the checkpoint's dtype (transformers 5 loads "auto"):
+                # AdamW on fp16 weights loses small updates; bf16 enters through autocast on GPU.
+                self.model_path, dtype=torch.float32, num_labels=len(labels), id2label=dict(enumerate(labels)),
                 label2id={label: i for i, label in enumerate(labels)},
             )
         except (OSError, ValueError) as exc:
@@ -136,7 +138,7 @@ class FinetuneBackend:
         backend.model_path = settings.get("model_path", "")
         backend.max_length = int(settings["max_length"])
         backend.tokenizer = AutoTokenizer.from_pretrained(target)
-        backend.model = AutoModelForSequenceClassification.from_pretrained(target)
+        backend.model = AutoModelForSequenceClassification.from_pretrained(target, dtype=torch.float32)
         backend.model.to("cuda" if torch.cuda.is_available() else "cpu").eval()
         backend._mixed_precision = resolve_mixed_precision("auto")
         return backend

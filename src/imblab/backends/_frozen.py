@@ -82,7 +82,7 @@ class FrozenBackend:
         log.info("loading encoder %s", self.model_path)
         try:
             self._tokenizer = AutoTokenizer.from_pretrained(self.model_path)
-            self._encoder = AutoModel.from_pretrained(self.model_path)
+            self._encoder = AutoModel.from_pretrained(self.model_path, dtype=torch.float32)
         except (OSError, ValueError) as exc:
             raise ModelError(f"cannot load encoder {self.model_path!r}: {str(exc).splitlines()[0]}") from None
         self._encoder.to("cuda" if torch.cuda.is_available() else "cpu").eval()
