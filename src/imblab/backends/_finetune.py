@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from ..errors import ModelError
 from ..training import LoopConfig, resolve_mixed_precision, seed_everything, train
-from ._encoders import DEFAULT_MODEL, resolve_model_name, token_lengths
+from ._encoders import DEFAULT_MODEL, quiet_loading, resolve_model_name, token_lengths
 from ._protocol import macro_f1_scorer
 
 __all__ = ["FinetuneBackend"]
@@ -76,13 +76,14 @@ class FinetuneBackend:
         labels = list(fitted.labels)
         seed_everything(seed)  # the new classification layer's initial weights
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(self.model_path)
-            self.model = AutoModelForSequenceClassification.from_pretrained(
-                # fp32 master weights whatever the checkpoint's dtype (transformers 5 loads "auto"):
-                # AdamW on fp16 weights loses small updates; bf16 enters through autocast on GPU.
-                self.model_path, dtype=torch.float32, num_labels=len(labels), id2label=dict(enumerate(labels)),
-                label2id={label: i for i, label in enumerate(labels)},
-            )
+            with quiet_loading():  # the fresh classification layer is always reported as missing
+                self.tokenizer = AutoTokenizer.from_pretrained(self.model_path)
+                self.model = AutoModelForSequenceClassification.from_pretrained(
+                    # fp32 master weights whatever the checkpoint's dtype (transformers 5 loads "auto"):
+                    # AdamW on fp16 weights loses small updates; bf16 enters through autocast on GPU.
+                    self.model_path, dtype=torch.float32, num_labels=len(labels), id2label=dict(enumerate(labels)),
+                    label2id={label: i for i, label in enumerate(labels)},
+                )
         except (OSError, ValueError) as exc:
             raise ModelError(f"cannot load model {self.model_path!r}: {str(exc).splitlines()[0]}") from None
         apply_bias_init(self.model, fitted)  # a no-op for techniques without bias init
@@ -123,7 +124,8 @@ class FinetuneBackend:
         if self.model is None:
             raise ModelError("the finetune backend is not fitted")
         target = directory / _SUBDIR
-        self.model.save_pretrained(target)  # safetensors (the only format transformers 5 writes)
+        with quiet_loading():
+            self.model.save_pretrained(target)  # safetensors (the only format transformers 5 writes)
         self.tokenizer.save_pretrained(target)
 
     @classmethod
@@ -138,7 +140,8 @@ class FinetuneBackend:
         backend.model_path = settings.get("model_path", "")
         backend.max_length = int(settings["max_length"])
         backend.tokenizer = AutoTokenizer.from_pretrained(target)
-        backend.model = AutoModelForSequenceClassification.from_pretrained(target, dtype=torch.float32)
+        with quiet_loading():
+            backend.model = AutoModelForSequenceClassification.from_pretrained(target, dtype=torch.float32)
         backend.model.to("cuda" if torch.cuda.is_available() else "cpu").eval()
         backend._mixed_precision = resolve_mixed_precision("auto")
         return backend

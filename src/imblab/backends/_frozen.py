@@ -26,7 +26,7 @@ from .._io import atomic_write_bytes
 from ..data import cache_dir
 from ..errors import ModelError
 from ..training import LoopConfig, train
-from ._encoders import DEFAULT_MODEL, model_identity, resolve_model_name, token_lengths
+from ._encoders import DEFAULT_MODEL, model_identity, quiet_loading, resolve_model_name, token_lengths
 from ._heads import DenseLinearHead, init_head, single_thread_on_cpu
 from ._protocol import macro_f1_scorer, texts_hash
 
@@ -82,7 +82,8 @@ class FrozenBackend:
         log.info("loading encoder %s", self.model_path)
         try:
             self._tokenizer = AutoTokenizer.from_pretrained(self.model_path)
-            self._encoder = AutoModel.from_pretrained(self.model_path, dtype=torch.float32)
+            with quiet_loading():
+                self._encoder = AutoModel.from_pretrained(self.model_path, dtype=torch.float32)
         except (OSError, ValueError) as exc:
             raise ModelError(f"cannot load encoder {self.model_path!r}: {str(exc).splitlines()[0]}") from None
         self._encoder.to("cuda" if torch.cuda.is_available() else "cpu").eval()
