@@ -1,0 +1,102 @@
+"""The study's claims (../shared/seed/) checked against an `imblab compare` run of the same techniques.
+
+    python benchmarks/study_claims.py ../imblab-study-cpu > benchmarks/study_cpu/claims.md
+
+Metric claims use the study's paired bootstrap (test examples pooled over seeds, 95 % percentile
+interval; ``ComparisonResult.compare``). Probe claims use the probability each seed's model gives the
+probe as trained (no prior correction, as in the study), with a Welch 95 % interval over seeds for the
+difference of means. Verdicts: "agrees" (the interval is on the claimed side of 0), "contradicts" (on
+the other side), "no clear difference" (it contains 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+import numpy as np
+from scipy import stats
+
+import imblab
+
+PROBE = "Call to claim your prize!"
+
+
+def verdict(low: float, high: float, sign: int) -> str:
+    if low > 0 or high < 0:
+        return "agrees" if (low > 0) == (sign > 0) else "contradicts"
+    return "no clear difference"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("study", help="an imblab compare output folder (with runs/)")
+    args = parser.parse_args()
+    result = imblab.load_study(args.study, write=False)
+    minority = result.probe_label
+    names = set(result.techniques)
+    rows: list[tuple[str, str, str, str]] = []
+
+    def metric_claim(claim: str, technique: str, other: str, metric: str, sign: int) -> None:
+        if technique not in names or other not in names:
+            rows.append((claim, f"{technique} − {other}, {result.title(metric)}", "not in this study", "—"))
+            return
+        d = result.compare(technique, other, metric)
+        scale = 100.0 if metric != "ece" else 1.0
+        unit = " pts" if scale == 100.0 else ""
+        measured = f"{d.difference * scale:+.1f}{unit} [{d.low * scale:+.1f}, {d.high * scale:+.1f}]"
+        rows.append((claim, f"{technique} − {other}, {result.title(metric)}", measured, verdict(d.low, d.high, sign)))
+
+    def probe_values(technique: str) -> np.ndarray:
+        return np.array([p["raw"][minority] for o in result.runs(technique) for p in o.probes if p["text"] == PROBE])
+
+    def probe_claim(claim: str, technique: str, other: str, sign: int) -> None:
+        if technique not in names or other not in names:
+            rows.append((claim, f"probe P({minority}): {technique} − {other}", "not in this study", "—"))
+            return
+        a, b = probe_values(technique), probe_values(other)
+        ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+        measured = f"{a.mean() - b.mean():+.3f} [{ci.low:+.3f}, {ci.high:+.3f}]"
+        rows.append((claim, f"probe P({minority}): {technique} − {other}", measured, verdict(ci.low, ci.high, sign)))
+
+    base = result.baseline
+    spam = minority
+    for metric in ("macro_f1", f"{spam}_f1", f"{spam}_precision", f"{spam}_recall", "pr_auc"):
+        metric_claim("bias init improves all metrics", "bias-init", base, metric, +1)
+    for technique in ("downsample-upweight", "upsample-downweight"):
+        metric_claim(f"{technique} lowers {spam} recall", technique, base, f"{spam}_recall", -1)
+    for metric in ("macro_f1", f"{spam}_f1"):
+        metric_claim("focal loss beats the baseline", "focal", base, metric, +1)
+    for metric in ("macro_f1", f"{spam}_f1"):
+        metric_claim("inverse-frequency weighting beats the baseline", "weighted", base, metric, +1)
+    heavy = next((t for t in result.techniques if t.startswith("weighted (")), "weighted (spam=10)")
+    metric_claim(f"{spam}=10 raises {spam} recall", heavy, "weighted", f"{spam}_recall", +1)
+    metric_claim(f"{spam}=10 lowers {spam} precision", heavy, "weighted", f"{spam}_precision", -1)
+    metric_claim(f"{spam}=10 has a worse F1 than inverse frequency", heavy, "weighted", f"{spam}_f1", -1)
+    others = [t for t in result.techniques if t != "weighted"]
+    for other in others:
+        probe_claim("on the probe, weighted is the most confident", "weighted", other, +1)
+    for other in [t for t in result.techniques if t != "downsample-upweight"]:
+        probe_claim("on the probe, downsample-upweight is the least confident", "downsample-upweight", other, -1)
+    probe_claim("on the probe, bias init raises confidence", "bias-init", base, +1)
+    probe_claim("on the probe, focal loss lowers confidence", "focal", base, -1)
+
+    seeds = len(result.seeds)
+    print(f"Study folder `{args.study}`: {len(result.techniques)} techniques × {seeds} seeds; "
+          f"differences with 95 % intervals.\n")
+    print("| study's claim | what we compare | measured | verdict |")
+    print("|---|---|---:|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print("\nProbe: P(" + minority + f") for {PROBE!r} as trained, mean ± std over seeds:\n")
+    print("| technique | P(" + minority + ") |")
+    print("|---|---:|")
+    for technique in result.techniques:
+        v = probe_values(technique)
+        print(f"| {technique} | {v.mean():.3f} ± {v.std(ddof=1) if len(v) > 1 else float('nan'):.3f} |")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
