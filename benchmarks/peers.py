@@ -18,7 +18,8 @@ The peers:
 * ``transformers.Trainer`` with a hand-written inverse-frequency weighted cross-entropy as
   ``compute_loss_func`` on the bundled all-MiniLM-L6-v2, against imblab's ``finetune`` backend with
   ``weighted`` — both limited to 2 CPU cores: a stratified subsample of ``--finetune-rows`` rows taken
-  before splitting, 1 epoch, max length 128, batch 32, the same optimiser settings, 1 seed each.
+  before splitting, 1 epoch, max length 128, batch 32, the same optimiser settings, ``--finetune-seeds``
+  seeds each.
 
 imblab: ``TrainedModel.fit`` on the ``tfidf`` backend with ``baseline``, ``weighted``, ``downsample``,
 ``upsample``, and on the ``frozen`` backend (sms_spam only) with ``baseline`` and ``weighted`` (each
@@ -478,7 +479,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 for methods with randomness")
     parser.add_argument("--methods", help="comma-separated method keys (default: all): "
                         + ", ".join(m.key for m in METHODS))
-    parser.add_argument("--finetune-rows", type=int, default=1000, help="rows of the fine-tuning rows' subsample")
+    parser.add_argument("--finetune-rows", type=int, default=2000, help="rows of the fine-tuning rows' subsample")
+    parser.add_argument("--finetune-seeds", type=int, default=1, help="seeds 0..N-1 of the fine-tuning rows")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 600-row subsamples, 200 rows for fine-tuning, 1 seed")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/peers_results.json"),
@@ -502,7 +504,10 @@ def main() -> None:
         for method in METHODS:
             if method.key not in wanted or (method.datasets is not None and dataset not in method.datasets):
                 continue
-            method_seeds = seeds if method.random and not method.finetune else seeds[:1]
+            if method.finetune:
+                method_seeds = list(range(1 if args.quick else args.finetune_seeds))
+            else:
+                method_seeds = seeds if method.random else seeds[:1]
             for seed in method_seeds:
                 result = run_in_fresh_process(method.key, dataset, seed, finetune_rows if method.finetune else limit)
                 runs.append(result)
@@ -526,6 +531,7 @@ def main() -> None:
         "versions": _versions(),
         "seeds": seeds,
         "finetune_rows": finetune_rows,
+        "finetune_seeds": args.finetune_seeds,
         "quick": args.quick,
         "minority": minority,
         "rows": aggregate(runs),
