@@ -442,7 +442,7 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"Fine-tuning rows (†): a stratified subsample of {report['finetune_rows']} rows before splitting, "
         f"1 epoch, max length 128, batch 32, lr 5e-5, weight decay 0.01, 6 % warm-up, linear decay, clipping "
-        "1.0, CPU; 1 seed (seed 0) each, so no std — to fit on 2 cores. The frozen rows embed every text "
+        f"1.0, CPU; {report.get('finetune_seeds', 1)} seed(s) each — to fit on 2 cores. The frozen rows embed every text "
         "from an empty cache in each run.",
         "",
         "| method | data set | runs | " + " | ".join(title for _, title, _ in COLUMNS) + " |",
