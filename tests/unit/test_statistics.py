@@ -225,3 +225,16 @@ def test_bootstrap_of_a_full_study_is_fast():
     elapsed = time.perf_counter() - started
     assert reps["t0"]["macro_f1"].shape == (1000,)
     assert elapsed < 5.0, f"bootstrap took {elapsed:.1f} s"
+
+
+def test_comparison_and_metric_catalogue_load_without_scikit_learn() -> None:
+    # `imblab compare` re-runs and `imblab report` only read finished runs: importing scikit-learn there
+    # would cost seconds (issue 5's re-run target), so the metric catalogue must stay free of it.
+    import subprocess
+    import sys
+
+    code = ("import sys, imblab.comparison, imblab.evaluation; "
+            "assert imblab.evaluation.METRICS['ece']['higher_is_better'] is False; "
+            "print('sklearn' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-__all__ = ["PER_LABEL", "is_proportion", "metric_order", "metric_title", "normalise_metric", "per_label_metrics"]
+from ..evaluation import METRICS, PER_LABEL
 
-PER_LABEL = ("precision", "recall", "f1")
+__all__ = ["PER_LABEL", "is_proportion", "metric_order", "metric_title", "normalise_metric", "per_label_metrics"]
 
 #: Order of the aggregate metrics in every table (the order of issue 5), after the per-label ones.
 AGGREGATES = (
@@ -25,22 +25,7 @@ AGGREGATES = (
     "nll",
 )
 
-_TITLES = {
-    "accuracy": "Accuracy",
-    "macro_f1": "Macro F1",
-    "weighted_f1": "Weighted F1",
-    "macro_precision": "Macro precision",
-    "macro_recall": "Macro recall",
-    "pr_auc": "PR-AUC",
-    "roc_auc": "ROC-AUC",
-    "mcc": "MCC",
-    "balanced_accuracy": "Balanced accuracy",
-    "g_mean": "G-mean",
-    "ece": "ECE",
-    "brier": "Brier",
-    "nll": "Log-loss",
-    "seconds": "Time (s)",
-}
+_TITLES = {**{name: METRICS[name]["title"] for name in AGGREGATES}, "seconds": "Time (s)"}
 
 _ALIASES = {"log_loss": "nll", "logloss": "nll", "f1": "macro_f1", "gmean": "g_mean", "auc": "roc_auc"}
 

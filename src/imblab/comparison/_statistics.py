@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import stdtrit  # Student t quantile; scipy.stats costs ~2 s to import
 
+from ..evaluation import METRICS, higher_is_better
+
 __all__ = [
     "LOWER_IS_BETTER",
     "BootstrapDifference",
@@ -44,15 +46,12 @@ __all__ = [
 ]
 
 #: Metrics where a smaller value is better; every other metric is "higher is better".
-LOWER_IS_BETTER = frozenset({"ece", "brier", "nll", "log_loss", "seconds"})
+LOWER_IS_BETTER = frozenset(
+    {name for name, info in METRICS.items() if not info["higher_is_better"]} | {"log_loss", "seconds"}
+)
 
 #: Bins of the expected calibration error (Guo et al. 2017 use 15 equal-width bins).
 ECE_BINS = 15
-
-
-def higher_is_better(metric: str) -> bool:
-    """Whether a larger value of ``metric`` (a flat metric name) is better."""
-    return metric not in LOWER_IS_BETTER and not metric.endswith("seconds")
 
 
 # --------------------------------------------------------------------------------------------------- seeds
