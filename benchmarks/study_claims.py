@@ -5,8 +5,9 @@
 Metric claims use the study's paired bootstrap (test examples pooled over seeds, 95 % percentile
 interval; ``ComparisonResult.compare``). Probe claims use the probability each seed's model gives the
 probe as trained (no prior correction, as in the study), with a Welch 95 % interval over seeds for the
-difference of means. Verdicts: "agrees" (the interval is on the claimed side of 0), "contradicts" (on
-the other side), "no clear difference" (it contains 0).
+difference of means; "most/least confident" compares the technique with the runner-up (or with the
+technique that outranks it). Verdicts: "agrees" (the interval is on the claimed side of 0),
+"contradicts" (on the other side), "no clear difference" (it contains 0).
 """
 
 from __future__ import annotations
@@ -74,11 +75,24 @@ def main() -> None:
     metric_claim(f"{spam}=10 raises {spam} recall", heavy, "weighted", f"{spam}_recall", +1)
     metric_claim(f"{spam}=10 lowers {spam} precision", heavy, "weighted", f"{spam}_precision", -1)
     metric_claim(f"{spam}=10 has a worse F1 than inverse frequency", heavy, "weighted", f"{spam}_f1", -1)
-    others = [t for t in result.techniques if t != "weighted"]
-    for other in others:
-        probe_claim("on the probe, weighted is the most confident", "weighted", other, +1)
-    for other in [t for t in result.techniques if t != "downsample-upweight"]:
-        probe_claim("on the probe, downsample-upweight is the least confident", "downsample-upweight", other, -1)
+    def rank_claim(claim: str, technique: str, sign: int) -> None:
+        """``technique`` has the highest (sign +1) or lowest (−1) mean probe P(minority) of all."""
+        if technique not in names:
+            rows.append((claim, f"probe P({minority}): {technique} vs all", "not in this study", "—"))
+            return
+        means = {t: probe_values(t).mean() for t in result.techniques}
+        order = sorted(means, key=lambda t: -sign * means[t])
+        rank = order.index(technique) + 1
+        rival = order[1] if rank == 1 else order[0]  # the runner-up, or the technique that beats it
+        a, b = probe_values(technique), probe_values(rival)
+        ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+        measured = (f"rank {rank} of {len(order)} ({means[technique]:.3f}); {technique} − {rival}: "
+                    f"{a.mean() - b.mean():+.3f} [{ci.low:+.3f}, {ci.high:+.3f}]")
+        rows.append((claim, f"probe P({minority}), {'highest' if sign > 0 else 'lowest'} of all", measured,
+                     verdict(ci.low, ci.high, sign)))
+
+    rank_claim("on the probe, weighted is the most confident", "weighted", +1)
+    rank_claim("on the probe, downsample-upweight is the least confident", "downsample-upweight", -1)
     probe_claim("on the probe, bias init raises confidence", "bias-init", base, +1)
     probe_claim("on the probe, focal loss lowers confidence", "focal", base, -1)
 
