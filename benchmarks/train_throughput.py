@@ -16,7 +16,6 @@ Prints a Markdown table; ``--out`` gets the numbers and the environment as JSON.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import tempfile

@@ -63,8 +63,6 @@ def metric_info(name: str) -> _M:
     raise KeyError(f"unknown metric {name!r}")
 
 
-
-
 def higher_is_better(name: str) -> bool:
     """Whether a larger value of the flat metric ``name`` is better (unknown names: yes, except times)."""
     if name.endswith("seconds"):

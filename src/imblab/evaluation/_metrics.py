@@ -30,6 +30,7 @@ from ._catalogue import METRICS, metric_info
 
 __all__ = ["METRICS", "evaluate", "flatten_metrics", "metric_info"]  # METRICS, metric_info: from _catalogue
 
+
 def _minority(y_true: np.ndarray, n_classes: int) -> int:
     counts = np.bincount(y_true, minlength=n_classes)
     present = np.flatnonzero(counts > 0)
