@@ -11,6 +11,8 @@ out="${STUDY_OUT:-../imblab-study-cpu}"
 export HF_HUB_OFFLINE=1
 started=$(date +%s)
 imblab compare --config examples/seed_study_cpu.toml --epochs 1 --out "$out"
-echo "wall seconds: $(( $(date +%s) - started ))"
+seconds=$(( $(date +%s) - started ))
+echo "wall seconds: $seconds"
 mkdir -p benchmarks/study_cpu
+echo "$seconds" > benchmarks/study_cpu/wall_seconds.txt
 cp "$out"/summary.md "$out"/results.csv "$out"/probes.csv "$out"/differences.csv "$out"/report.html benchmarks/study_cpu/

@@ -188,7 +188,7 @@ def train(
             else:
                 batches = shuffled_batches(plan, config.batch_size, rng)
             rescale = lengths is not None and reduction_weights is not None
-            plan_targets = y_np[plan]
+            epoch_share = None  # each class's share of this epoch's rows, counted once when first needed
             # Under `accelerate launch` every process draws the same batches and takes its share;
             # all take the same number of steps (DDP synchronises every step), dropping < 1 batch each.
             world = accelerator.num_processes
@@ -203,7 +203,8 @@ def train(
                 loss = loss_fn(logits.float(), targets, step / total_steps)
                 class_weights = reduction_weights(step / total_steps) if rescale else None
                 if class_weights is not None:
-                    epoch_share = np.bincount(plan_targets, minlength=len(class_weights)) / len(plan_targets)
+                    if epoch_share is None:
+                        epoch_share = np.bincount(y_np[plan], minlength=len(class_weights)) / len(plan)
                     loss = loss * weight_scale(class_weights, y_np[batch_idx], epoch_share)
                 accelerator.backward(loss)
                 if config.max_grad_norm is not None:
