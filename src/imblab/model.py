@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import platform
 import time
 from collections.abc import Mapping, Sequence
@@ -24,7 +25,7 @@ import numpy as np
 from scipy.special import softmax
 
 from ._io import atomic_directory
-from .backends import BACKENDS, Backend, make_backend, resolve_backend_name
+from .backends import BACKENDS, Backend, HeadConfig, make_backend, resolve_backend_name
 from .errors import ModelError, SpecError
 from .techniques import FittedTechnique, PostHoc, Technique, correct_prior, parse_spec
 from .training import LoopConfig
@@ -43,6 +44,10 @@ Prior = str | Mapping[str, float]
 class TrainConfig:
     """Training settings; ``None`` takes the backend's default (see each backend's docstring).
 
+    The ``finetune`` backend trains with the SGD loop (epochs, batch size, learning rate, ...); the
+    ``tfidf`` and ``frozen`` heads are fitted to convergence (``C`` and ``metric``; ``epochs=0`` keeps
+    them as initialised, other loop settings do not apply to them).
+
     Attributes:
         epochs: passes over the training data; 0 evaluates the model as initialised.
         batch_size: examples per step.
@@ -51,9 +56,12 @@ class TrainConfig:
         warmup_ratio: share of steps for the linear warm-up (default 0.06).
         max_grad_norm: gradient clipping norm (default 1.0).
         patience: early stopping on validation macro F1 after this many epochs without gain.
-        mixed_precision: "auto", "bf16" or "no" (default: "auto" for finetune, "no" for the heads).
+        mixed_precision: "auto", "bf16" or "no" (default: "auto" for finetune).
         max_length: tokens per text (frozen, finetune).
         pooling: "mean" or "cls" (frozen).
+        C: inverse L2 strength of the linear heads (scikit-learn's ``C``); None chooses it on the
+            validation split from a path of values.
+        metric: the validation metric that chooses ``C`` (a flat metric name, e.g. ``macro_f1``).
     """
 
     epochs: int | None = None
@@ -66,6 +74,8 @@ class TrainConfig:
     mixed_precision: str | None = None
     max_length: int = 128
     pooling: str = "mean"
+    C: float | None = None
+    metric: str = "macro_f1"
 
     def __post_init__(self) -> None:
         checks = (
@@ -77,13 +87,16 @@ class TrainConfig:
             ("max_grad_norm", self.max_grad_norm, lambda v: v > 0, "> 0"),
             ("patience", self.patience, lambda v: v >= 1, "≥ 1"),
             ("max_length", self.max_length, lambda v: v >= 2, "≥ 2"),
+            ("C", self.C, lambda v: math.isfinite(v) and v > 0, "a positive number"),
         )
         for name, value, ok, rule in checks:
             if value is not None and not ok(value):
                 raise SpecError(f"{name} must be {rule}, got {value}")
 
-    def loop(self, defaults: LoopConfig) -> LoopConfig:
-        """The backend's ``defaults`` with every field set here replacing it."""
+    def loop(self, defaults: LoopConfig | None) -> LoopConfig | None:
+        """The backend's ``defaults`` with every field set here replacing it (None: no SGD loop)."""
+        if defaults is None:
+            return None
         names = {f.name for f in fields(LoopConfig)}
         overrides = {k: v for k, v in asdict(self).items() if k in names and v is not None}
         return replace(defaults, **overrides)
@@ -121,7 +134,7 @@ class TrainedModel:
         fitted: FittedTechnique,
         posthoc: PostHoc,
         backend: Backend,
-        loop: LoopConfig,
+        loop: LoopConfig | None,
         config: TrainConfig,
         seed: int,
         history: list[dict[str, Any]],
@@ -194,8 +207,9 @@ class TrainedModel:
         model = make_backend(name, model_name=model_name, max_length=config.max_length, pooling=config.pooling)
         loop = config.loop(model.default_loop())
         log.info("training %s on %s (%d texts, seed %d): %s", tech.display_name, name, len(y), seed, loop)
+        head = HeadConfig(C=config.C, metric=config.metric, fit=config.epochs != 0)
         history = model.fit(list(train_texts), y, fitted, loop=loop, seed=seed, val_texts=list(val_texts), val_y=vy,
-                            progress=progress)
+                            progress=progress, head=head)
         posthoc = fitted.fit_posthoc(model.predict_logits(list(val_texts)), vy)
         return cls(labels=labels, fitted=fitted, posthoc=posthoc, backend=model, loop=loop, config=config, seed=seed,
                    history=history, fit_seconds=time.perf_counter() - started)
@@ -265,7 +279,8 @@ class TrainedModel:
             "backend": self.backend_name,
             "backend_settings": self.backend.settings(),
             "seed": self.seed,
-            "loop": self.loop.to_dict(),
+            "loop": self.loop.to_dict() if self.loop is not None else None,
+            "head": self.backend.fit_info,
             "max_length": self.config.max_length,
             "pooling": self.config.pooling,
             "versions": _versions(),
@@ -285,7 +300,8 @@ class TrainedModel:
             "backend": {"name": self.backend_name, "settings": self.backend.settings()},
             "model_name": self.backend.settings().get("model_name"),
             "config": asdict(self.config),
-            "loop": self.loop.to_dict(),
+            "loop": self.loop.to_dict() if self.loop is not None else None,
+            "head": self.backend.fit_info,
             "seed": self.seed,
             "history": self.history,
             "versions": _versions(),
@@ -337,8 +353,9 @@ def load_model(directory: str | Path) -> TrainedModel:
         if backend_name not in BACKENDS:
             raise ModelError(f"{directory} uses unknown backend {backend_name!r}")
         backend = BACKENDS[backend_name].load(directory, meta["backend"]["settings"])
+        backend.fit_info = meta.get("head")
         config = TrainConfig(**meta["config"])
-        loop = LoopConfig(**meta["loop"])
+        loop = LoopConfig(**meta["loop"]) if meta.get("loop") else None
     except (KeyError, TypeError) as exc:
         raise ModelError(f"{meta_path} is incomplete or corrupt (missing {exc})") from None
     return TrainedModel(labels=labels, fitted=fitted, posthoc=posthoc, backend=backend, loop=loop, config=config,

@@ -173,6 +173,7 @@ def train_run(
         "seed": seed,
         **results,
         "test_flat": flatten_metrics(results["test"], labels),
+        "head": model.backend.fit_info,  # the linear heads: the C chosen on validation and its path
         "probes": _probe_rows(model, probes),
         "timings": {"train_seconds": train_seconds, "eval_seconds": eval_seconds},
     }

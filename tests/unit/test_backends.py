@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from imblab.backends import make_backend, resolve_backend_name
+from imblab.backends import DEFAULT_CS, make_backend, resolve_backend_name
 from imblab.data import load_dataset, split_dataset, stratified_subsample
 from imblab.errors import ModelError
 from imblab.model import TrainConfig, TrainedModel, load_model
@@ -89,11 +89,15 @@ CASES = [
 @pytest.mark.parametrize("backend,tiny,technique", CASES, ids=[f"{b}-{t or 'none'}-{s}" for b, t, s in CASES])
 def test_train_predict_save_load(sms, tiny_models, tmp_path: Path, backend: str, tiny: str | None,  # type: ignore[no-untyped-def]
                                  technique: str) -> None:
-    epochs = 1 if backend == "finetune" else 3
+    epochs = 1 if backend == "finetune" else None
     model = _fit(sms, technique, backend, tiny_models[tiny] if tiny else None, epochs=epochs)
     texts = list(sms["test"].texts)
     assert model.backend_name == backend
-    assert len(model.history) == epochs
+    if backend == "finetune":
+        assert len(model.history) == epochs
+    else:  # the head's regularisation path, one row per C, and the C chosen on validation
+        assert [row["C"] for row in model.history] == list(DEFAULT_CS)
+        assert model.backend.fit_info["C"] in DEFAULT_CS and model.backend.fit_info["metric"] == "macro_f1"
     logits = model.predict_logits(texts)
     assert logits.shape == (len(texts), 2) and np.isfinite(logits).all()
     for prior in ("true", "raw", {"ham": 0.5, "spam": 0.5}):
@@ -106,6 +110,7 @@ def test_train_predict_save_load(sms, tiny_models, tmp_path: Path, backend: str,
     saved = model.save(tmp_path / "model")
     meta = json.loads((saved / "imblab.json").read_text())
     assert meta["labels"] == LABELS and meta["technique"]["spec"] == model.technique.spec
+    assert meta["head"] == model.backend.fit_info
     assert meta["backend"]["name"] == backend
     assert not list(saved.rglob("*.pkl")) and not list(saved.rglob("*.bin"))
     if backend == "finetune":
@@ -249,28 +254,70 @@ def test_frozen_on_bundled_minilm(sms) -> None:  # type: ignore[no-untyped-def]
     assert proba.shape == (len(sub["test"].texts), 2)
 
 
-def test_sparse_head_matches_a_dense_linear_layer() -> None:
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("class_weight", [None, "balanced"])
+def test_head_fit_equals_scikit_learn_logistic_regression(n_classes: int, class_weight: str | None) -> None:
+    # baseline (cross-entropy) and weighted (inverse frequency) at a fixed C are scikit-learn's
+    # LogisticRegression(C) and LogisticRegression(C, class_weight="balanced"): same objective, same optimum.
     import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
 
-    from imblab.backends._heads import SparseLinearHead, sparse_batch
+    from imblab.backends import fit_linear_head
+    from imblab.techniques import parse_spec
 
-    dense_rows = sp.random(7, 30, density=0.2, format="csr", dtype=np.float32, random_state=0).toarray()
-    dense_rows[3] = 0  # an empty row
-    matrix = sp.csr_matrix(dense_rows)
-    head = SparseLinearHead(30, 3)
-    torch.manual_seed(0)
-    with torch.no_grad():
-        head.weight.normal_()
-        head.bias.normal_()
-    weight = head.weight.detach().clone().requires_grad_(True)
-    dense = torch.from_numpy(matrix.toarray())
-    target = torch.randn(7, 3)
-    (head(**sparse_batch(matrix)) * target).sum().backward()
-    ((dense @ weight + head.bias.detach()) * target).sum().backward()
-    np.testing.assert_allclose(head(**sparse_batch(matrix)).detach().numpy(),
-                               (dense @ weight + head.bias).detach().numpy(), atol=1e-6)
-    np.testing.assert_allclose(head.weight.grad.numpy(), weight.grad.numpy(), atol=1e-6)
-    np.testing.assert_allclose(head.bias.grad.numpy(), target.sum(dim=0).numpy(), atol=1e-6)
+    rng = np.random.default_rng(0)
+    x = sp.random(300, 40, density=0.15, format="csr", random_state=1, dtype=np.float64)
+    y = np.minimum(rng.choice(n_classes, size=300, p=[0.7, 0.2, 0.1][:n_classes] / np.sum([0.7, 0.2, 0.1][:n_classes])),
+                   n_classes - 1)
+    y[:n_classes] = np.arange(n_classes)
+    labels = [f"c{i}" for i in range(n_classes)]
+    fitted = parse_spec("weighted" if class_weight else "baseline", labels).fit(np.bincount(y), labels)
+    for C in (0.3, 10.0):
+        ours = fit_linear_head(x, y, fitted, seed=0, Cs=(C,), tol=1e-10, max_iter=5000)
+        theirs = LogisticRegression(C=C, class_weight=class_weight, tol=1e-10, max_iter=5000).fit(x, y)
+        logits = x @ ours.weight + ours.bias
+        proba = np.exp(logits - logits.max(axis=1, keepdims=True))
+        np.testing.assert_allclose(proba / proba.sum(axis=1, keepdims=True), theirs.predict_proba(x), atol=2e-4)
+
+
+def test_head_sampling_plans_vary_by_seed_and_drw_runs_in_two_stages(sms) -> None:  # type: ignore[no-untyped-def]
+    texts = sms["test"].texts
+    logits = lambda technique, seed: TrainedModel.fit(  # noqa: E731
+        sms["train"].texts, sms["train"].y, sms["validation"].texts, sms["validation"].y, labels=LABELS,
+        technique=technique, backend="tfidf", seed=seed, config=TrainConfig(C=1.0), progress=False,
+    ).predict_logits(texts)
+    # A convex fit without sampling is the same for every seed; downsampling draws other rows per seed.
+    np.testing.assert_array_equal(logits("weighted", 0), logits("weighted", 1))
+    assert not np.allclose(logits("downsample", 0), logits("downsample", 1))
+    from imblab.techniques import parse_spec
+
+    assert parse_spec("ldam-drw", LABELS).fit([50, 10], LABELS).loss_stages == (0.0, 1.0)
+    assert parse_spec("focal", LABELS).fit([50, 10], LABELS).loss_stages == (0.0,)
+
+
+@pytest.mark.parametrize("technique", ["baseline", "downsample"])
+def test_head_regularisation_is_chosen_on_validation_only(sms, tmp_path: Path, technique: str) -> None:  # type: ignore[no-untyped-def]
+    # The test split is never read while choosing C: permuting its labels changes nothing the fit chose.
+    from dataclasses import replace
+
+    from imblab.run import train_run
+    from imblab.techniques import parse_spec
+
+    dataset = stratified_subsample(sms["full"], 600, seed=0)
+    split = split_dataset(dataset, seed=42)
+    labels = list(dataset.labels)
+    shuffled = np.random.default_rng(0).permutation(split.test)
+    for i, j in zip(split.test, shuffled):
+        labels[i] = dataset.labels[j]
+    permuted = replace(dataset, labels=tuple(labels))
+    assert [labels[i] for i in split.test] != [dataset.labels[i] for i in split.test]
+    runs = [train_run(data, split, parse_spec(technique, LABELS), backend="tfidf", out=tmp_path / str(k),
+                      progress=False) for k, data in enumerate((dataset, permuted))]
+    chosen = [{**run.metrics["head"], "path": [{k: v for k, v in row.items() if k != "seconds"}
+                                               for row in run.metrics["head"]["path"]]} for run in runs]
+    assert chosen[0]["path"] and chosen[0] == chosen[1]
+    assert runs[0].metrics["validation"] == runs[1].metrics["validation"]
+    assert runs[0].metrics["test"] != runs[1].metrics["test"]
 
 
 def test_tfidf_is_deterministic_and_saves_shared_vocabularies(sms, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -42,6 +42,7 @@ class FinetuneBackend:
         self.max_length = max_length
         self.model: Any = None
         self.tokenizer: Any = None
+        self.fit_info: dict[str, Any] | None = None
 
     def default_loop(self) -> LoopConfig:
         from transformers import AutoConfig
@@ -63,16 +64,20 @@ class FinetuneBackend:
         y: np.ndarray,
         fitted: Any,
         *,
-        loop: LoopConfig,
+        loop: LoopConfig | None,
         seed: int,
         val_texts: Sequence[str] | None = None,
         val_y: np.ndarray | None = None,
         progress: bool = True,
+        head: Any = None,
     ) -> list[dict[str, Any]]:
+        # ``head`` configures the convex heads of the other backends; fine-tuning trains by SGD.
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         from ..integrations.transformers import apply_bias_init
 
+        if loop is None:
+            raise ValueError("fine-tuning needs a LoopConfig")
         labels = list(fitted.labels)
         seed_everything(seed)  # the new classification layer's initial weights
         try:
@@ -136,6 +141,7 @@ class FinetuneBackend:
         if not (target / "model.safetensors").is_file() and not any(target.glob("model-*.safetensors")):
             raise ModelError(f"{directory} has no safetensors weights in {_SUBDIR}/")
         backend = cls.__new__(cls)
+        backend.fit_info = None
         backend.model_name = settings.get("model_name")
         backend.model_path = settings.get("model_path", "")
         backend.max_length = int(settings["max_length"])

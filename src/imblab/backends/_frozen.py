@@ -1,11 +1,12 @@
-"""A frozen Hugging Face encoder's pooled embeddings with a linear head trained by the loop.
+"""A frozen Hugging Face encoder's pooled embeddings with a linear head fitted as a convex problem.
 
 Embeddings are cached on disk under ``<IMBLAB_CACHE_DIR>/embeddings/`` keyed by the
 encoder's identity (hash of its files, or hub id + revision), max length, pooling and
 the texts' content hash: a second run, another technique or another seed never re-embeds.
 Pooled embeddings are L2-normalised before the head (as sentence-transformers does for
-all-MiniLM-L6-v2), so one learning rate suits every encoder. Head defaults: AdamW lr 0.01,
-batch 64, 20 epochs, no weight decay.
+all-MiniLM-L6-v2). The head is fitted like the TF-IDF backend's: full-batch L-BFGS with L2, the
+strength chosen on the validation split (``_convex.py``) — on the same embeddings, scikit-learn's
+``LogisticRegression`` with the technique's loss.
 """
 
 from __future__ import annotations
@@ -16,19 +17,23 @@ import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import torch
-from safetensors.torch import load_file, save_file
 
 from .._io import atomic_write_bytes
 from ..data import cache_dir
 from ..errors import ModelError
-from ..training import LoopConfig, train
+from ..training import LoopConfig
+from ._convex import HeadConfig, fit_head
 from ._encoders import DEFAULT_MODEL, model_identity, quiet_loading, resolve_model_name, token_lengths
-from ._heads import DenseLinearHead, init_head, single_thread_on_cpu
-from ._protocol import macro_f1_scorer, texts_hash
+from ._heads import LinearHead
+from ._protocol import texts_hash
+
+if TYPE_CHECKING:
+    import torch
+
+    from ..techniques import FittedTechnique
 
 __all__ = ["FrozenBackend", "POOLINGS"]
 
@@ -48,7 +53,7 @@ def _pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tenso
 
 
 class FrozenBackend:
-    """Frozen encoder -> pooled, normalised embedding -> ``DenseLinearHead``."""
+    """Frozen encoder -> pooled, normalised embedding -> :class:`LinearHead` fitted by ``fit_head``."""
 
     name: ClassVar[str] = "frozen"
 
@@ -62,10 +67,11 @@ class FrozenBackend:
         self._identity: str | None = None
         self._encoder: Any = None
         self._tokenizer: Any = None
-        self.head: DenseLinearHead | None = None
+        self.head: LinearHead | None = None
+        self.fit_info: dict[str, Any] | None = None
 
-    def default_loop(self) -> LoopConfig:
-        return LoopConfig(epochs=20, batch_size=64, lr=0.01, weight_decay=0.0, mixed_precision="no")
+    def default_loop(self) -> LoopConfig | None:
+        return None  # a convex fit, not the SGD loop
 
     # ------------------------------------------------------------------ embeddings
     @property
@@ -77,6 +83,7 @@ class FrozenBackend:
     def _load_encoder(self) -> None:
         if self._encoder is not None:
             return
+        import torch
         from transformers import AutoModel, AutoTokenizer
 
         log.info("loading encoder %s", self.model_path)
@@ -93,6 +100,8 @@ class FrozenBackend:
         return cache_dir() / "embeddings" / f"{hashlib.sha256(key.encode()).hexdigest()}.npy"
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
+        import torch
+
         self._load_encoder()
         lengths = token_lengths(self._tokenizer, texts, self.max_length)
         order = np.argsort(-lengths, kind="stable")  # similar lengths together: little padding
@@ -121,43 +130,32 @@ class FrozenBackend:
             log.info("cached %d embeddings at %s", len(texts), path)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
-    def _logits(self, features: np.ndarray) -> np.ndarray:
-        assert self.head is not None
-        with torch.inference_mode():
-            x = torch.from_numpy(features).to(self.head.bias.device)
-            return self.head(features=x).float().cpu().numpy()
-
     # ------------------------------------------------------------------ protocol
     def fit(
         self,
         texts: Sequence[str],
         y: np.ndarray,
-        fitted: Any,
+        fitted: FittedTechnique,
         *,
-        loop: LoopConfig,
+        loop: LoopConfig | None,
         seed: int,
         val_texts: Sequence[str] | None = None,
         val_y: np.ndarray | None = None,
         progress: bool = True,
+        head: HeadConfig | None = None,
     ) -> list[dict[str, Any]]:
-        features = torch.from_numpy(self.embeddings(texts))
-        self.head = DenseLinearHead(features.shape[1], len(fitted.labels))
-        init_head(self.head, fitted.initial_bias())
-        validate = None
-        if val_texts is not None and val_y is not None and loop.patience is not None:
-            val_features = self.embeddings(val_texts)
-            validate = macro_f1_scorer(lambda: self._logits(val_features), np.asarray(val_y))
-        with single_thread_on_cpu():
-            return train(
-                self.head, lambda rows: {"features": features[torch.as_tensor(rows)]}, np.asarray(y), config=loop,
-                seed=seed, loss_fn=fitted.loss, epoch_indices=fitted.epoch_indices, validate=validate,
-                progress=progress, description="frozen head",
-            )
+        features = self.embeddings(texts)
+        val_features = self.embeddings(val_texts) if val_texts is not None else None
+        result = fit_head(features, np.asarray(y), fitted, seed=seed, config=head or HeadConfig(),
+                          val_features=val_features, val_y=val_y)
+        self.head = LinearHead(result.weight, result.bias)
+        self.fit_info = result.summary()
+        return result.path
 
     def predict_logits(self, texts: Sequence[str]) -> np.ndarray:
         if self.head is None:
             raise ModelError("the frozen backend is not fitted")
-        return self._logits(self.embeddings(texts))
+        return self.head.logits(self.embeddings(texts))
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -172,8 +170,7 @@ class FrozenBackend:
         # The encoder is referenced (name + identity), not copied: it is frozen and often large.
         if self.head is None:
             raise ModelError("the frozen backend is not fitted")
-        save_file({"weight": self.head.linear.weight.detach().cpu().contiguous(),
-                   "bias": self.head.linear.bias.detach().cpu().contiguous()}, str(directory / _HEAD))
+        self.head.save(directory / _HEAD, transposed=True)  # (C, d), as nn.Linear stores it
 
     @classmethod
     def load(cls, directory: Path, settings: dict[str, Any]) -> FrozenBackend:
@@ -183,11 +180,5 @@ class FrozenBackend:
                 f"the encoder {backend.model_path} differs from the one this model was trained with "
                 f"({settings['model_identity'][:19]}…): install or pass the same encoder"
             )
-        try:
-            tensors = load_file(str(directory / _HEAD))
-        except (OSError, ValueError) as exc:
-            raise ModelError(f"{directory} has no readable head weights ({exc})") from None
-        backend.head = DenseLinearHead(tensors["weight"].shape[1], tensors["weight"].shape[0])
-        backend.head.linear.load_state_dict(tensors)
-        backend.head.eval()
+        backend.head = LinearHead.load(directory / _HEAD, transposed=True)
         return backend

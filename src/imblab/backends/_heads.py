@@ -1,116 +1,67 @@
-"""Linear classification heads for fixed features (TF-IDF rows or frozen embeddings)."""
+"""A linear classification head on fixed features (TF-IDF rows or frozen embeddings)."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
-import torch
-import torch.nn.functional as F
-from torch import nn
 
-__all__ = ["DenseLinearHead", "SparseLinearHead", "init_head", "single_thread_on_cpu", "sparse_batch"]
+from ..errors import ModelError
+
+__all__ = ["LinearHead"]
 
 
-class DenseLinearHead(nn.Module):
-    """``logits = features @ W.T + b`` for dense (n, d) features."""
+@dataclass
+class LinearHead:
+    """``logits = features @ weight + bias``.
 
-    def __init__(self, n_features: int, n_classes: int) -> None:
-        super().__init__()
-        self.linear = nn.Linear(n_features, n_classes)
+    Attributes:
+        weight: (d, C) float32.
+        bias: (C,) float32.
+    """
 
-    def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return self.linear(features)
+    weight: np.ndarray
+    bias: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.weight = np.ascontiguousarray(self.weight, dtype=np.float32)
+        self.bias = np.ascontiguousarray(self.bias, dtype=np.float32)
+        if self.weight.ndim != 2 or self.bias.shape != (self.weight.shape[1],):
+            raise ModelError(f"a linear head needs a (d, C) weight and a (C,) bias, got {self.weight.shape} and "
+                             f"{self.bias.shape}")
 
     @property
-    def bias(self) -> torch.Tensor:
-        return self.linear.bias
+    def n_features(self) -> int:
+        return int(self.weight.shape[0])
 
+    @property
+    def n_classes(self) -> int:
+        return int(self.weight.shape[1])
 
-class _SparseTimesWeight(torch.autograd.Function):
-    """``X @ W`` for a sparse batch ``X`` given as CSR pieces, with a fast gradient for ``W``.
+    def logits(self, features: Any) -> np.ndarray:
+        """(n, C) float32 logits of (n, d) features, sparse or dense."""
+        if features.shape[1] != self.n_features:
+            raise ModelError(f"the head expects {self.n_features} features, got {features.shape[1]}")
+        return (np.asarray(features @ self.weight, dtype=np.float32) + self.bias).astype(np.float32, copy=False)
 
-    The product is ``embedding_bag`` in ``sum`` mode with per-sample weights (row i sums
-    ``W[j] * x_ij`` over its non-zero columns j). Its own backward builds the dense gradient
-    of the whole table through a sort of the indices (~5 ms a step on SMS spam); the
-    gradient ``X^T @ grad`` is one ``index_add_`` over the batch's non-zeros (~0.5 ms),
-    deterministic on CPU.
-    """
+    def save(self, path: Path, *, transposed: bool = False) -> None:
+        """safetensors with ``weight`` ((d, C), or (C, d) with ``transposed``, as ``nn.Linear`` stores it) and ``bias``."""
+        from safetensors.numpy import save_file
 
-    @staticmethod
-    def forward(ctx, columns, offsets, rows, values, weight):  # type: ignore[no-untyped-def, override]
-        ctx.save_for_backward(columns, rows, values)
-        ctx.weight_shape = weight.shape
-        return F.embedding_bag(columns, weight, offsets, mode="sum", per_sample_weights=values)
+        weight = self.weight.T if transposed else self.weight
+        save_file({"weight": np.ascontiguousarray(weight), "bias": self.bias}, str(path))
 
-    @staticmethod
-    def backward(ctx, grad):  # type: ignore[no-untyped-def, override]
-        columns, rows, values = ctx.saved_tensors
-        contributions = grad.index_select(0, rows) * values[:, None]
-        grad_weight = grad.new_zeros(ctx.weight_shape).index_add_(0, columns, contributions)
-        return None, None, None, None, grad_weight
+    @classmethod
+    def load(cls, path: Path, *, transposed: bool = False) -> LinearHead:
+        """Read :meth:`save`'s file (safetensors only: nothing is unpickled)."""
+        from safetensors import SafetensorError
+        from safetensors.numpy import load_file
 
-
-class SparseLinearHead(nn.Module):
-    """``logits = X @ W + b`` for sparse rows given as CSR pieces, without densifying ``X``.
-
-    ``weight`` is (n_features, n_classes). The inputs are a batch's non-zeros: ``columns``
-    and ``values``, ``rows`` (the batch row of each non-zero) and ``offsets`` (where each
-    row starts), as ``sparse_batch`` makes them.
-    """
-
-    def __init__(self, n_features: int, n_classes: int) -> None:
-        super().__init__()
-        self.weight = nn.Parameter(torch.zeros(n_features, n_classes))
-        self.bias = nn.Parameter(torch.zeros(n_classes))
-
-    def forward(self, columns: torch.Tensor, offsets: torch.Tensor, rows: torch.Tensor,
-                values: torch.Tensor) -> torch.Tensor:
-        return _SparseTimesWeight.apply(columns, offsets, rows, values, self.weight) + self.bias
-
-
-def sparse_batch(matrix: sp.csr_matrix) -> dict[str, torch.Tensor]:
-    """The keyword inputs of ``SparseLinearHead`` for the rows of a CSR ``matrix``."""
-    counts = np.diff(matrix.indptr)
-    return {
-        "columns": torch.from_numpy(matrix.indices.astype(np.int64)),
-        "offsets": torch.from_numpy(matrix.indptr[:-1].astype(np.int64)),
-        "rows": torch.from_numpy(np.repeat(np.arange(matrix.shape[0], dtype=np.int64), counts)),
-        "values": torch.from_numpy(matrix.data.astype(np.float32, copy=False)),
-    }
-
-
-def init_head(head: DenseLinearHead | SparseLinearHead, initial_bias: np.ndarray | None) -> None:
-    """Zero weights and the technique's initial bias (zero without one).
-
-    With zero weights the untrained head predicts softmax(bias) for every text, so bias
-    initialisation gives exactly the prior it was set to (``--epochs 0`` shows it); for a
-    linear model on fixed features the zero start loses nothing (the loss is convex).
-    """
-    with torch.no_grad():
-        weight = head.linear.weight if isinstance(head, DenseLinearHead) else head.weight
-        weight.zero_()
-        bias = head.bias
-        bias.copy_(torch.as_tensor(initial_bias, dtype=bias.dtype) if initial_bias is not None else torch.zeros_like(bias))
-
-
-@contextlib.contextmanager
-def single_thread_on_cpu() -> Iterator[None]:
-    """Run torch on one CPU thread inside the block (restored after).
-
-    A linear head's steps take well under a millisecond of arithmetic; OpenMP's thread
-    synchronisation costs more than a second thread saves, and on a busy machine it can
-    make a step 10x slower (re-measured on 2 busy cores: 0.9 s on one thread vs 4-22 s on two
-    for the same SMS spam TF-IDF fit).
-    """
-    if torch.cuda.is_available():
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+        try:
+            tensors = load_file(str(path))
+            weight, bias = tensors["weight"], tensors["bias"]
+        except (OSError, ValueError, KeyError, SafetensorError) as exc:
+            raise ModelError(f"{path} is not a readable head weights file ({exc})") from None
+        return cls(weight.T if transposed else weight, bias)

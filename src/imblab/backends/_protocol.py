@@ -5,42 +5,50 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 from sklearn.metrics import f1_score
 
 from ..training import LoopConfig
 
+if TYPE_CHECKING:
+    from ..techniques import FittedTechnique
+    from ._convex import HeadConfig
+
 __all__ = ["Backend", "texts_hash", "macro_f1_scorer"]
 
 
 class Backend(Protocol):
-    """A way to turn texts into logits, trained by ``imblab.training.train`` with a technique.
+    """A way to turn texts into logits, trained with a technique.
 
     A backend is built with its settings (``make_backend``), fitted once, and then predicts,
-    saves, and is rebuilt from a saved directory with ``load``.
+    saves, and is rebuilt from a saved directory with ``load``. Fine-tuning trains with the SGD
+    loop (``imblab.training.train``); the linear heads on fixed features are fitted as convex
+    problems (``_convex.fit_head``).
     """
 
     name: ClassVar[str]
+    fit_info: dict[str, Any] | None  # what the fit chose (the heads: C and the path), for metrics.json
 
-    def default_loop(self) -> LoopConfig:
-        """The optimisation defaults of this backend (a ``TrainConfig`` overrides fields)."""
+    def default_loop(self) -> LoopConfig | None:
+        """The SGD loop's defaults of this backend (a ``TrainConfig`` overrides fields); None: no loop."""
         ...
 
     def fit(
         self,
         texts: Sequence[str],
         y: np.ndarray,
-        fitted: Any,
+        fitted: FittedTechnique,
         *,
-        loop: LoopConfig,
+        loop: LoopConfig | None,
         seed: int,
         val_texts: Sequence[str] | None = None,
         val_y: np.ndarray | None = None,
         progress: bool = True,
+        head: HeadConfig | None = None,
     ) -> list[dict[str, Any]]:
-        """Train on ``texts``/``y`` with ``fitted`` (a ``FittedTechnique``); returns the loop's history."""
+        """Train on ``texts``/``y`` with ``fitted``; returns the history (epochs, or the head's C path)."""
         ...
 
     def predict_logits(self, texts: Sequence[str]) -> np.ndarray:

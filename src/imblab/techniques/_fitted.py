@@ -147,6 +147,16 @@ class FittedTechnique:
             return None
         return np.asarray(self.class_weights, dtype=np.float64)
 
+    @property
+    def loss_stages(self) -> tuple[float, ...]:
+        """The training progress values at which a full-batch fit evaluates the loss, in order.
+
+        ``(0.0,)`` for a loss that does not change during training; ``(0.0, 1.0)`` when class weights
+        switch on part-way (LDAM-DRW's deferred re-weighting): fit the early loss, then the late one
+        starting from there.
+        """
+        return (0.0, 1.0) if 0.0 < self._weights_from < 1.0 else (0.0,)
+
     # ------------------------------------------------------------------ bias init
     def initial_bias(self) -> np.ndarray | None:
         """Output bias with softmax(logit_scale · b) = the prior the loss trains towards, or None.
