@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._costs import Costs, bayes_decisions
+from ._costs import Costs, min_risk_decisions
 
 __all__ = [
     "Cheapest",
@@ -56,8 +56,8 @@ GRID_POINTS = 1001
 #: Curves closer than this (NE is in [0, 1]) tie: no technique is "cheapest" where all predict alike.
 TIE = 1e-9
 
-# Rows of the envelope computed at once (keeps memory at a few MB for large test splits).
-_CHUNK = 2048
+# Work in blocks of about this many numbers (a few MB) whatever the size of the test split.
+_CELLS = 1 << 20
 
 
 @dataclass(frozen=True, eq=False)
@@ -151,8 +151,9 @@ def _envelope(y_pos: np.ndarray, score: np.ndarray, pc: np.ndarray) -> np.ndarra
     fnr = pos_below / pos_below[-1]  # positives scored below the threshold are missed
     fpr = 1.0 - neg_below / neg_below[-1]
     best = np.full(len(pc), np.inf)
-    for start in range(0, len(fnr), _CHUNK):
-        lines = np.outer(fnr[start : start + _CHUNK], pc) + np.outer(fpr[start : start + _CHUNK], 1.0 - pc)
+    step = max(1, _CELLS // len(pc))
+    for start in range(0, len(fnr), step):
+        lines = np.outer(fnr[start : start + step], pc) + np.outer(fpr[start : start + step], 1.0 - pc)
         best = np.minimum(best, lines.min(axis=0))
     return best
 
@@ -166,12 +167,15 @@ def _bayes_curve(
         raise ValueError(f"prior must be ({proba.shape[1]},) positive probabilities, got {prior}")
     p_pos, pi_pos = proba[:, positive], prior[positive] / prior.sum()
     two = np.column_stack([1.0 - p_pos, p_pos])  # the other labels together, then the positive one
+    # The Costs of each grid point: a missed positive costs PC/π₊, a false alarm (1 − PC)/π₋.
+    matrices = np.zeros((len(pc), 2, 2))
+    matrices[:, 1, 0] = pc / pi_pos
+    matrices[:, 0, 1] = (1.0 - pc) / (1.0 - pi_pos)
     out = np.empty(len(pc))
-    for g, x in enumerate(pc):
-        costs = Costs(("rest", "positive"), np.array([[0.0, (1.0 - x) / (1.0 - pi_pos)], [x / pi_pos, 0.0]]),
-                      "positive")
-        fnr, fpr = _rates(y_pos, bayes_decisions(two, costs) == 1)
-        out[g] = fnr * x + fpr * (1.0 - x)
+    step = max(1, _CELLS // (2 * len(two)))
+    for start in range(0, len(pc), step):
+        fnr, fpr = _rates(y_pos, min_risk_decisions(two, matrices[start : start + step]) == 1)
+        out[start : start + step] = fnr * pc[start : start + step] + fpr * (1.0 - pc[start : start + step])
     return out
 
 

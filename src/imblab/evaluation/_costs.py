@@ -39,7 +39,7 @@ import numpy as np
 
 from ..errors import SpecError
 
-__all__ = ["Costs", "bayes_decisions", "cost_from_confusion", "expected_cost", "parse_prior"]
+__all__ = ["Costs", "bayes_decisions", "cost_from_confusion", "expected_cost", "min_risk_decisions", "parse_prior"]
 
 #: Absolute tolerance on the sum of a user's prior: beyond rounding, a sum ≠ 1 is a mistake to report.
 PRIOR_SUM_TOLERANCE = 1e-6
@@ -461,14 +461,29 @@ def bayes_decisions(proba: np.ndarray, costs: Costs) -> np.ndarray:
     p = np.asarray(proba, dtype=np.float64)
     if p.shape[-1] != costs.n_classes:
         raise ValueError(f"proba has {p.shape[-1]} classes, the costs {costs.n_classes}")
-    c = costs.matrix
+    rows = p.reshape(-1, costs.n_classes)
+    return min_risk_decisions(rows, costs.matrix[None])[0].reshape(p.shape[:-1])
+
+
+def min_risk_decisions(proba: np.ndarray, matrices: np.ndarray) -> np.ndarray:
+    """:func:`bayes_decisions` for a stack of G validated cost matrices at once (cost curves use it).
+
+    Args:
+        proba: (n, C) probabilities.
+        matrices: (G, C, C) cost matrices, each satisfying the :class:`Costs` rules.
+
+    Returns:
+        (G, n) int64 decisions.
+    """
+    n_classes = proba.shape[1]
     # Row by row of C, in a fixed order, so that a column's expected cost depends on that column alone (no
     # BLAS blocking): raising one cost then moves decisions only away from that column.
-    risk = np.zeros(p.shape)
-    for i in range(costs.n_classes):
-        risk += p[..., i : i + 1] * c[i]
-    tied = risk <= risk.min(axis=-1, keepdims=True) + TIE_TOLERANCE * c.max()
-    return np.where(tied, p, -np.inf).argmax(axis=-1).astype(np.int64)
+    risk = np.zeros((len(matrices), *proba.shape))
+    for i in range(n_classes):
+        risk += proba[None, :, i : i + 1] * matrices[:, None, i, :]
+    tolerance = TIE_TOLERANCE * matrices.max(axis=(1, 2))[:, None, None]
+    tied = risk <= risk.min(axis=-1, keepdims=True) + tolerance
+    return np.where(tied, proba[None], -np.inf).argmax(axis=-1).astype(np.int64)
 
 
 # ----------------------------------------------------------------------------------------- expected cost
