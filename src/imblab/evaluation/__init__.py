@@ -1,8 +1,8 @@
 """Evaluation: metrics as pure functions, tested against scikit-learn and imbalanced-learn; costs and decisions.
 
-The metric catalogue (names, titles, directions), the calibration helpers, costs, Bayes decisions, expected
-cost and cost curves import only NumPy; the metric functions, which import scikit-learn, and the
-validation-tuned cost rule, which imports ``imblab.techniques``, load on first use.
+The metric catalogue (names, titles, directions), the calibration helpers, and costs and decisions (Bayes
+decisions, expected cost, the validation-tuned rule, cost curves) import only NumPy; the metric functions,
+which import scikit-learn, load on first use.
 """
 
 from typing import Any
@@ -18,6 +18,7 @@ from ._cost_curves import (
     cost_ratio,
     probability_cost,
 )
+from ._cost_tuning import CostRule, tune_cost_threshold
 from ._costs import Costs, bayes_decisions, cost_from_confusion, expected_cost, parse_prior
 
 __all__ = [
@@ -46,13 +47,11 @@ __all__ = [
     "tune_cost_threshold",
 ]
 
-_LAZY = {"evaluate": "_metrics", "flatten_metrics": "_metrics", "CostRule": "_cost_tuning",
-         "tune_cost_threshold": "_cost_tuning"}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from importlib import import_module
+    if name in ("evaluate", "flatten_metrics"):
+        from . import _metrics
 
-        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        return getattr(_metrics, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -144,7 +144,7 @@ def cost_curve(
 
 
 def _envelope(y_pos: np.ndarray, score: np.ndarray, pc: np.ndarray) -> np.ndarray:
-    """min over thresholds t of FNR(t)·PC + FPR(t)·(1 − PC), "positive iff score ≥ t", t over the distinct scores."""
+    """min over thresholds t of FNR(t)·PC + FPR(t)·(1 − PC); "positive iff score ≥ t", t over the distinct scores."""
     values, inverse = np.unique(score, return_inverse=True)
     pos_below = np.concatenate([[0], np.cumsum(np.bincount(inverse[y_pos], minlength=len(values)))])
     neg_below = np.concatenate([[0], np.cumsum(np.bincount(inverse[~y_pos], minlength=len(values)))])
@@ -308,5 +308,6 @@ def cheapest_sentences(
         else:
             number = clauses[-1].rsplit(" ", 1)[-1]
             noun = alarm if number == "1" else alarm + "s"
-            out[name] = f"{name} is cheapest only when a missed {positive_label} costs {' or '.join(clauses)} {noun} {at}"
+            ranges = " or ".join(clauses)
+            out[name] = f"{name} is cheapest only when a missed {positive_label} costs {ranges} {noun} {at}"
     return out

@@ -261,8 +261,8 @@ class Costs:
         missing = [k for k in ("fn", "fp") if k not in pairs]
         if missing:
             raise SpecError(f"--costs {text!r}: give both fn and fp (missing {' and '.join(missing)}), e.g. fn=10,fp=1")
-        return cls.binary(labels, fn=pairs["fn"], fp=pairs["fp"], positive=pairs.get("positive"),  # type: ignore[arg-type]
-                          class_counts=class_counts)
+        return cls.binary(labels, fn=_number(pairs["fn"], "fn"), fp=_number(pairs["fp"], "fp"),
+                          positive=pairs.get("positive"), class_counts=class_counts)
 
     @classmethod
     def from_config(
@@ -315,7 +315,8 @@ class Costs:
                 _label_index(label, labels, "labels")
             missing = [label for label in labels if label not in order]
             if missing or len(order) != len(labels):
-                raise SpecError("labels must name every label once" + (f" (missing {', '.join(missing)})" if missing else ""))
+                raise SpecError("labels must name every label once"
+                                + (f" (missing {', '.join(missing)})" if missing else ""))
             # Validate in the file's own order, so that a message names the rows as the user wrote them.
             in_file = _cost_matrix(matrix, tuple(order))
             idx = [list(order).index(label) for label in labels]
@@ -344,32 +345,36 @@ class Costs:
         """Index of the positive label (binary costs), else None."""
         return None if self.positive is None else self.labels.index(self.positive)
 
+    def _fn_fp(self) -> tuple[float, float] | None:
+        k = self.positive_index
+        return None if k is None else (float(self.matrix[k, 1 - k]), float(self.matrix[1 - k, k]))
+
     @property
     def fn(self) -> float | None:
         """Cost of a missed positive (binary costs), else None."""
-        k = self.positive_index
-        return None if k is None else float(self.matrix[k, 1 - k])
+        pair = self._fn_fp()
+        return None if pair is None else pair[0]
 
     @property
     def fp(self) -> float | None:
         """Cost of a false alarm (binary costs), else None."""
-        k = self.positive_index
-        return None if k is None else float(self.matrix[1 - k, k])
+        pair = self._fn_fp()
+        return None if pair is None else pair[1]
 
     @property
     def bayes_threshold(self) -> float | None:
         """Binary costs: the Bayes decision predicts the positive label iff p(positive) > fp / (fn + fp)
         (Elkan 2001, eq. 2), p at the deployment prior; None for multiclass costs."""
-        if self.positive is None:
-            return None
-        return self.fp / (self.fn + self.fp)  # type: ignore[operator]
+        pair = self._fn_fp()
+        return None if pair is None else pair[1] / (pair[0] + pair[1])
 
     def describe(self) -> str:
         """One line for people: "a missed spam costs 10, a false alarm 1" or the non-zero matrix cells."""
-        if self.positive is not None:
-            return f"a missed {self.positive} costs {_fmt(self.fn)}, a false alarm {_fmt(self.fp)}"  # type: ignore[arg-type]
+        pair = self._fn_fp()
+        if pair is not None:
+            return f"a missed {self.positive} costs {_fmt(pair[0])}, a false alarm {_fmt(pair[1])}"
         cells = [f"{self.labels[i]}→{self.labels[j]} {_fmt(self.matrix[i, j])}"
-                 for i in range(self.n_classes) for j in range(self.n_classes) if i != j]
+                 for i in range(self.n_classes) for j in range(self.n_classes) if i != j and self.matrix[i, j]]
         return "true→predicted costs: " + ", ".join(cells)
 
     def __eq__(self, other: object) -> bool:
@@ -426,7 +431,8 @@ def parse_prior(value: str | Mapping[str, Any], labels: Sequence[str]) -> np.nda
     missing = [label for label in labels if label not in probs]
     total = math.fsum(probs.values())
     if len(missing) > 1:
-        raise SpecError(f"the prior leaves out {', '.join(missing)}: give every label, or all but one (it gets the rest)")
+        raise SpecError(f"the prior leaves out {', '.join(missing)}: "
+                        "give every label, or all but one (it gets the rest)")
     if missing:
         rest = 1.0 - total
         if rest <= PRIOR_SUM_TOLERANCE:
@@ -476,14 +482,26 @@ def min_risk_decisions(proba: np.ndarray, matrices: np.ndarray) -> np.ndarray:
         (G, n) int64 decisions.
     """
     n_classes = proba.shape[1]
-    # Row by row of C, in a fixed order, so that a column's expected cost depends on that column alone (no
-    # BLAS blocking): raising one cost then moves decisions only away from that column.
-    risk = np.zeros((len(matrices), *proba.shape))
-    for i in range(n_classes):
-        risk += proba[None, :, i : i + 1] * matrices[:, None, i, :]
-    tolerance = TIE_TOLERANCE * matrices.max(axis=(1, 2))[:, None, None]
-    tied = risk <= risk.min(axis=-1, keepdims=True) + tolerance
-    return np.where(tied, proba[None], -np.inf).argmax(axis=-1).astype(np.int64)
+    # Each prediction's expected cost, summed over the true labels in a fixed order, so that a column's value
+    # depends on that column alone (no BLAS blocking): raising one cost then moves decisions only away from it.
+    risk = []
+    for j in range(n_classes):
+        column = np.zeros((len(matrices), len(proba)))
+        for i in range(n_classes):
+            column += matrices[:, i, j, None] * proba[None, :, i]
+        risk.append(column)
+    lowest = risk[0].copy()
+    for column in risk[1:]:
+        np.minimum(lowest, column, out=lowest)
+    lowest += TIE_TOLERANCE * matrices.max(axis=(1, 2))[:, None]
+    # Among the tied predictions the most probable; on equal probability the first (strictly greater wins).
+    decision = np.zeros(lowest.shape, dtype=np.int64)
+    chosen = np.full(lowest.shape, -np.inf)
+    for j, column in enumerate(risk):
+        better = (column <= lowest) & (proba[None, :, j] > chosen)
+        decision[better] = j
+        chosen = np.where(better, proba[None, :, j], chosen)
+    return decision
 
 
 # ----------------------------------------------------------------------------------------- expected cost
