@@ -27,6 +27,7 @@ from imblab.evaluation import (
     cost_from_confusion,
     cost_ratio,
     expected_cost,
+    one_error_tolerance,
     parse_prior,
     probability_cost,
     tune_cost_threshold,
@@ -628,7 +629,7 @@ def test_cheapest_ties_and_a_technique_that_wins_between_ties():
     assert result.ranges["c"] == [(0.0, 1.0)]
     assert result.winner.tolist() == [-1, -1, -1, 2, 2, 2, 2, 2, -1, -1, -1]
     words = cheapest_sentences(result, positive_label="spam", prior_positive=0.1)
-    assert words["a"] == "a is cheapest at no cost ratio (at 10 % spam)"
+    assert words["a"] == "a is never clearly the cheapest (at 10 % spam)"
     assert words["c"] == "c is cheapest whatever a missed spam costs (at 10 % spam)"
 
 
@@ -641,6 +642,40 @@ def test_a_range_between_two_ratios_in_words():
                              "(at 50 % hate)")
     assert words["flat"] == ("flat is cheapest only when a missed hate costs less than 0.67 or more than 1.5 false "
                              "alarms (at 50 % hate)")
+
+
+def test_a_tolerance_of_one_test_error_turns_small_wins_into_ties():
+    pc = np.linspace(0, 1, 101)
+    n_pos, n_neg = 50, 500
+    tol = one_error_tolerance(pc, n_pos, n_neg)
+    np.testing.assert_allclose(tol, np.maximum(pc / 50, (1 - pc) / 500))
+    base = np.minimum(pc, 1 - pc) / 2
+    # "small" is cheaper by half an error over the middle, "large" by three errors at PC ≥ 0.6.
+    small = base - 0.5 * tol * ((pc > 0.3) & (pc < 0.5))
+    large = base - 3 * tol * (pc >= 0.6)
+    exact = cheapest(pc, {"small": small, "large": large, "base": base})
+    assert exact.ranges["small"] and exact.ranges["large"]
+    tolerant = cheapest(pc, {"small": small, "large": large, "base": base}, tol=tol)
+    assert tolerant.ranges["small"] == []
+    # Within one error everywhere below 0.6, so its win there extends over the ties down to PC = 0.
+    assert tolerant.ranges["large"] == [(0.0, 1.0)]
+    assert set(tolerant.winner.tolist()) == {-1, 1}
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 5), st.floats(0, 0.05))
+def test_cheapest_ranges_lie_in_the_grid_in_order_and_hold_the_wins(seed, n_techniques, tol):
+    rng = np.random.default_rng(seed)
+    pc = np.linspace(0, 1, 41)
+    curves = {f"t{i}": np.minimum(rng.random(41) * np.minimum(pc, 1 - pc) * 2, np.minimum(pc, 1 - pc))
+              for i in range(n_techniques)}
+    result = cheapest(pc, curves, tol=tol)
+    for t, name in enumerate(result.names):
+        spans = result.ranges[name]
+        flat = [v for span in spans for v in span]
+        assert flat == sorted(flat) and all(0.0 <= v <= 1.0 for v in flat)
+        for point in pc[result.winner == t]:
+            assert any(low <= point <= high for low, high in spans)
 
 
 # ----------------------------------------------------------------------------------------------- layering

@@ -16,6 +16,7 @@ from ._cost_curves import (
     cheapest_sentences,
     cost_curve,
     cost_ratio,
+    one_error_tolerance,
     probability_cost,
 )
 from ._cost_tuning import CostRule, tune_cost_threshold
@@ -41,6 +42,7 @@ __all__ = [
     "flatten_metrics",
     "higher_is_better",
     "metric_info",
+    "one_error_tolerance",
     "parse_prior",
     "probability_cost",
     "reliability_curve",

@@ -47,6 +47,7 @@ __all__ = [
     "cheapest_sentences",
     "cost_curve",
     "cost_ratio",
+    "one_error_tolerance",
     "probability_cost",
 ]
 
@@ -190,11 +191,13 @@ class Cheapest:
         pc: (G,) the grid.
         envelope: (G,) the lowest curve across techniques.
         names: the techniques, in the order given.
-        winner: (G,) index into ``names`` of the strictly cheapest technique, −1 where two or more tie.
-        ranges: technique → the PC intervals where no technique is cheaper and it is strictly the cheapest
-            somewhere inside (a tie, e.g. at the ends of the axis where every technique predicts one label,
-            extends a win but is none by itself); ends refined to where the curves cross (linear between grid
-            points). Empty when the technique is never strictly the cheapest.
+        winner: (G,) index into ``names`` of the technique cheaper than all others by more than the tolerance,
+            −1 where none is.
+        ranges: technique → the PC intervals where no technique is cheaper by more than the tolerance and it
+            is cheaper than all others by more than the tolerance somewhere inside (a tie — e.g. at the ends of
+            the axis, where every technique predicts one label — extends a win but is none by itself, so two
+            techniques' ranges may overlap where they tie); ends refined to where the curves cross (linear
+            between grid points). Empty when the technique is never clearly the cheapest.
     """
 
     pc: np.ndarray
@@ -204,14 +207,26 @@ class Cheapest:
     ranges: dict[str, list[tuple[float, float]]]
 
 
-def cheapest(pc: np.ndarray | Sequence[float], curves: Mapping[str, np.ndarray], tol: float = TIE) -> Cheapest:
-    """The lower envelope across techniques and where each technique is strictly the cheapest.
+def one_error_tolerance(pc: np.ndarray | Sequence[float], n_positive: int, n_negative: int) -> np.ndarray:
+    """The normalised expected cost of one test error at each PC: max(PC / n₊, (1 − PC) / n₋).
+
+    Curves measured on the same test split that differ by less than this differ by less than one misclassified
+    text; pass it as ``tol`` to :func:`cheapest` so that a sentence does not hinge on a single example.
+    """
+    x = np.asarray(pc, dtype=np.float64)
+    return np.maximum(x / n_positive, (1.0 - x) / n_negative)
+
+
+def cheapest(
+    pc: np.ndarray | Sequence[float], curves: Mapping[str, np.ndarray], tol: float | np.ndarray = TIE
+) -> Cheapest:
+    """The lower envelope across techniques and where each technique is the cheapest.
 
     Args:
         pc: (G,) the common PC grid, increasing.
         curves: technique → (G,) normalised expected cost (its ``bayes`` curve for what imblab does, or its
             ``envelope`` for the best thresholds; averaged over seeds if there are several).
-        tol: curves closer than this tie.
+        tol: curves closer than this tie: a number or (G,) values, e.g. :func:`one_error_tolerance`.
     """
     x = np.asarray(pc, dtype=np.float64)
     names = tuple(curves)
@@ -220,36 +235,39 @@ def cheapest(pc: np.ndarray | Sequence[float], curves: Mapping[str, np.ndarray],
     stack = np.vstack([np.asarray(curves[name], dtype=np.float64) for name in names])
     if stack.shape[1] != len(x):
         raise ValueError(f"curves have {stack.shape[1]} points, the grid {len(x)}")
+    tolerance = np.broadcast_to(np.asarray(tol, dtype=np.float64), x.shape)
     winner = np.full(len(x), -1)
     ranges: dict[str, list[tuple[float, float]]] = {}
     for t, name in enumerate(names):
         others = np.delete(stack, t, axis=0)
         gap = stack[t] - (others.min(axis=0) if len(others) else np.inf)  # < 0 where t is cheapest
-        wins = gap < -tol
+        wins = gap < -tolerance
         winner[wins] = t
-        ranges[name] = _runs(x, gap, gap <= tol, wins)
+        ranges[name] = _runs(x, gap - tolerance, wins)
     return Cheapest(pc=x, envelope=stack.min(axis=0), names=names, winner=winner, ranges=ranges)
 
 
-def _runs(x: np.ndarray, gap: np.ndarray, unbeaten: np.ndarray, wins: np.ndarray) -> list[tuple[float, float]]:
-    """Maximal runs of ``unbeaten`` holding a win, as (low, high) PC, each end moved to where ``gap`` crosses 0."""
+def _runs(x: np.ndarray, excess: np.ndarray, wins: np.ndarray) -> list[tuple[float, float]]:
+    """Maximal runs where ``excess`` (gap − tolerance) ≤ 0 that hold a win, as (low, high) PC, each end moved
+    to where ``excess`` crosses 0 (linearly between grid points)."""
+    unbeaten = excess <= 0
     edges = np.diff(np.concatenate([[0], unbeaten.astype(np.int8), [0]]))
     starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
     out = []
     for i, j in zip(starts, stops):
         if not wins[i : j + 1].any():
             continue
-        low = x[i] if i == 0 else _crossing(x[i - 1], x[i], gap[i - 1], gap[i])
-        high = x[j] if j == len(x) - 1 else _crossing(x[j], x[j + 1], gap[j], gap[j + 1])
+        low = x[i] if i == 0 else _crossing(x[i], x[i - 1], excess[i], excess[i - 1])
+        high = x[j] if j == len(x) - 1 else _crossing(x[j], x[j + 1], excess[j], excess[j + 1])
         out.append((float(low), float(high)))
     return out
 
 
-def _crossing(x0: float, x1: float, g0: float, g1: float) -> float:
-    """Where the line through (x0, g0), (x1, g1) crosses 0 (the curves are piecewise linear in PC)."""
-    if not (np.isfinite(g0) and np.isfinite(g1)) or g0 == g1:
-        return (x0 + x1) / 2
-    return x0 + (x1 - x0) * g0 / (g0 - g1)
+def _crossing(x_in: float, x_out: float, f_in: float, f_out: float) -> float:
+    """Where f crosses 0 between an unbeaten point (f_in ≤ 0) and a beaten one (f_out > 0), f linear between."""
+    if not (np.isfinite(f_in) and np.isfinite(f_out)):
+        return (x_in + x_out) / 2
+    return x_in + (x_out - x_in) * (-f_in) / (f_out - f_in)
 
 
 def _ratio_text(r: float) -> str:
@@ -302,7 +320,7 @@ def cheapest_sentences(
             else:
                 clauses.append(f"between {lo_text} and {hi_text}")
         if not result.ranges[name]:
-            out[name] = f"{name} is cheapest at no cost ratio {at}"
+            out[name] = f"{name} is never clearly the cheapest {at}"
         elif not clauses:
             out[name] = f"{name} is cheapest whatever a missed {positive_label} costs {at}"
         else:
