@@ -159,6 +159,22 @@ BAD_CONFIGS = [
     ({"fn": 1}, "give fn and fp"),
 ]
 
+BAD_BINARY_CONFIGS = [
+    ({"fn": "10", "fp": 1}, "fn is '10', not a number"),  # a TOML string is a type error, as elsewhere
+    ({"fn": 10, "fp": -1}, "≥ 0"),
+    ({"fn": 10, "fp": 1, "positive": "eggs"}, "unknown label 'eggs'"),
+    ({"fn": 10, "fp": 1, "labels": ["ham", "spam"]}, "labels names the order of a matrix"),
+    ({"matrix": [[0, 1], [10, 0]]}, "equally frequent"),
+    ([1, 2], "must be a table"),
+]
+
+
+@pytest.mark.parametrize("value, expected", BAD_BINARY_CONFIGS)
+def test_bad_binary_cost_tables_are_one_line_spec_errors(value, expected):
+    with pytest.raises(SpecError) as info:
+        Costs.from_config(value, LABELS, [50, 50])
+    assert expected in str(info.value) and "\n" not in str(info.value)
+
 
 @pytest.mark.parametrize("value, expected", BAD_CONFIGS)
 def test_bad_cost_tables_are_one_line_spec_errors(value, expected):

@@ -145,7 +145,7 @@ def cost_curve(
 
 
 def _envelope(y_pos: np.ndarray, score: np.ndarray, pc: np.ndarray) -> np.ndarray:
-    """min over thresholds t of FNR(t)·PC + FPR(t)·(1 − PC); "positive iff score ≥ t", t over the distinct scores."""
+    """min over thresholds t of FNR(t)·PC + FPR(t)·(1 − PC), "positive iff score ≥ t", t the distinct scores."""
     values, inverse = np.unique(score, return_inverse=True)
     pos_below = np.concatenate([[0], np.cumsum(np.bincount(inverse[y_pos], minlength=len(values)))])
     neg_below = np.concatenate([[0], np.cumsum(np.bincount(inverse[~y_pos], minlength=len(values)))])
@@ -162,7 +162,7 @@ def _envelope(y_pos: np.ndarray, score: np.ndarray, pc: np.ndarray) -> np.ndarra
 def _bayes_curve(
     y_pos: np.ndarray, proba: np.ndarray, positive: int, prior: np.ndarray | Sequence[float], pc: np.ndarray
 ) -> np.ndarray:
-    """NE of the Bayes decision at each PC, via :func:`bayes_decisions` with the prior folded into the costs."""
+    """NE of the Bayes decision at each PC (:func:`bayes_decisions`' code), the prior folded into the costs."""
     prior = np.asarray(prior, dtype=np.float64)
     if prior.shape != (proba.shape[1],) or np.any(prior <= 0):
         raise ValueError(f"prior must be ({proba.shape[1]},) positive probabilities, got {prior}")

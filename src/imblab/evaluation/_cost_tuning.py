@@ -110,8 +110,8 @@ def tune_cost_threshold(
     Args:
         val_proba: (n, C) validation probabilities, of the kind the rule will be applied to — normally at the
             deployment prior, as :func:`bayes_decisions` takes them (then the search starts at, and breaks ties
-            towards, the Bayes threshold). For two classes the prior correction is monotone, so the decisions
-            found are the same either way.
+            towards, the Bayes threshold). For two classes the prior correction is monotone, so the same
+            decisions are reachable either way (only the choice among equally cheap thresholds differs).
         val_y: (n,) validation label indices.
         costs: the costs.
         deploy_prior: (C,) the deployment prior the validation examples are re-weighted to; None keeps their mix.

@@ -53,9 +53,13 @@ _CONFIG_KEYS = ("fn", "fp", "positive", "matrix", "labels")
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-def _number(value: Any, what: str) -> float:
-    """A finite, non-negative cost as float; SpecError naming ``what`` otherwise."""
-    if isinstance(value, str):
+def _number(value: Any, what: str, *, text: bool = False) -> float:
+    """A finite, non-negative cost as float; SpecError naming ``what`` otherwise.
+
+    Strings are numbers only where the user typed text (``text=True``: ``--costs``); in a study file
+    ``fn = "10"`` is a type error, as every other study-file value.
+    """
+    if isinstance(value, str) and text:
         try:
             value = float(value.strip())
         except ValueError:
@@ -194,14 +198,14 @@ class Costs:
         if len(labels) != 2:
             raise SpecError(f"fn/fp costs are for two classes, there are {len(labels)} ({', '.join(labels)}): "
                             "give a cost matrix ([costs] matrix = …, true × predicted)")
+        fn, fp = _number(fn, "fn"), _number(fp, "fp")
         if positive is None:
             if class_counts is None:
                 raise SpecError("name the positive label of the costs, e.g. positive=" + labels[1])
             positive = _minority(labels, class_counts)
         k = _label_index(str(positive), labels, "positive")
         matrix = np.zeros((2, 2))
-        matrix[k, 1 - k] = _number(fn, "fn")
-        matrix[1 - k, k] = _number(fp, "fp")
+        matrix[k, 1 - k], matrix[1 - k, k] = fn, fp
         return cls(labels, matrix, str(positive))
 
     @classmethod
@@ -261,8 +265,8 @@ class Costs:
         missing = [k for k in ("fn", "fp") if k not in pairs]
         if missing:
             raise SpecError(f"--costs {text!r}: give both fn and fp (missing {' and '.join(missing)}), e.g. fn=10,fp=1")
-        return cls.binary(labels, fn=_number(pairs["fn"], "fn"), fp=_number(pairs["fp"], "fp"),
-                          positive=pairs.get("positive"), class_counts=class_counts)
+        fn, fp = _number(pairs["fn"], "fn", text=True), _number(pairs["fp"], "fp", text=True)
+        return cls.binary(labels, fn=fn, fp=fp, positive=pairs.get("positive"), class_counts=class_counts)
 
     @classmethod
     def from_config(
