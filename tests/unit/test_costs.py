@@ -228,6 +228,8 @@ BAD_PRIORS = [
     ("", LABELS, "empty"),
     ("spam=0.1,spam=0.2", LABELS, "twice"),
     ({"spam": "x"}, LABELS, "not a number"),
+    ({"spam": "0.02"}, LABELS, "not a number"),  # a string in a study file is a type error
+    ({"spam": True}, LABELS, "not a number"),
     (0.02, LABELS, "pairs or a mapping"),
 ]
 

@@ -18,7 +18,8 @@ Which is better is an empirical question the study answers per technique: when a
 are calibrated (low ECE after the prior correction — cross-entropy, temperature scaling) the Bayes decision
 is as good or better and less noisy; when they are not (focal loss and resampling distort them; an
 uncorrected effective prior shifts them) the tuned rule recovers cost the Bayes decision loses. A tuned rule
-that beats the Bayes decision on test is evidence of miscalibration.
+that beats the Bayes decision on test is evidence of miscalibration. ``benchmarks/costs.py`` measures both on
+the built-in data sets.
 
 Conventions: a correct decision costs 0 and every other cost is relative to it (subtracting a constant from a
 row of C changes no decision, Elkan 2001, so this loses nothing), costs are ≥ 0 and not all 0. Expected costs
@@ -425,9 +426,13 @@ def parse_prior(value: str | Mapping[str, Any], labels: Sequence[str]) -> np.nda
     probs: dict[str, float] = {}
     for label, raw in given.items():
         _label_index(label, labels, "the prior")
+        # Text only from "label=p" text; in a mapping (a study file, the API) a string is a type error.
+        is_number = isinstance(raw, numbers.Real) and not isinstance(raw, bool)
+        if not (is_number or (isinstance(raw, str) and isinstance(value, str))):
+            raise SpecError(f"the prior of {label} is {raw!r}, not a number")
         try:
-            p = float(raw) if not isinstance(raw, bool) else math.nan
-        except (TypeError, ValueError):
+            p = float(raw)
+        except ValueError:
             raise SpecError(f"the prior of {label} is {raw!r}, not a number") from None
         if not 0 < p <= 1:  # also refuses NaN
             raise SpecError(f"the prior of {label} is {raw!r}: a prior probability must be in (0, 1]")
