@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from imblab.comparison import ComparisonResult, RunOutcome, all_metrics
+from imblab.comparison import ComparisonResult, RunOutcome
+from imblab.evaluation import all_metrics
 from imblab.errors import ImblabError, SpecError
 from imblab.reporting.terminal import print_summary
 

@@ -4,47 +4,27 @@
 Student-t CIs over seeds; paired-bootstrap differences to the baseline over test examples) and a report.
 """
 
-from ._names import is_proportion, metric_order, metric_title, normalise_metric, per_label_metrics
-from ._outcome import RunOutcome
-from ._result import ComparisonResult
-from ._statistics import (
-    LOWER_IS_BETTER,
+from ._bootstrap import (
     BootstrapDifference,
-    SeedSummary,
-    all_metrics,
     bootstrap_replicates,
     bootstrap_weights,
-    confusion_matrices,
-    confusion_metrics,
-    higher_is_better,
-    median_index,
+    difference_interval,
     paired_bootstrap,
-    probability_metrics,
-    ranking_metrics,
-    seed_interval,
 )
+from ._outcome import RunOutcome
+from ._result import ComparisonResult
+from ._seeds import SeedSummary, median_index, seed_interval
 
 __all__ = [
-    "LOWER_IS_BETTER",
     "BootstrapDifference",
     "ComparisonResult",
     "RunOutcome",
     "SeedSummary",
-    "all_metrics",
     "bootstrap_replicates",
     "bootstrap_weights",
-    "confusion_matrices",
-    "confusion_metrics",
-    "higher_is_better",
-    "is_proportion",
+    "difference_interval",
     "median_index",
-    "metric_order",
-    "metric_title",
-    "normalise_metric",
     "paired_bootstrap",
-    "per_label_metrics",
-    "probability_metrics",
-    "ranking_metrics",
     "seed_interval",
 ]
 

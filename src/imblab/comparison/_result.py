@@ -15,18 +15,10 @@ import pandas as pd
 
 from .._io import atomic_write_text
 from ..errors import ImblabError, SpecError
-from ._names import is_proportion, metric_order, metric_title, normalise_metric
+from ..evaluation import all_metrics, higher_is_better, is_proportion, metric_order, metric_title, normalise_metric
+from ._bootstrap import BootstrapDifference, bootstrap_replicates, bootstrap_weights, difference_interval
 from ._outcome import RunOutcome
-from ._statistics import (
-    BootstrapDifference,
-    all_metrics,
-    bootstrap_replicates,
-    bootstrap_weights,
-    difference_interval,
-    higher_is_better,
-    median_index,
-    seed_interval,
-)
+from ._seeds import median_index, seed_interval
 
 __all__ = ["ComparisonResult"]
 

@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
-from ._names import metric_order
-from ._names import normalise_metric as _normalise
+from ..evaluation import metric_order
+from ..evaluation import normalise_metric as _normalise
 
 if sys.version_info >= (3, 11):
     import tomllib

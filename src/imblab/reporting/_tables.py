@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.metrics import classification_report
 
-from ..comparison import higher_is_better, is_proportion, per_label_metrics
+from ..evaluation import DEFAULT_BINS, higher_is_better, is_proportion, per_label_metrics
 
 if TYPE_CHECKING:
     from ..comparison import ComparisonResult
@@ -93,7 +93,7 @@ def probability_table(result: ComparisonResult) -> Table:
     lower = ", ".join(result.title(m) for m in metrics if not higher_is_better(m))
     return _stat_table(
         result, metrics,
-        f"PR-AUC and ROC-AUC of the minority label (binary) or macro one-vs-rest; ECE top-label, 15 bins. "
+        f"PR-AUC and ROC-AUC of the minority label (binary) or macro one-vs-rest; ECE top-label, {DEFAULT_BINS} bins. "
         f"Highlighted: the best mean (lower is better for {lower}).",
     )
 
