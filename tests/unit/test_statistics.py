@@ -224,7 +224,7 @@ def test_comparison_and_metric_catalogue_load_without_scikit_learn() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, imblab.comparison, imblab.evaluation; "
+    code = ("import sys, imblab.comparison, imblab.evaluation, imblab.study; "
             "assert imblab.evaluation.METRICS['ece']['higher_is_better'] is False; "
             "print('sklearn' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,7 +1,9 @@
-"""Comparison: techniques × seeds on one shared test split, with honest statistics.
+"""Comparison: statistics over a study's runs on one shared test split.
 
 ``RunOutcome`` holds one run's test results; ``ComparisonResult`` turns many into tables (mean, std and
-Student-t CIs over seeds; paired-bootstrap differences to the baseline over test examples) and a report.
+Student-t CIs over seeds, :mod:`._seeds`; paired-bootstrap differences to the baseline over test examples,
+:mod:`._bootstrap`) and a plain-language reading (:mod:`._reading`). Running a study and writing its files
+is :mod:`imblab.study`'s job; rendering is :mod:`imblab.reporting`'s.
 """
 
 from ._bootstrap import (
@@ -28,20 +30,3 @@ __all__ = [
     "seed_interval",
 ]
 
-# The study itself: configuration, the techniques × seeds grid, and the Python entry point.
-from ._api import build_study_config, compare, default_out_dir  # noqa: E402
-from ._grid import PreparedStudy, load_study, outcome_from_run, prepare_study, run_study  # noqa: E402
-from ._study import StudyConfig, load_study_file  # noqa: E402
-
-__all__ += [
-    "PreparedStudy",
-    "StudyConfig",
-    "build_study_config",
-    "compare",
-    "default_out_dir",
-    "load_study",
-    "load_study_file",
-    "outcome_from_run",
-    "prepare_study",
-    "run_study",
-]
