@@ -118,7 +118,8 @@ def load_study(
     )
     # The outputs are a pure function of the runs: when they were made from these very runs, a re-run
     # (write=None) only reads them back. `imblab report DIR` re-renders unconditionally.
-    state = {"imblab": __version__, "runs": [f"{o.technique}__seed{o.seed}" for o in outcomes], "metric": meta["metric"]}
+    runs = [f"{o.technique}__seed{o.seed}" for o in outcomes]
+    state = {"imblab": __version__, "runs": runs, "metric": meta["metric"]}
     state_file = out / _OUTPUT_STATE
     current = (
         state_file.is_file() and json.loads(state_file.read_text()) == state
