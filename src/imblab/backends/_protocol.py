@@ -10,7 +10,6 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 from sklearn.metrics import f1_score
 
-from ..techniques import FittedTechnique
 from ..training import LoopConfig
 
 __all__ = ["Backend", "texts_hash", "macro_f1_scorer"]
@@ -33,7 +32,7 @@ class Backend(Protocol):
         self,
         texts: Sequence[str],
         y: np.ndarray,
-        fitted: FittedTechnique,
+        fitted: Any,
         *,
         loop: LoopConfig,
         seed: int,
@@ -41,7 +40,7 @@ class Backend(Protocol):
         val_y: np.ndarray | None = None,
         progress: bool = True,
     ) -> list[dict[str, Any]]:
-        """Train on ``texts``/``y`` with the technique ``fitted`` on their class counts; returns the loop's history."""
+        """Train on ``texts``/``y`` with ``fitted`` (a ``FittedTechnique``); returns the loop's history."""
         ...
 
     def predict_logits(self, texts: Sequence[str]) -> np.ndarray:
