@@ -12,9 +12,9 @@ from .errors import DataError, ImblabError, ModelError, SpecError
 __version__ = "0.1.0"
 
 _LAZY = {
-    "compare": ("comparison", "compare"),
+    "compare": ("study", "compare"),
     "ComparisonResult": ("comparison", "ComparisonResult"),
-    "load_study": ("comparison", "load_study"),
+    "load_study": ("study", "load_study"),
     "TrainedModel": ("model", "TrainedModel"),
     "TrainConfig": ("model", "TrainConfig"),
     "load_model": ("model", "load_model"),

@@ -131,7 +131,7 @@ def _usage(message: str) -> ImblabError:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from .backends import resolve_backend_name
-    from .comparison import default_out_dir
+    from .study import default_out_dir
     from .data import BUILTINS, split_dataset, stratified_subsample
     from .run import train_run
     from .techniques import parse_spec
@@ -249,7 +249,7 @@ def _study_overrides(args: argparse.Namespace) -> dict[str, Any]:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .comparison import build_study_config, default_out_dir, prepare_study, run_study
+    from .study import build_study_config, default_out_dir, prepare_study, run_study
     from .reporting.terminal import StudyProgress, print_summary
 
     if args.dataset is None and args.config is None:
@@ -280,7 +280,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .comparison import load_study
+    from .study import load_study
     from .reporting.terminal import print_summary
 
     out = Path(args.dir)

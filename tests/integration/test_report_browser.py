@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from imblab.study import write_outputs
 from tests.unit.test_report import BINARY, synthetic_result
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -76,7 +77,7 @@ def _pixels(png: Path) -> np.ndarray:
 
 def test_report_renders_in_chromium(tmp_path):
     result = synthetic_result(BINARY)
-    paths = result.write(tmp_path / "study")
+    paths = write_outputs(result, tmp_path / "study")
     plots, height, errors = inspect_page(paths["report"], tmp_path)
     assert errors == [], errors
     assert plots >= 6, f"only {plots} of 6 plots were rendered with a size"

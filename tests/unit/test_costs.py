@@ -410,7 +410,8 @@ def test_bootstrap_weights_give_the_cost_of_each_resample(prior):
 
 
 def test_the_study_bootstrap_weights_work_unchanged():
-    from imblab.comparison import bootstrap_weights, confusion_matrices
+    from imblab.comparison import bootstrap_weights
+    from imblab.evaluation import confusion_matrices
 
     y, pred = _random_decisions(4, n=150)
     costs = Costs.from_matrix(LABELS3, [[0, 1, 2], [3, 0, 1], [20, 5, 0]])

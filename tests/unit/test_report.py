@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 from rich.console import Console
 
-from imblab.comparison import ComparisonResult, RunOutcome, all_metrics
+from imblab.comparison import ComparisonResult, RunOutcome
+from imblab.evaluation import all_metrics
 from imblab.errors import ImblabError, SpecError
 from imblab.reporting.terminal import print_summary
+from imblab.study import write_outputs
 
 BINARY = ["ham", "spam"]
 THREE = ["hate", "offensive", "neither"]
@@ -57,7 +59,7 @@ def synthetic_result(labels=BINARY, **kwargs) -> ComparisonResult:
 def written(request, tmp_path_factory):
     result = synthetic_result(request.param)
     out = tmp_path_factory.mktemp("report")
-    paths = result.write(out)
+    paths = write_outputs(result, out)
     return result, out, paths
 
 
@@ -163,7 +165,7 @@ def test_one_seed_renders_dashes(tmp_path):
     outcomes = [o for o in synthetic_outcomes(BINARY) if o.seed == 0]
     result = ComparisonResult(outcomes, BINARY, n_boot=100)
     assert result.summary["std"].isna().all()
-    paths = result.write(tmp_path)
+    paths = write_outputs(result, tmp_path)
     assert "—" in paths["report"].read_text(encoding="utf-8")
 
 
@@ -183,18 +185,13 @@ def test_invalid_inputs_are_reported():
     assert ComparisonResult(outcomes, BINARY, baseline="missing").baseline == "baseline"
 
 
-def test_outcome_round_trips_through_disk(tmp_path):
+def test_outcome_round_trips_through_a_dict():
     outcome = synthetic_outcomes(THREE)[0]
-    assert not RunOutcome.exists(tmp_path / "run")
-    outcome.save(tmp_path / "run")
-    assert RunOutcome.exists(tmp_path / "run")
-    back = RunOutcome.load(tmp_path / "run")
+    back = RunOutcome.from_dict(outcome.to_dict())
     np.testing.assert_array_equal(back.proba, outcome.proba)
     np.testing.assert_array_equal(back.pred, outcome.pred)
     assert back.metrics == outcome.metrics and back.probes == outcome.probes
-    assert RunOutcome.from_dict(outcome.to_dict()).seed == outcome.seed
-    with pytest.raises(ImblabError):
-        RunOutcome.load(tmp_path / "missing")
+    assert back.seed == outcome.seed
 
 
 def test_terminal_summary_prints_every_technique():

@@ -11,17 +11,8 @@ from imblearn.metrics import geometric_mean_score
 from scipy import stats
 from sklearn import metrics as skm
 
-from imblab.comparison import (
-    all_metrics,
-    bootstrap_replicates,
-    bootstrap_weights,
-    confusion_matrices,
-    higher_is_better,
-    median_index,
-    paired_bootstrap,
-    probability_metrics,
-    seed_interval,
-)
+from imblab.comparison import bootstrap_replicates, bootstrap_weights, median_index, paired_bootstrap, seed_interval
+from imblab.evaluation import all_metrics, confusion_matrices, higher_is_better, probability_metrics
 
 
 def _random_run(rng: np.random.Generator, n: int, n_classes: int, skill: float = 1.0):
@@ -233,7 +224,7 @@ def test_comparison_and_metric_catalogue_load_without_scikit_learn() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, imblab.comparison, imblab.evaluation; "
+    code = ("import sys, imblab.comparison, imblab.evaluation, imblab.study; "
             "assert imblab.evaluation.METRICS['ece']['higher_is_better'] is False; "
             "print('sklearn' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

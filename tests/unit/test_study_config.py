@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from imblab.comparison import build_study_config, prepare_study
+from imblab.study import build_study_config, prepare_study
 from imblab.errors import SpecError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

@@ -100,7 +100,6 @@ def test_preset_contract(name, case):
     # identity: spec and dict round trips
     assert parse_spec(tech.spec, labels) == tech
     assert Technique.from_dict(json.loads(json.dumps(tech.to_dict())), labels) == tech
-    json.dumps(fitted.summary())
 
 
 def test_epoch_indices_rejects_a_different_training_split():

@@ -289,8 +289,7 @@ def validation_scorer(val_y: np.ndarray, labels: Sequence[str], metric: str) -> 
     signed so that higher is better; the log-loss), by the same metric functions the study reports with."""
     from scipy.special import softmax
 
-    from ..comparison._statistics import all_metrics  # TODO(refactor): imblab.evaluation.all_metrics
-    from ..evaluation import higher_is_better
+    from ..evaluation import all_metrics, higher_is_better
 
     y = np.asarray(val_y, dtype=np.int64)
     sign = 1.0 if higher_is_better(metric) else -1.0

@@ -1,24 +1,17 @@
-"""One (technique, seed) run's results on the shared test split, and how to store them."""
+"""One (technique, seed) run's results on the shared test split."""
 
 from __future__ import annotations
 
-import io
-import json
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .._io import atomic_write_bytes, atomic_write_json
 from ..errors import ImblabError
 
 __all__ = ["RunOutcome"]
 
 _ARRAYS = ("y_true", "proba", "pred", "proba_corrected")
-_JSON_NAME = "outcome.json"
-_NPZ_NAME = "outcome.npz"
 
 
 @dataclass
@@ -98,33 +91,3 @@ class RunOutcome:
             probes=list(d.get("probes", [])),
             seconds=float(d.get("seconds", 0.0)),
         )
-
-    def save(self, directory: str | os.PathLike[str]) -> Path:
-        """Write ``outcome.npz`` (arrays, no pickle) and ``outcome.json`` into ``directory``, each atomically.
-
-        The JSON is written last, so its presence marks a complete outcome.
-        """
-        directory = Path(directory)
-        buffer = io.BytesIO()
-        np.savez_compressed(buffer, **{name: getattr(self, name) for name in _ARRAYS})
-        atomic_write_bytes(directory / _NPZ_NAME, buffer.getvalue())
-        atomic_write_json(directory / _JSON_NAME, self.meta_dict())
-        return directory
-
-    @classmethod
-    def load(cls, directory: str | os.PathLike[str]) -> RunOutcome:
-        """Read an outcome written by :meth:`save`; :class:`ImblabError` if it is missing or damaged."""
-        directory = Path(directory)
-        try:
-            meta = json.loads((directory / _JSON_NAME).read_text(encoding="utf-8"))
-            with np.load(directory / _NPZ_NAME, allow_pickle=False) as npz:
-                arrays = {name: npz[name] for name in _ARRAYS}
-        except (OSError, ValueError, KeyError) as exc:
-            raise ImblabError(f"no readable run outcome in {directory}: {exc}") from exc
-        return cls.from_dict({**meta, **arrays})
-
-    @staticmethod
-    def exists(directory: str | os.PathLike[str]) -> bool:
-        """Whether ``directory`` holds a complete saved outcome."""
-        directory = Path(directory)
-        return (directory / _JSON_NAME).is_file() and (directory / _NPZ_NAME).is_file()

@@ -1,38 +1,26 @@
-"""The result of a techniques × seeds study: tables, paired differences and a plain-language reading."""
+"""The result of a techniques × seeds study: per-run and per-technique tables, paired differences to the baseline."""
 
 from __future__ import annotations
 
 import logging
 import math
-import os
 from collections.abc import Sequence
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .._io import atomic_write_text
 from ..errors import ImblabError, SpecError
-from ._names import is_proportion, metric_order, metric_title, normalise_metric
+from ..evaluation import all_metrics, higher_is_better, is_proportion, metric_order, metric_title, normalise_metric
+from ._bootstrap import BootstrapDifference, bootstrap_replicates, bootstrap_weights, difference_interval
 from ._outcome import RunOutcome
-from ._statistics import (
-    BootstrapDifference,
-    all_metrics,
-    bootstrap_replicates,
-    bootstrap_weights,
-    difference_interval,
-    higher_is_better,
-    median_index,
-    seed_interval,
-)
+from ._reading import format_difference, reading
+from ._seeds import median_index, seed_interval
 
 __all__ = ["ComparisonResult"]
 
 log = logging.getLogger(__name__)
-
-MINUS = "\u2212"
 
 
 class ComparisonResult:
@@ -307,180 +295,8 @@ class ComparisonResult:
 
     def format_difference(self, metric: str, value: float, low: float, high: float, ci_prefix: bool = True) -> str:
         """``"+3.1 points [95 % CI 1.2, 5.0]"`` (or raw values for calibration metrics)."""
-        pct = f"{round(self.confidence * 100):d} % CI "
-        scale, digits = (100.0, 1) if is_proportion(metric) else (1.0, 3)
-        # A bound that is not 0 must not print as 0: add digits until it does not.
-        while digits < 4 and any(b != 0 and round(b * scale, digits) == 0 for b in (low, high) if np.isfinite(b)):
-            digits += 1
-        body = _signed(value * scale, digits) + (" points" if scale == 100.0 else "")
-        interval = f"{_num(low * scale, digits)}, {_num(high * scale, digits)}"
-        return f"{body} [{pct if ci_prefix else ''}{interval}]"
+        return format_difference(metric, value, low, high, self.confidence, ci_prefix)
 
     def reading(self) -> list[str]:
-        """Plain-language sentences computed from the numbers: the best technique and whether its lead is
-        real, what each technique did to the minority label's recall and precision, seed noise, calibration
-        and the probes."""
-        sentences = [self._reading_best()]
-        sentences += self._reading_minority()
-        sentences += [s for s in (self._reading_noise(), self._reading_calibration()) if s]
-        sentences += self._reading_probes()
-        return sentences
-
-    def _ranked(self, metric: str) -> list[str]:
-        means = {t: self.stat(t, metric)["mean"] for t in self.techniques}
-        sign = -1.0 if higher_is_better(metric) else 1.0
-        return sorted(self.techniques, key=lambda t: (np.nan_to_num(sign * means[t], nan=np.inf), self.techniques.index(t)))
-
-    def _value(self, technique: str, metric: str) -> str:
-        s = self.stat(technique, metric)
-        digits = 3
-        text = f"{_num(s['mean'], digits)}"
-        if s["n"] > 1:
-            text += f" ± {_num(s['std'], digits)} over {int(s['n'])} seeds"
-        return text
-
-    def _reading_best(self) -> str:
-        m, title = self.metric, self.title(self.metric)
-        ranked = self._ranked(m)
-        best = ranked[0]
-        sentence = f"On {title}, {best} is best ({self._value(best, m)})"
-        if len(ranked) == 1:
-            return sentence + "."
-        covered = m in self.bootstrap_metrics
-        runner = ranked[1]
-        if covered:
-            d = self.compare(best, runner, m)
-            verdict = (
-                "a real lead: the interval excludes 0" if d.significant
-                else "within test-set noise, so the two are not distinguishable here"
-            )
-            sentence += (
-                f"; its lead over the runner-up {runner} is {self.format_difference(m, d.difference, d.low, d.high)}, "
-                f"{verdict}"
-            )
-            if best != self.baseline and runner != self.baseline:
-                b = self.compare(best, self.baseline, m)
-                sentence += (
-                    f"; versus {self.baseline} it is {self.format_difference(m, b.difference, b.low, b.high, False)}"
-                    f" ({'significant' if b.significant else 'not significant'})"
-                )
-        sentence += "."
-        if best == self.baseline and covered:
-            worse = [t for t in self.techniques if t != self.baseline and self.compare(t, self.baseline, m).better is False]
-            sentence += f" No technique beat {self.baseline} on {title}"
-            sentence += f"; {_join(worse)} {'was' if len(worse) == 1 else 'were'} significantly worse." if worse else "."
-        return sentence
-
-    def _reading_minority(self) -> list[str]:
-        label = self.minority_label
-        out = []
-        for technique in self.techniques:
-            if technique == self.baseline:
-                continue
-            parts = []
-            for part in ("recall", "precision"):
-                metric = f"{label}_{part}"
-                if metric not in self.bootstrap_metrics:
-                    continue
-                d = self.compare(technique, self.baseline, metric)
-                what = f"{label} {part}"
-                if d.significant:
-                    verb = "raised" if d.difference > 0 else "lowered"
-                    parts.append(f"{verb} {what} by {self.format_difference(metric, d.difference, d.low, d.high)}")
-                else:
-                    parts.append(
-                        f"did not clearly change {what} ({self.format_difference(metric, d.difference, d.low, d.high)})"
-                    )
-            if parts:
-                out.append(f"{technique} {' and '.join(parts)} versus {self.baseline}.")
-        return out
-
-    def _reading_noise(self) -> str | None:
-        m = self.metric
-        stds = [self.stat(t, m)["std"] for t in self.techniques]
-        means = [self.stat(t, m)["mean"] for t in self.techniques]
-        finite = [s for s in stds if np.isfinite(s)]
-        if not finite or len(self.techniques) < 2:
-            return None
-        scale, unit = (100.0, " points") if is_proportion(m) else (1.0, "")
-        digits = 1 if is_proportion(m) else 3
-        spread = (np.nanmax(means) - np.nanmin(means)) * scale
-        return (
-            f"Seed-to-seed standard deviation of {self.title(m)} is {_num(min(finite) * scale, digits)}–"
-            f"{_num(max(finite) * scale, digits)}{unit}, against a spread of {_num(spread, digits)}{unit} between "
-            f"the technique means: differences smaller than the seed noise are not evidence."
-        )
-
-    def _reading_calibration(self) -> str | None:
-        if "ece" not in self.metrics or len(self.techniques) < 2:
-            return None
-        ranked = self._ranked("ece")
-        best, worst = ranked[0], ranked[-1]
-        return (
-            f"Best calibrated (lowest ECE): {best} ({_num(self.stat(best, 'ece')['mean'], 3)}); "
-            f"least calibrated: {worst} ({_num(self.stat(worst, 'ece')['mean'], 3)})."
-        )
-
-    def _reading_probes(self) -> list[str]:
-        table = self.probes
-        if table.empty:
-            return []
-        label = self.probe_label
-        out = []
-        for text, group in table.groupby("probe", sort=False):
-            raw = group.set_index("technique")[f"{label}_raw_mean"].dropna()
-            corrected = group.set_index("technique")[f"{label}_corrected_mean"].dropna()
-            if raw.empty:
-                continue
-            sentence = f'On "{text}", P({label}) ranges from {_range(raw)} as trained'
-            if not corrected.empty:
-                sentence += f", and from {_range(corrected)} after correcting to the true prior"
-            if self.baseline in raw.index:
-                sentence += f"; {self.baseline} gives {_num(raw[self.baseline], 2)}"
-            out.append(sentence + ".")
-        return out
-
-    # ------------------------------------------------------------------------------------------ output
-
-    def write_tables(self, directory: str | os.PathLike[str]) -> dict[str, Path]:
-        """Write ``results.csv``, ``probes.csv`` and ``differences.csv`` atomically."""
-        directory = Path(directory)
-        return {
-            name: atomic_write_text(directory / f"{name}.csv", table.to_csv(index=False))
-            for name, table in (("results", self.results), ("probes", self.probes), ("differences", self.differences))
-        }
-
-    def write(self, directory: str | os.PathLike[str]) -> dict[str, Path]:
-        """Write the tables, ``summary.md`` and the self-contained ``report.html`` into ``directory``.
-
-        Returns:
-            Output name → path.
-        """
-        # The report lives one layer up (imblab.reporting); import it only when asked to write one.
-        from ..reporting import write_report
-
-        paths = self.write_tables(directory)
-        paths.update(write_report(self, directory))
-        return paths
-
-
-def _num(x: float, digits: int) -> str:
-    if x is None or not np.isfinite(x):
-        return "—"
-    return f"{x:.{digits}f}".replace("-", MINUS)
-
-
-def _signed(x: float, digits: int) -> str:
-    if not np.isfinite(x):
-        return "—"
-    return ("+" if x >= 0 else MINUS) + f"{abs(x):.{digits}f}"
-
-
-def _range(values: pd.Series) -> str:
-    lo, hi = values.idxmin(), values.idxmax()
-    return f"{_num(values[lo], 2)} ({lo}) to {_num(values[hi], 2)} ({hi})"
-
-
-def _join(names: Sequence[str]) -> str:
-    names = list(names)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        """Plain-language sentences computed from the numbers (see :func:`._reading.reading`)."""
+        return reading(self)

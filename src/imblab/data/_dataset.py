@@ -57,11 +57,6 @@ class Dataset:
         return np.bincount(self.y, minlength=len(self.label_names))
 
     @property
-    def class_prior(self) -> np.ndarray:
-        counts = self.class_counts
-        return counts / counts.sum()
-
-    @property
     def duplicate_texts(self) -> int:
         """Rows whose text already appeared in an earlier row."""
         return len(self.texts) - len(set(self.texts))

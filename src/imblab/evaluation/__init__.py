@@ -1,14 +1,30 @@
-"""Evaluation: metrics as pure functions, tested against scikit-learn and imbalanced-learn; costs and decisions.
+"""Evaluation: one implementation of each metric, its metadata, the evaluation a run stores, and costs.
 
-The metric catalogue (names, titles, directions), the calibration helpers, and costs and decisions (Bayes
-decisions, expected cost, the validation-tuned rule, cost curves) import only NumPy; the metric functions,
-which import scikit-learn, load on first use.
+* :mod:`._catalogue` — names, titles, directions ("higher is better") and table order of every metric.
+* :mod:`._metrics` — the metric functions (decisions, probabilities, ranking), vectorised over example
+  weights so that the comparison's bootstrap calls the very same code; tested against scikit-learn.
+* :mod:`._calibration` — the expected calibration error and reliability-diagram data, in the one binning.
+* :mod:`._evaluate` — :func:`evaluate` (one split, as ``metrics.json`` stores it) and :func:`flatten_metrics`.
+* :mod:`._costs`, :mod:`._cost_tuning`, :mod:`._cost_curves` — costs and decisions: Bayes decisions,
+  expected cost, the validation-tuned rule, cost curves.
+
+Nothing here imports scikit-learn at import time (only :func:`evaluate` uses it, for the text of the
+classification report), so reading a finished study stays fast.
 """
 
-from typing import Any
-
-from ._calibration import DEFAULT_BINS, expected_calibration_error, reliability_curve
-from ._catalogue import METRICS, PER_LABEL, higher_is_better, metric_info
+from ._calibration import expected_calibration_error, reliability_curve
+from ._catalogue import (
+    AGGREGATES,
+    METRICS,
+    PER_LABEL,
+    higher_is_better,
+    is_proportion,
+    metric_info,
+    metric_order,
+    metric_title,
+    normalise_metric,
+    per_label_metrics,
+)
 from ._cost_curves import (
     Cheapest,
     CostCurve,
@@ -21,8 +37,21 @@ from ._cost_curves import (
 )
 from ._cost_tuning import CostRule, tune_cost_threshold
 from ._costs import Costs, bayes_decisions, cost_from_confusion, expected_cost, parse_prior
+from ._evaluate import evaluate, flatten_metrics
+from ._metrics import (
+    DEFAULT_BINS,
+    all_metrics,
+    calibration_bins,
+    confusion_matrices,
+    confusion_metrics,
+    example_terms,
+    metrics_from_sums,
+    probability_metrics,
+    ranking_metrics,
+)
 
 __all__ = [
+    "AGGREGATES",
     "DEFAULT_BINS",
     "METRICS",
     "PER_LABEL",
@@ -30,30 +59,34 @@ __all__ = [
     "CostCurve",
     "CostRule",
     "Costs",
+    "all_metrics",
     "bayes_decisions",
+    "calibration_bins",
     "cheapest",
     "cheapest_sentences",
+    "confusion_matrices",
+    "confusion_metrics",
     "cost_curve",
     "cost_from_confusion",
     "cost_ratio",
     "evaluate",
+    "example_terms",
     "expected_calibration_error",
     "expected_cost",
     "flatten_metrics",
     "higher_is_better",
+    "is_proportion",
     "metric_info",
+    "metric_order",
+    "metric_title",
+    "metrics_from_sums",
+    "normalise_metric",
     "one_error_tolerance",
     "parse_prior",
+    "per_label_metrics",
     "probability_cost",
+    "probability_metrics",
+    "ranking_metrics",
     "reliability_curve",
     "tune_cost_threshold",
 ]
-
-
-
-def __getattr__(name: str) -> Any:
-    if name in ("evaluate", "flatten_metrics"):
-        from . import _metrics
-
-        return getattr(_metrics, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

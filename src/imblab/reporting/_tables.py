@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.metrics import classification_report
 
-from ..comparison import higher_is_better, is_proportion, per_label_metrics
+from .._format import DASH, number, signed
+from ..evaluation import DEFAULT_BINS, higher_is_better, is_proportion, per_label_metrics
 
 if TYPE_CHECKING:
     from ..comparison import ComparisonResult
 
 __all__ = ["Cell", "Table", "results_table", "probability_table", "per_label_table", "differences_table",
-           "probes_tables", "timings_table", "classification_reports", "fmt", "headline", "PROBES_NOTE"]
-
-MINUS = "\u2212"
-DASH = "—"
+           "probes_tables", "timings_table", "classification_reports", "headline", "PROBES_NOTE"]
 
 _DECISIONS = ("macro_f1", "accuracy", "weighted_f1", "balanced_accuracy", "mcc", "g_mean")
 _PROBABILITIES = ("pr_auc", "roc_auc", "ece", "brier", "nll")
@@ -49,23 +46,10 @@ class Table:
     metrics: list[str] = field(default_factory=list)
 
 
-def fmt(x: Any, digits: int = 3) -> str:
-    """A number with a real minus sign; ``—`` for NaN / missing."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)) or (isinstance(x, np.floating) and not np.isfinite(x)):
-        return DASH
-    return f"{x:.{digits}f}".replace("-", MINUS)
-
-
-def signed(x: float, digits: int) -> str:
-    if not np.isfinite(x):
-        return DASH
-    return ("+" if x >= 0 else MINUS) + f"{abs(x):.{digits}f}"
-
-
 def _stat_cell(result: ComparisonResult, technique: str, metric: str, digits: int = 3) -> Cell:
     s = result.stat(technique, metric)
-    text = fmt(s["mean"], digits) + (f" ± {fmt(s['std'], digits)}" if s["n"] > 1 else "")
-    ci = f"[{fmt(s['ci_low'], digits)}, {fmt(s['ci_high'], digits)}]" if np.isfinite(s["ci_low"]) else DASH
+    text = number(s["mean"], digits) + (f" ± {number(s['std'], digits)}" if s["n"] > 1 else "")
+    ci = f"[{number(s['ci_low'], digits)}, {number(s['ci_high'], digits)}]" if np.isfinite(s["ci_low"]) else DASH
     return Cell(text, ci, bool(s["best"]) and len(result.techniques) > 1)
 
 
@@ -93,7 +77,7 @@ def probability_table(result: ComparisonResult) -> Table:
     lower = ", ".join(result.title(m) for m in metrics if not higher_is_better(m))
     return _stat_table(
         result, metrics,
-        f"PR-AUC and ROC-AUC of the minority label (binary) or macro one-vs-rest; ECE top-label, 15 bins. "
+        f"PR-AUC and ROC-AUC of the minority label (binary) or macro one-vs-rest; ECE top-label, {DEFAULT_BINS} bins. "
         f"Highlighted: the best mean (lower is better for {lower}).",
     )
 
@@ -134,7 +118,7 @@ def differences_table(result: ComparisonResult) -> Table:
             verdict = d["verdict"] if d["significant"] else ""
             cells.append(Cell(
                 signed(d["difference"] * scale, digits),
-                f"[{fmt(d['ci_low'] * scale, digits)}, {fmt(d['ci_high'] * scale, digits)}]",
+                f"[{number(d['ci_low'] * scale, digits)}, {number(d['ci_high'] * scale, digits)}]",
                 verdict=verdict,
             ))
         table.rows.append((t, cells))
@@ -157,7 +141,7 @@ def probes_tables(result: ComparisonResult) -> list[tuple[str, Table]]:
             for kind in ("raw", "corrected"):
                 for label in labels:
                     m, s = row[f"{label}_{kind}_mean"], row[f"{label}_{kind}_std"]
-                    cells.append(Cell(fmt(m) + (f" ± {fmt(s)}" if np.isfinite(s) else "")))
+                    cells.append(Cell(number(m) + (f" ± {number(s)}" if np.isfinite(s) else "")))
             table.rows.append((str(row["technique"]), cells))
         out.append((str(text), table))
     return out
@@ -175,8 +159,8 @@ def timings_table(result: ComparisonResult) -> Table:
     for t in result.techniques:
         s = result.stat(t, "seconds")
         total = result.results.loc[result.results["technique"] == t, "seconds"].sum()
-        text = fmt(s["mean"], 1) + (f" ± {fmt(s['std'], 1)}" if s["n"] > 1 else "")
-        table.rows.append((t, [Cell(str(int(s["n"]))), Cell(text), Cell(fmt(total, 1))]))
+        text = number(s["mean"], 1) + (f" ± {number(s['std'], 1)}" if s["n"] > 1 else "")
+        table.rows.append((t, [Cell(str(int(s["n"]))), Cell(text), Cell(number(total, 1))]))
     return table
 
 
@@ -208,7 +192,7 @@ def headline(result: ComparisonResult) -> dict[str, Any]:
         scale, digits = (100.0, 1) if is_proportion(m) else (1.0, 3)
         delta = {
             "text": signed(d["difference"] * scale, digits) + (" pts" if scale == 100.0 else ""),
-            "ci": f"[{fmt(d['ci_low'] * scale, digits)}, {fmt(d['ci_high'] * scale, digits)}]",
+            "ci": f"[{number(d['ci_low'] * scale, digits)}, {number(d['ci_high'] * scale, digits)}]",
             "verdict": d["verdict"] if d["significant"] else "",
         }
     counts = np.bincount(result.y_true, minlength=len(result.labels))
@@ -225,5 +209,5 @@ def headline(result: ComparisonResult) -> dict[str, Any]:
         "runs": len(result.outcomes),
         "techniques": len(result.techniques),
         "seeds": len(result.seeds),
-        "seconds": fmt(float(result.results["seconds"].sum()), 0),
+        "seconds": number(float(result.results["seconds"].sum()), 0),
     }

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from sklearn.metrics import precision_recall_curve
 
-from ..comparison import confusion_matrices, is_proportion
+from ..evaluation import DEFAULT_BINS, confusion_matrices, higher_is_better, is_proportion, reliability_curve
 
 if TYPE_CHECKING:
     from ..comparison import ComparisonResult
@@ -205,9 +205,9 @@ def difference_chart(result: ComparisonResult) -> Plot | None:
                 ax.scatter([d["difference"] * scale], [yi], s=40, facecolor=face, edgecolor=c, lw=1.4, zorder=4)
             ax.axvline(0, color=BASELINE_COLOR, lw=0.9)
             unit = "points" if scale == 100.0 else "value"
-            lower = metric in ("ece", "brier", "nll")
             ax.set_title(f"Δ {result.title(metric)}")
-            ax.set_xlabel(f"{unit} vs {result.baseline}  ({'← better' if lower else '→ better'})", color=MUTED, fontsize=8)
+            better = "→ better" if higher_is_better(metric) else "← better"
+            ax.set_xlabel(f"{unit} vs {result.baseline}  ({better})", color=MUTED, fontsize=8)
             ax.grid(axis="y", visible=False)
             ax.margins(x=0.15)
         axes[0].set_yticks(y, others)
@@ -278,20 +278,14 @@ def pr_curves(result: ComparisonResult) -> Plot:
     )
 
 
-def _reliability_points(y: np.ndarray, proba: np.ndarray, positive: int | None, n_bins: int = 10):
-    if positive is None:  # top-label confidence vs accuracy
-        score = proba.max(axis=1)
-        hit = (proba.argmax(axis=1) == y).astype(float)
-    else:  # the minority probability vs its observed frequency
-        score = proba[:, positive]
-        hit = (y == positive).astype(float)
-    bins = np.clip((score * n_bins).astype(int), 0, n_bins - 1)
-    count = np.bincount(bins, minlength=n_bins)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean_score = np.bincount(bins, weights=score, minlength=n_bins) / count
-        freq = np.bincount(bins, weights=hit, minlength=n_bins) / count
+def _reliability_points(
+    y: np.ndarray, proba: np.ndarray, positive: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean score, observed share and count of the filled bins: the ECE's bins (one binning everywhere)."""
+    curve = reliability_curve(y, proba, DEFAULT_BINS, positive=positive)
+    count = np.asarray(curve["count"])
     keep = count > 0
-    return mean_score[keep], freq[keep], count[keep]
+    return np.asarray(curve["confidence"])[keep], np.asarray(curve["accuracy"])[keep], count[keep]
 
 
 def reliability_diagrams(result: ComparisonResult) -> Plot:
@@ -346,9 +340,9 @@ def reliability_diagrams(result: ComparisonResult) -> Plot:
     return Plot(
         "plot-reliability",
         "Reliability diagrams",
-        f"Each panel plots {what}, in 10 equal-width bins, test examples pooled over seeds. On the diagonal a "
-        f"model is calibrated; above it, under-confident; below it, over-confident. ECE: mean over seeds, "
-        f"top-label, 15 bins.",
+        f"Each panel plots {what}, in {DEFAULT_BINS} equal-width bins (those of the ECE), test examples pooled "
+        f"over seeds. On the diagonal a model is calibrated; above it, under-confident; below it, over-confident. "
+        f"ECE: mean over seeds, top-label.",
         svg,
     )
 

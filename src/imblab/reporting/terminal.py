@@ -142,7 +142,7 @@ def _num(x: float, digits: int = 3) -> str:
 def print_summary(result: ComparisonResult, console: Console | None = None) -> None:
     """The study's final table: the chosen metric and the minority label's recall and precision per
     technique (mean ± std, 95 % CI over seeds), the paired-bootstrap difference to the baseline, and time."""
-    from ..comparison import is_proportion
+    from ..evaluation import is_proportion
 
     console = console or Console()
     m, minority = result.metric, result.minority_label

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ._bias_init import prior_bias
+from ._parts import Parts
 from ._posthoc import PostHoc, fit_temperature, fit_threshold_offsets, logit_adjustment_offset
 from ._prior import class_prior, effective_prior
 from ._sampling import draw_epoch
@@ -18,32 +18,7 @@ if TYPE_CHECKING:
 
     from ._technique import Technique
 
-__all__ = ["Parts", "FittedTechnique", "LossFn"]
-
-LossFn = Callable[["torch.Tensor", "torch.Tensor", float], "torch.Tensor"]
-"""loss(logits (B, C), targets (B,), progress in [0, 1]) -> scalar."""
-
-
-@dataclass(frozen=True, eq=False)
-class Parts:
-    """What a preset's builder returns: the training-time parts of a technique.
-
-    Attributes:
-        loss: the loss function (already bound to its class weights / margins / prior).
-        sample_sizes: rows per class in one epoch, or None to use every row once.
-        class_weights: the loss's class weights (for the effective prior), or None.
-        prior_factor: any further prior shift of the loss (e.g. π^(−τ)), or None.
-        logit_scale: the factor the loss applies to the logits (LDAM's s), 1 otherwise.
-        weights_from: share of training from which ``class_weights`` weigh the loss (LDAM's
-            deferred re-weighting starts late); 0 for the whole run.
-    """
-
-    loss: LossFn
-    sample_sizes: np.ndarray | None = None
-    class_weights: np.ndarray | None = None
-    prior_factor: np.ndarray | None = None
-    logit_scale: float = 1.0
-    weights_from: float = 0.0
+__all__ = ["FittedTechnique"]
 
 
 class FittedTechnique:
@@ -68,10 +43,6 @@ class FittedTechnique:
         labels: Sequence[str],
         class_counts: Sequence[int] | np.ndarray,
         parts: Parts,
-        *,
-        bias_init: bool,
-        posthoc_kind: str,
-        posthoc_params: dict[str, Any],
     ) -> None:
         self.technique = technique
         self.labels = list(labels)
@@ -80,13 +51,13 @@ class FittedTechnique:
         self.class_weights = parts.class_weights
         self.sample_sizes = parts.sample_sizes
         self.logit_scale = float(parts.logit_scale)
-        self.posthoc_kind = posthoc_kind
-        self.posthoc_params = dict(posthoc_params)
+        self.posthoc_kind = parts.posthoc
+        self.posthoc_params = dict(parts.posthoc_params)
         self._loss = parts.loss
         self._weights_from = float(parts.weights_from)
-        self._bias_init = bias_init
+        self._bias_init = parts.bias_init
         factor = np.ones(len(self.labels)) if parts.prior_factor is None else np.asarray(parts.prior_factor, float)
-        if posthoc_kind == "logit-adjusted-posthoc":
+        if self.posthoc_kind == "logit-adjusted-posthoc":
             factor = factor * self.true_prior ** (-self.posthoc_params["tau"])
         self.effective_prior = effective_prior(self.class_counts, sample_sizes=parts.sample_sizes,
                                                class_weights=parts.class_weights, prior_factor=factor)
@@ -202,21 +173,3 @@ class FittedTechnique:
         """The class with the fewest training rows (the last such class on a tie)."""
         n = self.class_counts
         return int(np.flatnonzero(n == n.min())[-1])
-
-    def summary(self) -> dict[str, Any]:
-        """JSON-ready description of what was fitted (for a model's metadata and reports)."""
-        def per_label(v: np.ndarray | None) -> dict[str, float] | None:
-            return None if v is None else {lab: float(x) for lab, x in zip(self.labels, v)}
-
-        bias = self.initial_bias()
-        return {
-            "technique": self.technique.to_dict(),
-            "class_counts": per_label(self.class_counts),
-            "true_prior": per_label(self.true_prior),
-            "effective_prior": per_label(self.effective_prior),
-            "class_weights": per_label(self.class_weights),
-            "epoch_rows_per_class": per_label(self.sample_sizes),
-            "initial_bias": per_label(bias),
-            "logit_scale": self.logit_scale,
-            "posthoc": self.posthoc_kind,
-        }

@@ -1,8 +1,9 @@
 """The named presets: each is one small builder function composing the parts, with its metadata.
 
 A preset's builder gets the resolved parameters and the training class counts and returns the
-training-time :class:`Parts` (loss, sampling, class weights, prior shift). Bias init and the
-post-hoc step are common to all presets and applied by :meth:`Preset.fit`.
+training-time :class:`~._parts.Parts` (loss, sampling, class weights, prior shift); ``@preset(...)``
+registers it with its metadata. Bias init and the post-hoc step are common to all presets and added
+by :meth:`Preset.compose`.
 
 Composition keys every loss-based preset accepts (see ``imblab techniques``):
   * ``bias_init=true``  — initialise the output bias to log of the prior the loss trains towards;
@@ -15,20 +16,20 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from ..errors import SpecError
-from ._fitted import FittedTechnique, Parts
+from ._parts import LossFn, Parts
 from ._params import Param, format_value
 from ._posthoc import POSTHOC_KINDS
 from ._prior import class_prior
 from ._sampling import downsample_sizes, downsample_upweight_plan, upsample_downweight_plan, upsample_sizes
 from ._weights import WEIGHT_SCHEMES, class_balanced_weights, label_weights, scheme_weights
 
-__all__ = ["Preset", "PRESETS", "GROUPS", "list_presets", "get_preset"]
+__all__ = ["Preset", "PRESETS", "GROUPS", "list_presets", "get_preset", "preset"]
 
 SCHEMES = tuple(WEIGHT_SCHEMES)
 
@@ -69,119 +70,12 @@ class Context:
 
 # Builders import the losses (and so torch) when a technique is fitted, not when presets are listed
 # or specs parsed: `imblab techniques` and spec errors stay fast.
-def _ce(weight: np.ndarray | None) -> Callable:
+def _ce(weight: np.ndarray | None) -> LossFn:
     from ._losses import cross_entropy
 
     def loss(logits: Any, targets: Any, progress: float) -> Any:
         return cross_entropy(logits, targets, weight)
     return loss
-
-
-# ----------------------------------------------------------------------------------------- builders
-def baseline(p: dict[str, Any], ctx: Context) -> Parts:
-    """Cross-entropy, optionally class-weighted."""
-    w = ctx.weights(p["weights"])
-    return Parts(loss=_ce(w), class_weights=w)
-
-
-def bias_init(p: dict[str, Any], ctx: Context) -> Parts:
-    """Cross-entropy; the output bias starts at log π (applied by Preset.fit)."""
-    return baseline(p, ctx)
-
-
-def downsample_upweight(p: dict[str, Any], ctx: Context) -> Parts:
-    """Keep 1/factor of each larger class, weight the kept rows by n_i / n'_i."""
-    sizes, w = downsample_upweight_plan(ctx.counts, p["factor"])
-    return Parts(loss=_ce(w), sample_sizes=sizes, class_weights=w)
-
-
-def upsample_downweight(p: dict[str, Any], ctx: Context) -> Parts:
-    """Repeat each smaller class factor times, weight the copies by n_i / n'_i."""
-    sizes, w = upsample_downweight_plan(ctx.counts, p["factor"])
-    return Parts(loss=_ce(w), sample_sizes=sizes, class_weights=w)
-
-
-def downsample(p: dict[str, Any], ctx: Context) -> Parts:
-    """Random undersampling to ``ratio``, no compensating weight."""
-    w = ctx.weights(p["weights"])
-    return Parts(loss=_ce(w), sample_sizes=downsample_sizes(ctx.counts, p["ratio"]), class_weights=w)
-
-
-def upsample(p: dict[str, Any], ctx: Context) -> Parts:
-    """Random oversampling to ``ratio``, no compensating weight."""
-    w = ctx.weights(p["weights"])
-    return Parts(loss=_ce(w), sample_sizes=upsample_sizes(ctx.counts, p["ratio"]), class_weights=w)
-
-
-def focal(p: dict[str, Any], ctx: Context) -> Parts:
-    """Softmax focal loss. Effective prior: true prior × α (γ reshapes confidence, not the prior)."""
-    from ._losses import focal_loss
-
-    alpha = ctx.alpha(p["alpha"])
-    gamma = p["gamma"]
-
-    def loss(logits: Any, targets: Any, progress: float) -> Any:
-        return focal_loss(logits, targets, gamma=gamma, alpha=alpha)
-    return Parts(loss=loss, class_weights=alpha)
-
-
-def weighted(p: dict[str, Any], ctx: Context) -> Parts:
-    """Weighted cross-entropy; labels not named keep their inverse-frequency weight."""
-    w = ctx.weights(p["weights"], default_scheme="inverse-frequency")
-    return Parts(loss=_ce(w), class_weights=w)
-
-
-def class_balanced(p: dict[str, Any], ctx: Context) -> Parts:
-    """Cross-entropy or focal loss weighted by (1 − β) / (1 − β^n), normalised to sum to C."""
-    from ._losses import focal_loss
-
-    w = class_balanced_weights(ctx.counts, p["beta"])
-    if p["loss"] == "focal":
-        gamma = p["gamma"]
-
-        def loss(logits: Any, targets: Any, progress: float) -> Any:
-            return focal_loss(logits, targets, gamma=gamma, alpha=w)
-        return Parts(loss=loss, class_weights=w)
-    return Parts(loss=_ce(w), class_weights=w)
-
-
-def logit_adjusted(p: dict[str, Any], ctx: Context) -> Parts:
-    """CE on f + τ log π; the model's softmax is calibrated to π^(1−τ)."""
-    from ._losses import logit_adjusted_loss
-
-    prior, tau = ctx.prior, p["tau"]
-
-    def loss(logits: Any, targets: Any, progress: float) -> Any:
-        return logit_adjusted_loss(logits, targets, prior, tau)
-    return Parts(loss=loss, prior_factor=prior ** (-tau))
-
-
-def balanced_softmax(p: dict[str, Any], ctx: Context) -> Parts:
-    """CE on f + log n; the model's softmax is calibrated to the uniform prior."""
-    from ._losses import balanced_softmax_loss
-
-    counts = ctx.counts
-
-    def loss(logits: Any, targets: Any, progress: float) -> Any:
-        return balanced_softmax_loss(logits, targets, counts)
-    return Parts(loss=loss, prior_factor=1.0 / ctx.prior)
-
-
-def ldam_drw(p: dict[str, Any], ctx: Context) -> Parts:
-    """LDAM margins ∝ n^(−1/4); class-balanced weights from ``drw_start`` of training on.
-
-    Effective prior: true prior × the class-balanced weights active at the end of training (the
-    margins' own shift towards rare classes depends on the logit scale and is not modelled).
-    """
-    from ._losses import ldam_loss, ldam_margins
-
-    margins = ldam_margins(ctx.counts, p["max_margin"])
-    weights = class_balanced_weights(ctx.counts, p["beta"])
-    scale, start = p["scale"], p["drw_start"]
-
-    def loss(logits: Any, targets: Any, progress: float) -> Any:
-        return ldam_loss(logits, targets, margins, scale, weights if progress >= start else None)
-    return Parts(loss=loss, class_weights=weights, logit_scale=scale, weights_from=start)
 
 
 # ------------------------------------------------------------------------------------------ params
@@ -215,7 +109,10 @@ NO_LA_POSTHOC = _posthoc_param(("none", "threshold", "temperature"))
 
 
 # ----------------------------------------------------------------------------------------- presets
-@dataclass(frozen=True)
+Builder = Callable[[dict[str, Any], Context], Parts]
+
+
+@dataclass(frozen=True, kw_only=True)
 class Preset:
     """A named technique: builder, parameters, metadata.
 
@@ -228,7 +125,7 @@ class Preset:
     citation: str | None
     parts: tuple[str, ...]
     loss: str
-    build: Callable[[dict[str, Any], Context], Parts]
+    build: Builder
     params: tuple[Param, ...]
     label_param: str | None = None
     posthoc: str | None = None
@@ -293,17 +190,15 @@ class Preset:
         return SpecError(msg)
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, technique: Any, params: dict[str, Any], class_counts: np.ndarray,
-            labels: Sequence[str]) -> FittedTechnique:
-        """Build the parts for these training counts."""
+    def compose(self, params: dict[str, Any], class_counts: np.ndarray, labels: Sequence[str]) -> Parts:
+        """All parts for these resolved parameters and training counts: the builder's, bias init and post-hoc."""
         ctx = Context(counts=np.asarray(class_counts, dtype=np.int64), labels=list(labels))
         kind = self.posthoc or params.get("posthoc", "none")
         posthoc_params = {k: params[k] for k in ("recall", "precision", "label") if k in params}
         if kind == "logit-adjusted-posthoc":
             posthoc_params["tau"] = params["tau"]
-        return FittedTechnique(technique, labels, ctx.counts, self.build(params, ctx),
-                               bias_init=self.always_bias_init or bool(params.get("bias_init", False)),
-                               posthoc_kind=kind, posthoc_params=posthoc_params)
+        return replace(self.build(params, ctx), bias_init=self.always_bias_init or bool(params.get("bias_init", False)),
+                       posthoc=kind, posthoc_params=posthoc_params)
 
     def describe(self) -> dict[str, Any]:
         """The preset's entry in ``imblab techniques --json``."""
@@ -327,108 +222,262 @@ class Preset:
         }
 
 
+_PRESETS: list[Preset] = []
+
+
+def preset(**metadata: Any) -> Callable[[Builder], Builder]:
+    """Register a builder as a preset with keyword-only metadata (the fields of :class:`Preset`).
+
+    The builder is returned unchanged, so one builder can serve several presets.
+    """
+
+    def register(build: Builder) -> Builder:
+        _PRESETS.append(Preset(build=build, **metadata))
+        return build
+
+    return register
+
+
 GOOGLE_MLCC = "Google Machine Learning Crash Course, \"Imbalanced datasets\" (downsampling and upweighting)"
 IMBLEARN = "Lemaître, Nogueira & Aridas 2017, \"Imbalanced-learn\", JMLR 18(17) ({})"
 LIN = "Lin, Goyal, Girshick, He & Dollár 2017, \"Focal Loss for Dense Object Detection\", ICCV"
 MENON = "Menon, Jayasumana, Rawat, Jain, Veit & Kumar 2021, \"Long-tail learning via logit adjustment\", ICLR"
 
-_PRESETS = [
-    Preset("baseline", "cross-entropy, no imbalance handling", None, ("loss",), "cross-entropy", baseline,
-           (WEIGHTS_NONE, BIAS_INIT, *ALL_POSTHOC), label_param="weights",
-           example="baseline:posthoc=threshold"),
-    Preset("bias-init", "cross-entropy with the output bias set to log(n_i / N), so softmax at init = class prior",
-           "Karpathy 2019, \"A Recipe for Training Neural Networks\"; " + LIN + " (prior initialisation)",
-           ("loss", "bias-init"), "cross-entropy", bias_init,
-           (WEIGHTS_NONE, *ALL_POSTHOC), label_param="weights", always_bias_init=True,
-           example="bias-init:posthoc=temperature"),
-    Preset("downsample-upweight",
-           "keep 1/factor of every class larger than the smallest (never below it), weight kept rows by the factor",
-           GOOGLE_MLCC, ("sampling", "class-weights", "loss"), "cross-entropy", downsample_upweight,
-           (_p("factor", 2.0, "float", "downsampling factor; the weight is n_i / n'_i (the factor up to rounding)",
+
+
+# ----------------------------------------------------------------------------------------- presets
+@preset(
+    name="baseline", description="cross-entropy, no imbalance handling", citation=None, parts=("loss",),
+    loss="cross-entropy", params=(WEIGHTS_NONE, BIAS_INIT, *ALL_POSTHOC), label_param="weights",
+    example="baseline:posthoc=threshold",
+)
+def baseline(p: dict[str, Any], ctx: Context) -> Parts:
+    """Cross-entropy, optionally class-weighted."""
+    w = ctx.weights(p["weights"])
+    return Parts(loss=_ce(w), class_weights=w)
+
+
+@preset(
+    name="bias-init",
+    description="cross-entropy with the output bias set to log(n_i / N), so softmax at init = class prior",
+    citation="Karpathy 2019, \"A Recipe for Training Neural Networks\"; " + LIN + " (prior initialisation)",
+    parts=("loss", "bias-init"), loss="cross-entropy", params=(WEIGHTS_NONE, *ALL_POSTHOC), label_param="weights",
+    always_bias_init=True, example="bias-init:posthoc=temperature",
+)
+def bias_init(p: dict[str, Any], ctx: Context) -> Parts:
+    """Cross-entropy; the output bias starts at log π (added by Preset.compose)."""
+    return baseline(p, ctx)
+
+
+@preset(
+    name="downsample-upweight",
+    description="keep 1/factor of every class larger than the smallest (never below it), weight kept rows by the "
+                "factor",
+    citation=GOOGLE_MLCC, parts=("sampling", "class-weights", "loss"), loss="cross-entropy",
+    params=(_p("factor", 2.0, "float", "downsampling factor; the weight is n_i / n'_i (the factor up to rounding)",
                low=1.0), BIAS_INIT, *ALL_POSTHOC),
-           notes="n'_i · w_i = n_i, so the effective prior is the true prior",
-           example="downsample-upweight:factor=4"),
-    Preset("upsample-downweight",
-           "repeat every class smaller than the largest factor times (never above it), weight copies by 1/factor",
-           GOOGLE_MLCC, ("sampling", "class-weights", "loss"), "cross-entropy", upsample_downweight,
-           (_p("factor", 2.0, "float", "upsampling factor; the weight is n_i / n'_i (1/factor up to rounding)",
+    notes="n'_i · w_i = n_i, so the effective prior is the true prior", example="downsample-upweight:factor=4",
+)
+def downsample_upweight(p: dict[str, Any], ctx: Context) -> Parts:
+    """Keep 1/factor of each larger class, weight the kept rows by n_i / n'_i."""
+    sizes, w = downsample_upweight_plan(ctx.counts, p["factor"])
+    return Parts(loss=_ce(w), sample_sizes=sizes, class_weights=w)
+
+
+@preset(
+    name="upsample-downweight",
+    description="repeat every class smaller than the largest factor times (never above it), weight copies by 1/factor",
+    citation=GOOGLE_MLCC, parts=("sampling", "class-weights", "loss"), loss="cross-entropy",
+    params=(_p("factor", 2.0, "float", "upsampling factor; the weight is n_i / n'_i (1/factor up to rounding)",
                low=1.0), BIAS_INIT, *ALL_POSTHOC),
-           notes="n'_i · w_i = n_i, so the effective prior is the true prior",
-           example="upsample-downweight:factor=4"),
-    Preset("downsample", "random undersampling to `ratio` (1 = balanced), no compensating weight",
-           IMBLEARN.format("RandomUnderSampler"),
-           ("sampling", "loss"), "cross-entropy", downsample,
-           (_p("ratio", 1.0, "float", "smallest class / every other class after resampling (1 = balanced)",
-               low=0.0, high=1.0, low_open=True), WEIGHTS_NONE, BIAS_INIT, *ALL_POSTHOC), label_param="weights",
-           example="downsample:ratio=0.5"),
-    Preset("upsample", "random oversampling to `ratio` (1 = balanced), no compensating weight",
-           IMBLEARN.format("RandomOverSampler"),
-           ("sampling", "loss"), "cross-entropy", upsample,
-           (_p("ratio", 1.0, "float", "every class grows to at least ratio × the largest class (1 = balanced)",
-               low=0.0, high=1.0, low_open=True), WEIGHTS_NONE, BIAS_INIT, *ALL_POSTHOC), label_param="weights",
-           example="upsample:ratio=0.5"),
-    Preset("focal", "focal loss −α_t (1 − p_t)^γ log p_t, softmax multiclass form", LIN, ("loss",), "focal",
-           focal,
-           (_p("gamma", 2.0, "float", "focusing parameter γ (0 = cross-entropy)", low=0.0),
+    notes="n'_i · w_i = n_i, so the effective prior is the true prior", example="upsample-downweight:factor=4",
+)
+def upsample_downweight(p: dict[str, Any], ctx: Context) -> Parts:
+    """Repeat each smaller class factor times, weight the copies by n_i / n'_i."""
+    sizes, w = upsample_downweight_plan(ctx.counts, p["factor"])
+    return Parts(loss=_ce(w), sample_sizes=sizes, class_weights=w)
+
+
+@preset(
+    name="downsample", description="random undersampling to `ratio` (1 = balanced), no compensating weight",
+    citation=IMBLEARN.format("RandomUnderSampler"), parts=("sampling", "loss"), loss="cross-entropy",
+    params=(_p("ratio", 1.0, "float", "smallest class / every other class after resampling (1 = balanced)",
+               low=0.0, high=1.0, low_open=True), WEIGHTS_NONE, BIAS_INIT, *ALL_POSTHOC),
+    label_param="weights", example="downsample:ratio=0.5",
+)
+def downsample(p: dict[str, Any], ctx: Context) -> Parts:
+    """Random undersampling to ``ratio``, no compensating weight."""
+    w = ctx.weights(p["weights"])
+    return Parts(loss=_ce(w), sample_sizes=downsample_sizes(ctx.counts, p["ratio"]), class_weights=w)
+
+
+@preset(
+    name="upsample", description="random oversampling to `ratio` (1 = balanced), no compensating weight",
+    citation=IMBLEARN.format("RandomOverSampler"), parts=("sampling", "loss"), loss="cross-entropy",
+    params=(_p("ratio", 1.0, "float", "every class grows to at least ratio × the largest class (1 = balanced)",
+               low=0.0, high=1.0, low_open=True), WEIGHTS_NONE, BIAS_INIT, *ALL_POSTHOC),
+    label_param="weights", example="upsample:ratio=0.5",
+)
+def upsample(p: dict[str, Any], ctx: Context) -> Parts:
+    """Random oversampling to ``ratio``, no compensating weight."""
+    w = ctx.weights(p["weights"])
+    return Parts(loss=_ce(w), sample_sizes=upsample_sizes(ctx.counts, p["ratio"]), class_weights=w)
+
+
+@preset(
+    name="focal", description="focal loss −α_t (1 − p_t)^γ log p_t, softmax multiclass form", citation=LIN,
+    parts=("loss",), loss="focal",
+    params=(_p("gamma", 2.0, "float", "focusing parameter γ (0 = cross-entropy)", low=0.0),
             _p("alpha", None, "alpha", "class weighting α (none: no class preference)", choices=SCHEMES[1:]),
-            BIAS_INIT, *ALL_POSTHOC), label_param="alpha",
-           notes="effective prior: true prior × α; γ changes confidence, not the prior (approximation)",
-           example="focal:gamma=2,alpha=0.25"),
-    Preset("weighted", "weighted cross-entropy; default inverse class frequency N / (c · n_i)",
-           "King & Zeng 2001, \"Logistic Regression in Rare Events Data\", Political Analysis; "
-           "scikit-learn class_weight=\"balanced\"", ("class-weights", "loss"), "cross-entropy", weighted,
-           (_p("weights", "inverse-frequency", "weights",
+            BIAS_INIT, *ALL_POSTHOC),
+    label_param="alpha",
+    notes="effective prior: true prior × α; γ changes confidence, not the prior (approximation)",
+    example="focal:gamma=2,alpha=0.25",
+)
+def focal(p: dict[str, Any], ctx: Context) -> Parts:
+    """Softmax focal loss. Effective prior: true prior × α (γ reshapes confidence, not the prior)."""
+    from ._losses import focal_loss
+
+    alpha = ctx.alpha(p["alpha"])
+    gamma = p["gamma"]
+
+    def loss(logits: Any, targets: Any, progress: float) -> Any:
+        return focal_loss(logits, targets, gamma=gamma, alpha=alpha)
+    return Parts(loss=loss, class_weights=alpha)
+
+
+@preset(
+    name="weighted", description="weighted cross-entropy; default inverse class frequency N / (c · n_i)",
+    citation="King & Zeng 2001, \"Logistic Regression in Rare Events Data\", Political Analysis; "
+             "scikit-learn class_weight=\"balanced\"",
+    parts=("class-weights", "loss"), loss="cross-entropy",
+    params=(_p("weights", "inverse-frequency", "weights",
                "a scheme, or LABEL=WEIGHT (labels not named keep their inverse-frequency weight)", choices=SCHEMES),
-            BIAS_INIT, *ALL_POSTHOC), label_param="weights",
-           example="weighted:spam=10"),
-    Preset("class-balanced", "loss weighted by (1 − β) / (1 − β^n_i), normalised to sum to the class count",
-           "Cui, Jia, Lin, Song & Belongie 2019, \"Class-Balanced Loss Based on Effective Number of Samples\", CVPR",
-           ("class-weights", "loss"), "cross-entropy or focal", class_balanced,
-           (_p("beta", 0.999, "float", "β of the effective number (1 − β^n) / (1 − β)", low=0.0, high=1.0,
+            BIAS_INIT, *ALL_POSTHOC),
+    label_param="weights", example="weighted:spam=10",
+)
+def weighted(p: dict[str, Any], ctx: Context) -> Parts:
+    """Weighted cross-entropy; labels not named keep their inverse-frequency weight."""
+    w = ctx.weights(p["weights"], default_scheme="inverse-frequency")
+    return Parts(loss=_ce(w), class_weights=w)
+
+
+@preset(
+    name="class-balanced",
+    description="loss weighted by (1 − β) / (1 − β^n_i), normalised to sum to the class count",
+    citation="Cui, Jia, Lin, Song & Belongie 2019, \"Class-Balanced Loss Based on Effective Number of Samples\", CVPR",
+    parts=("class-weights", "loss"), loss="cross-entropy or focal",
+    params=(_p("beta", 0.999, "float", "β of the effective number (1 − β^n) / (1 − β)", low=0.0, high=1.0,
                high_open=True),
             _p("loss", "ce", "choice", "the weighted loss", choices=("ce", "focal")),
             _p("gamma", 2.0, "float", "focal γ (with loss=focal)", low=0.0, requires=("loss", "focal")),
             BIAS_INIT, *ALL_POSTHOC),
-           example="class-balanced:beta=0.9999,loss=focal"),
-    Preset("logit-adjusted", "cross-entropy on f_y + τ log π_y", MENON, ("loss",), "logit-adjusted cross-entropy",
-           logit_adjusted,
-           (_p("tau", 1.0, "float", "adjustment strength τ (0 = cross-entropy)", low=0.0), BIAS_INIT, *NO_LA_POSTHOC),
-           notes="effective prior ∝ π^(1−τ)",
-           example="logit-adjusted:tau=1.5"),
-    Preset("balanced-softmax", "cross-entropy on f_y + log n_y",
-           "Ren, Yu, Ma, Zhao, Yi & Li 2020, \"Balanced Meta-Softmax for Long-Tailed Visual Recognition\", NeurIPS",
-           ("loss",), "balanced softmax", balanced_softmax, (BIAS_INIT, *NO_LA_POSTHOC),
-           notes="effective prior: uniform",
-           example="balanced-softmax:posthoc=temperature"),
-    Preset("ldam-drw", "label-distribution-aware margins ∝ n^(−1/4); class-balanced re-weighting from drw_start on",
-           "Cao, Wei, Gaidon, Arechiga & Ma 2019, \"Learning Imbalanced Datasets with Label-Distribution-Aware "
-           "Margin Loss\", NeurIPS", ("class-weights", "loss"), "LDAM", ldam_drw,
-           (_p("max_margin", 0.5, "float", "margin of the rarest class", low=0.0, low_open=True),
+    example="class-balanced:beta=0.9999,loss=focal",
+)
+def class_balanced(p: dict[str, Any], ctx: Context) -> Parts:
+    """Cross-entropy or focal loss weighted by (1 − β) / (1 − β^n), normalised to sum to C."""
+    from ._losses import focal_loss
+
+    w = class_balanced_weights(ctx.counts, p["beta"])
+    if p["loss"] == "focal":
+        gamma = p["gamma"]
+
+        def loss(logits: Any, targets: Any, progress: float) -> Any:
+            return focal_loss(logits, targets, gamma=gamma, alpha=w)
+        return Parts(loss=loss, class_weights=w)
+    return Parts(loss=_ce(w), class_weights=w)
+
+
+@preset(
+    name="logit-adjusted", description="cross-entropy on f_y + τ log π_y", citation=MENON, parts=("loss",),
+    loss="logit-adjusted cross-entropy",
+    params=(_p("tau", 1.0, "float", "adjustment strength τ (0 = cross-entropy)", low=0.0), BIAS_INIT, *NO_LA_POSTHOC),
+    notes="effective prior ∝ π^(1−τ)", example="logit-adjusted:tau=1.5",
+)
+def logit_adjusted(p: dict[str, Any], ctx: Context) -> Parts:
+    """CE on f + τ log π; the model's softmax is calibrated to π^(1−τ)."""
+    from ._losses import logit_adjusted_loss
+
+    prior, tau = ctx.prior, p["tau"]
+
+    def loss(logits: Any, targets: Any, progress: float) -> Any:
+        return logit_adjusted_loss(logits, targets, prior, tau)
+    return Parts(loss=loss, prior_factor=prior ** (-tau))
+
+
+@preset(
+    name="balanced-softmax", description="cross-entropy on f_y + log n_y",
+    citation="Ren, Yu, Ma, Zhao, Yi & Li 2020, \"Balanced Meta-Softmax for Long-Tailed Visual Recognition\", NeurIPS",
+    parts=("loss",), loss="balanced softmax", params=(BIAS_INIT, *NO_LA_POSTHOC), notes="effective prior: uniform",
+    example="balanced-softmax:posthoc=temperature",
+)
+def balanced_softmax(p: dict[str, Any], ctx: Context) -> Parts:
+    """CE on f + log n; the model's softmax is calibrated to the uniform prior."""
+    from ._losses import balanced_softmax_loss
+
+    counts = ctx.counts
+
+    def loss(logits: Any, targets: Any, progress: float) -> Any:
+        return balanced_softmax_loss(logits, targets, counts)
+    return Parts(loss=loss, prior_factor=1.0 / ctx.prior)
+
+
+@preset(
+    name="ldam-drw",
+    description="label-distribution-aware margins ∝ n^(−1/4); class-balanced re-weighting from drw_start on",
+    citation="Cao, Wei, Gaidon, Arechiga & Ma 2019, \"Learning Imbalanced Datasets with Label-Distribution-Aware "
+             "Margin Loss\", NeurIPS",
+    parts=("class-weights", "loss"), loss="LDAM",
+    params=(_p("max_margin", 0.5, "float", "margin of the rarest class", low=0.0, low_open=True),
             _p("scale", 30.0, "float", "logit scale s (the model's probabilities are softmax(s · f))", low=0.0,
                low_open=True),
             _p("drw_start", 0.8, "float", "share of training after which class-balanced weights switch on",
                low=0.0, high=1.0),
             _p("beta", 0.9999, "float", "β of the deferred class-balanced weights", low=0.0, high=1.0, high_open=True),
             BIAS_INIT, *ALL_POSTHOC),
-           notes="effective prior: true prior × the final class-balanced weights (margins not modelled)",
-           example="ldam-drw:scale=10,drw_start=0.6"),
-    Preset("threshold", "cross-entropy, then per-class decision thresholds tuned on validation (macro-F1 or a target)",
-           "Elkan 2001, \"The Foundations of Cost-Sensitive Learning\", IJCAI; scikit-learn TunedThresholdClassifierCV",
-           ("loss", "post-hoc"), "cross-entropy", baseline,
-           (*THRESHOLD_PARAMS, WEIGHTS_NONE, BIAS_INIT), label_param="weights", posthoc="threshold",
-           notes="changes decisions only; probabilities are those of the trained model",
-           example="threshold:recall=0.95,label=spam"),
-    Preset("logit-adjusted-posthoc", "cross-entropy, then subtract τ log π from the logits", MENON,
-           ("loss", "post-hoc"), "cross-entropy", baseline,
-           (TAU_POSTHOC, WEIGHTS_NONE, BIAS_INIT), label_param="weights", posthoc="logit-adjusted-posthoc",
-           notes="effective prior ∝ π^(1−τ)",
-           example="logit-adjusted-posthoc:tau=0.5"),
-    Preset("temperature", "cross-entropy, then one temperature fitted on the validation NLL",
-           "Guo, Pleiss, Sun & Weinberger 2017, \"On Calibration of Modern Neural Networks\", ICML",
-           ("loss", "post-hoc"), "cross-entropy", baseline, (WEIGHTS_NONE, BIAS_INIT), label_param="weights",
-           posthoc="temperature",
-           example="temperature:bias_init=true"),
-]
+    notes="effective prior: true prior × the final class-balanced weights (margins not modelled)",
+    example="ldam-drw:scale=10,drw_start=0.6",
+)
+def ldam_drw(p: dict[str, Any], ctx: Context) -> Parts:
+    """LDAM margins ∝ n^(−1/4); class-balanced weights from ``drw_start`` of training on.
+
+    Effective prior: true prior × the class-balanced weights active at the end of training (the
+    margins' own shift towards rare classes depends on the logit scale and is not modelled).
+    """
+    from ._losses import ldam_loss, ldam_margins
+
+    margins = ldam_margins(ctx.counts, p["max_margin"])
+    weights = class_balanced_weights(ctx.counts, p["beta"])
+    scale, start = p["scale"], p["drw_start"]
+
+    def loss(logits: Any, targets: Any, progress: float) -> Any:
+        return ldam_loss(logits, targets, margins, scale, weights if progress >= start else None)
+    return Parts(loss=loss, class_weights=weights, logit_scale=scale, weights_from=start)
+
+
+# Post-hoc presets: the baseline's training, then a fixed post-hoc step.
+preset(
+    name="threshold",
+    description="cross-entropy, then per-class decision thresholds tuned on validation (macro-F1 or a target)",
+    citation="Elkan 2001, \"The Foundations of Cost-Sensitive Learning\", IJCAI; "
+             "scikit-learn TunedThresholdClassifierCV",
+    parts=("loss", "post-hoc"), loss="cross-entropy", params=(*THRESHOLD_PARAMS, WEIGHTS_NONE, BIAS_INIT),
+    label_param="weights", posthoc="threshold",
+    notes="changes decisions only; probabilities are those of the trained model",
+    example="threshold:recall=0.95,label=spam",
+)(baseline)
+preset(
+    name="logit-adjusted-posthoc", description="cross-entropy, then subtract τ log π from the logits", citation=MENON,
+    parts=("loss", "post-hoc"), loss="cross-entropy", params=(TAU_POSTHOC, WEIGHTS_NONE, BIAS_INIT),
+    label_param="weights", posthoc="logit-adjusted-posthoc", notes="effective prior ∝ π^(1−τ)",
+    example="logit-adjusted-posthoc:tau=0.5",
+)(baseline)
+preset(
+    name="temperature", description="cross-entropy, then one temperature fitted on the validation NLL",
+    citation="Guo, Pleiss, Sun & Weinberger 2017, \"On Calibration of Modern Neural Networks\", ICML",
+    parts=("loss", "post-hoc"), loss="cross-entropy", params=(WEIGHTS_NONE, BIAS_INIT), label_param="weights",
+    posthoc="temperature", example="temperature:bias_init=true",
+)(baseline)
 
 PRESETS: dict[str, Preset] = {p.name: p for p in _PRESETS}
 """Every preset by name, in the order ``imblab techniques`` lists them."""

@@ -98,7 +98,7 @@ class Technique:
             raise DataError(f"no training rows for label(s) {', '.join(empty)}; every class needs at least one")
         preset = get_preset(self.name)
         params = preset.resolve(self.params, labels)
-        return preset.fit(self, params, counts, labels)
+        return FittedTechnique(self, labels, counts, preset.compose(params, counts, labels))
 
 
 def _display(name: str, spec_params: list[str]) -> str:

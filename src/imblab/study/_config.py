@@ -28,19 +28,19 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError
-from ._names import metric_order
-from ._names import normalise_metric as _normalise
+from ..evaluation import metric_order, normalise_metric
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["StudyConfig", "load_study_file", "normalise_metric"]
+__all__ = ["StudyConfig", "build_study_config", "load_study_file", "resolve_metric"]
 
-def normalise_metric(name: str, labels: list[str]) -> str:
+
+def resolve_metric(name: str, labels: list[str]) -> str:
     """``macro-f1`` → ``macro_f1``, ``spam-recall`` → ``spam_recall``; unknown names list the allowed ones."""
-    key = _normalise(name)
+    key = normalise_metric(name)
     allowed = metric_order(labels)
     for candidate in allowed:
         if candidate.lower() == key.lower():
@@ -125,3 +125,26 @@ def load_study_file(path: str | Path) -> StudyConfig:
             parsed.append(dict(t))
         config.techniques = parsed
     return config
+
+
+def build_study_config(config: str | Path | StudyConfig | None = None, **overrides: Any) -> StudyConfig:
+    """A study file (or defaults) with explicit ``overrides`` on top; ``None`` values are ignored.
+
+    ``techniques`` may be a group name, a comma-separated spec list, or a list of specs.
+    ``seeds`` may be a count or a list of seeds.
+    """
+    study = config if isinstance(config, StudyConfig) else load_study_file(config) if config else StudyConfig()
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key == "techniques":
+            specs = [value] if isinstance(value, str) else list(value)
+            value = [{"spec": s} for s in specs]
+        elif key == "seeds" and isinstance(value, int):
+            value = list(range(value))
+        elif key == "probes":
+            value = list(value)
+        if not hasattr(study, key):
+            raise TypeError(f"unknown study setting {key!r}")
+        setattr(study, key, value)
+    return study

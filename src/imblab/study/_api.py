@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ._grid import ProgressCallback, prepare_study, run_study
-from ._result import ComparisonResult
-from ._study import StudyConfig, load_study_file
+from ..comparison import ComparisonResult
+from ._config import StudyConfig, build_study_config
+from ._executors import Executor
+from ._plan import prepare_study
+from ._run import ProgressCallback, run_study
 
-__all__ = ["compare", "default_out_dir", "build_study_config"]
+__all__ = ["compare", "default_out_dir"]
 
 
 def default_out_dir(dataset: str, root: str | Path = "imblab-runs") -> Path:
@@ -23,29 +25,6 @@ def default_out_dir(dataset: str, root: str | Path = "imblab-runs") -> Path:
         k += 1
         out = base.with_name(f"{base.name}-{k}")
     return out
-
-
-def build_study_config(config: str | Path | StudyConfig | None = None, **overrides: Any) -> StudyConfig:
-    """A study file (or defaults) with explicit ``overrides`` on top; ``None`` values are ignored.
-
-    ``techniques`` may be a group name, a comma-separated spec list, or a list of specs.
-    ``seeds`` may be a count or a list of seeds.
-    """
-    study = config if isinstance(config, StudyConfig) else load_study_file(config) if config else StudyConfig()
-    for key, value in overrides.items():
-        if value is None:
-            continue
-        if key == "techniques":
-            specs = [value] if isinstance(value, str) else list(value)
-            value = [{"spec": s} for s in specs]
-        elif key == "seeds" and isinstance(value, int):
-            value = list(range(value))
-        elif key == "probes":
-            value = list(value)
-        if not hasattr(study, key):
-            raise TypeError(f"unknown study setting {key!r}")
-        setattr(study, key, value)
-    return study
 
 
 def compare(
@@ -60,6 +39,7 @@ def compare(
     config: str | Path | StudyConfig | None = None,
     out: str | Path | None = None,
     on_progress: ProgressCallback | None = None,
+    executor: Executor | None = None,
     **settings: Any,
 ) -> ComparisonResult:
     """Train every technique × seed on one split and compare them.
@@ -74,6 +54,8 @@ def compare(
         metric: the metric that ranks techniques (default ``macro-f1``).
         config: a TOML study file (``examples/seed_study.toml``); explicit arguments override it.
         out: where runs and reports go (default a new folder under ``./imblab-runs/``). Finished runs there are reused.
+        on_progress: called as runs are kept, start and finish (see :data:`ProgressCallback`).
+        executor: runs the training tasks (default: one after the other in this process).
         **settings: other :class:`StudyConfig` fields (``limit``, ``epochs``, ``split_seed``, ``lr``, ...).
 
     Returns:
@@ -86,4 +68,4 @@ def compare(
     )
     study = prepare_study(study_config)
     out = Path(out) if out is not None else default_out_dir(study_config.dataset)
-    return run_study(study, out, on_progress=on_progress)
+    return run_study(study, out, on_progress=on_progress, executor=executor)

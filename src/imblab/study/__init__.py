@@ -1,0 +1,42 @@
+"""Study: everything that *runs* a techniques × seeds study, then writes its outputs.
+
+* :mod:`._config` — the study's settings (:class:`StudyConfig`, TOML study files, overrides).
+* :mod:`._plan` — the settings resolved against the data (:class:`PreparedStudy`) and its run tasks.
+* :mod:`._tasks` — :class:`RunTask`, one picklable run, and :func:`run_task`, which trains and stores it.
+* :mod:`._executors` — the :class:`Executor` interface and :class:`SequentialExecutor`.
+* :mod:`._store` — the study folder: metadata, stored runs, resume, :func:`load_study`.
+* :mod:`._outputs` — results.csv, probes.csv, differences.csv and the reports of a comparison.
+* :mod:`._run`, :mod:`._api` — :func:`run_study` and the Python entry point :func:`compare`.
+
+Statistics live in :mod:`imblab.comparison` and rendering in :mod:`imblab.reporting`; neither knows this package.
+"""
+
+from ._api import compare, default_out_dir
+from ._config import StudyConfig, build_study_config, load_study_file
+from ._executors import Executor, SequentialExecutor
+from ._outputs import write_outputs, write_tables
+from ._plan import PreparedStudy, prepare_study
+from ._run import ProgressCallback, run_study
+from ._store import load_study, outcome_from_run
+from ._tasks import DataSpec, RunTask, run_task
+
+__all__ = [
+    "DataSpec",
+    "Executor",
+    "PreparedStudy",
+    "ProgressCallback",
+    "RunTask",
+    "SequentialExecutor",
+    "StudyConfig",
+    "build_study_config",
+    "compare",
+    "default_out_dir",
+    "load_study",
+    "load_study_file",
+    "outcome_from_run",
+    "prepare_study",
+    "run_study",
+    "run_task",
+    "write_outputs",
+    "write_tables",
+]

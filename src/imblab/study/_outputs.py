@@ -1,0 +1,30 @@
+"""A study's output files: the comparison's tables as CSV, and the reports (``imblab.reporting``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .._io import atomic_write_text
+from ..comparison import ComparisonResult
+from ..reporting import write_report
+
+__all__ = ["write_outputs", "write_tables"]
+
+
+def write_tables(result: ComparisonResult, directory: str | os.PathLike[str]) -> dict[str, Path]:
+    """Write ``results.csv``, ``probes.csv`` and ``differences.csv`` atomically."""
+    directory = Path(directory)
+    tables = (("results", result.results), ("probes", result.probes), ("differences", result.differences))
+    return {name: atomic_write_text(directory / f"{name}.csv", table.to_csv(index=False)) for name, table in tables}
+
+
+def write_outputs(result: ComparisonResult, directory: str | os.PathLike[str]) -> dict[str, Path]:
+    """Write the tables, ``summary.md`` and the self-contained ``report.html`` into ``directory``.
+
+    Returns:
+        Output name → path.
+    """
+    paths = write_tables(result, directory)
+    paths.update(write_report(result, directory))
+    return paths

@@ -1,0 +1,120 @@
+"""A run task: "train technique T with seed s into run folder D", self-contained and picklable.
+
+A task carries descriptions, never closures or open resources (how to load the data, the split's indices
+and the data's content hash, the technique, the seed, the training settings, the probes), so that an
+executor can hand it to another process or machine. :func:`run_task` is what every executor runs for a task.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..data import Dataset, Split, load_dataset, stratified_subsample
+from ..errors import DataError
+from ..techniques import Technique
+
+if TYPE_CHECKING:
+    from ..run import RunResult
+
+__all__ = ["DataSpec", "RunTask", "run_task"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """How to load a study's rows: the data set, how to read it, and the stratified subsample."""
+
+    dataset: str
+    text_column: str | None = None
+    label_column: str | None = None
+    label_names: str | Mapping[str, str] | Sequence[str] | None = None
+    encoding: str = "utf-8"
+    dedupe: bool = False
+    limit: int | None = None
+    limit_seed: int = 42
+
+    def load(self) -> Dataset:
+        """Read the data set and, with ``limit``, take its stratified subsample."""
+        dataset = load_dataset(
+            self.dataset, text_column=self.text_column, label_column=self.label_column,
+            label_names=self.label_names, encoding=self.encoding, dedupe=self.dedupe,
+        )
+        if self.limit:
+            dataset = stratified_subsample(dataset, int(self.limit), seed=self.limit_seed)
+        return dataset
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Train ``technique`` with ``seed`` on ``split`` of the data and store the run in ``run_dir``.
+
+    Attributes:
+        data: how to load the data.
+        split: the study's split (row indices, and the content hash of the data it splits).
+        technique: the technique (a name and its parameters).
+        seed: the training seed.
+        backend: the resolved backend name.
+        model: the model name or path of transformer backends.
+        training: the ``TrainConfig`` fields the study sets; the rest are the backend's defaults.
+        probes: texts whose probabilities the run records.
+        run_dir: where the run is stored.
+    """
+
+    data: DataSpec
+    split: Split
+    technique: Technique
+    seed: int
+    backend: str
+    model: str | None
+    run_dir: Path
+    training: dict[str, Any] = field(default_factory=dict)
+    probes: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """``"focal · seed 2"``: the task in progress reports and logs."""
+        return f"{self.technique.display_name} · seed {self.seed}"
+
+
+# The data this process loaded last, by content hash: a process that runs many tasks of one study (the
+# study's own process, or a worker) reads the data once.
+_loaded: dict[str, tuple[DataSpec, Dataset]] = {}
+
+
+def remember_data(spec: DataSpec, dataset: Dataset, sha256: str) -> None:
+    """Keep data this process has loaded for ``spec`` (content hash ``sha256``) for the tasks it runs."""
+    _loaded.clear()
+    _loaded[sha256] = (spec, dataset)
+
+
+def _task_data(task: RunTask) -> Dataset:
+    spec, dataset = _loaded.get(task.split.data_hash, (None, None))
+    if spec == task.data and dataset is not None:
+        return dataset
+    dataset = task.data.load()
+    sha256 = dataset.content_hash()
+    if sha256 != task.split.data_hash:
+        raise DataError(f"the data of {task.data.dataset} changed since the study was planned")
+    remember_data(task.data, dataset, sha256)
+    return dataset
+
+
+def run_task(task: RunTask) -> RunResult:
+    """Train, evaluate and store one run in this process; returns the stored run."""
+    # The model stack (torch) is imported only when something needs training.
+    from ..model import TrainConfig
+    from ..run import train_run
+
+    started = time.perf_counter()
+    result = train_run(
+        _task_data(task), task.split, task.technique, backend=task.backend, model_name=task.model, seed=task.seed,
+        config=TrainConfig(**task.training), probes=list(task.probes), out=task.run_dir, progress=False,
+    )
+    log.info("%s done in %.1f s", task.name, time.perf_counter() - started)
+    return result
