@@ -130,6 +130,10 @@ def _usage(message: str) -> ImblabError:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    from .run import check_run_out
+
+    if args.out:
+        check_run_out(args.out)  # before loading data and training: nothing is lost to a bad --out
     from .backends import resolve_backend_name
     from .comparison import default_out_dir
     from .data import BUILTINS, split_dataset, stratified_subsample
@@ -249,13 +253,15 @@ def _study_overrides(args: argparse.Namespace) -> dict[str, Any]:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .comparison import build_study_config, default_out_dir, prepare_study, run_study
+    from .comparison import build_study_config, check_study_out, default_out_dir, prepare_study, run_study
     from .reporting.terminal import StudyProgress, print_summary
 
     if args.dataset is None and args.config is None:
         args.dataset = "sms_spam"
     if args.seeds is not None and args.seeds < 1:
         raise _usage(f"--seeds must be at least 1, got {args.seeds}")
+    if args.out:
+        check_study_out(args.out)  # before loading data and training: nothing is lost to a bad --out
     study = prepare_study(build_study_config(args.config, **_study_overrides(args)))
     out = Path(args.out) if args.out else default_out_dir(study.config.dataset)
     quiet = args.json or not sys.stderr.isatty()
@@ -280,10 +286,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .comparison import load_study
+    from .comparison import check_study_out, load_study
     from .reporting.terminal import print_summary
 
     out = Path(args.dir)
+    check_study_out(out)  # the report files are rewritten there
     result = load_study(out)
     print_summary(result)
     print(f"\nReport: {out / 'report.html'}")

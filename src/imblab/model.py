@@ -29,7 +29,7 @@ from .errors import ModelError, SpecError
 from .techniques import FittedTechnique, PostHoc, Technique, correct_prior, parse_spec
 from .training import LoopConfig
 
-__all__ = ["TrainConfig", "TrainedModel", "load_model", "METADATA_FILE", "FORMAT"]
+__all__ = ["TrainConfig", "TrainedModel", "load_model", "is_model_dir", "METADATA_FILE", "FORMAT"]
 
 log = logging.getLogger(__name__)
 
@@ -292,19 +292,32 @@ class TrainedModel:
         }
 
     def save(self, directory: str | Path) -> Path:
-        """Write the model to ``directory`` atomically (replacing an existing one).
+        """Write the model to ``directory`` atomically (replacing an existing imblab model folder).
 
         ``imblab.json`` holds the metadata; weights are safetensors; a TF-IDF vocabulary is JSON
         and its idf an ``.npz`` array. Nothing is pickled. An interruption leaves ``directory``
         as it was.
+
+        Raises:
+            OutputError: ``directory`` is a file, not writable, or a non-empty folder that is not an
+                imblab model (a folder imblab did not make is never replaced).
         """
         directory = Path(directory)
-        with atomic_directory(directory) as tmp:
+        with atomic_directory(directory, recognise=is_model_dir, what="model") as tmp:
             self.backend.save(tmp)
             (tmp / METADATA_FILE).write_text(json.dumps(self.metadata(), indent=2, ensure_ascii=False) + "\n",
                                              encoding="utf-8")
         log.info("saved model to %s", directory)
         return directory
+
+
+def is_model_dir(directory: str | Path) -> bool:
+    """Whether ``directory`` holds an imblab model (its ``imblab.json`` names the format)."""
+    try:
+        meta = json.loads((Path(directory) / METADATA_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and meta.get("format") == FORMAT
 
 
 def load_model(directory: str | Path) -> TrainedModel:

@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 # The study itself: configuration, the techniques × seeds grid, and the Python entry point.
-from ._api import build_study_config, compare, default_out_dir  # noqa: E402
+from ._api import build_study_config, check_study_out, compare, default_out_dir  # noqa: E402
 from ._grid import PreparedStudy, load_study, outcome_from_run, prepare_study, run_study  # noqa: E402
 from ._study import StudyConfig, load_study_file  # noqa: E402
 
@@ -57,6 +57,7 @@ __all__ += [
     "PreparedStudy",
     "StudyConfig",
     "build_study_config",
+    "check_study_out",
     "compare",
     "default_out_dir",
     "load_study",

@@ -7,11 +7,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .._io import check_output_dir
 from ._grid import ProgressCallback, prepare_study, run_study
 from ._result import ComparisonResult
 from ._study import StudyConfig, load_study_file
 
-__all__ = ["compare", "default_out_dir", "build_study_config"]
+__all__ = ["compare", "default_out_dir", "build_study_config", "check_study_out"]
+
+
+def check_study_out(out: str | Path) -> Path:
+    """``out`` if a study may be written there: missing, empty or a study folder (``study.json``), and writable.
+
+    Raises:
+        OutputError: ``out`` is a file, not writable, or a non-empty folder that holds no study.
+    """
+    return check_output_dir(out, recognise=lambda p: (p / "study.json").is_file(), what="study", replace=False)
 
 
 def default_out_dir(dataset: str, root: str | Path = "imblab-runs") -> Path:
@@ -84,6 +94,8 @@ def compare(
         seeds=list(seeds) if seeds is not None and not isinstance(seeds, int) else seeds,
         backend=backend, model=model, probes=probes, metric=metric, **settings,
     )
+    if out is not None:
+        check_study_out(out)
     study = prepare_study(study_config)
     out = Path(out) if out is not None else default_out_dir(study_config.dataset)
     return run_study(study, out, on_progress=on_progress)
