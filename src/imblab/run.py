@@ -248,7 +248,8 @@ def read_run(run_dir: str | Path) -> RunResult:
     if not isinstance(labels, list) or len(labels) < 2 or not all(isinstance(x, str) for x in labels):
         raise ModelError(f"{run_dir / 'config.json'} is damaged: no list of labels")
     missing = [key for key in _METRICS_KEYS if key not in metrics]
-    if missing or not isinstance(metrics.get("test"), dict) or not isinstance(metrics.get("test_flat"), dict):
+    if (missing or not isinstance(metrics.get("test"), dict) or not isinstance(metrics["test"].get("report"), dict)
+            or not isinstance(metrics.get("test_flat"), dict)):
         raise ModelError(f"{run_dir / 'metrics.json'} is damaged: missing {', '.join(missing) or 'test metrics'}")
     predictions = _read_predictions(run_dir / "predictions.csv", labels)
     return RunResult(run_dir=run_dir, config=config, metrics=metrics, predictions=predictions)

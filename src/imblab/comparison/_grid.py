@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from .._io import atomic_write_json
+from .._io import atomic_write_json, read_json
 from ..data import BUILTINS, Dataset, Split, load_dataset, profile, split_dataset, stratified_subsample
-from ..errors import SpecError
+from ..errors import ModelError, SpecError
 from ..run import environment, is_complete_run, read_run
 from ..techniques import Technique, parse_techniques, technique_from_config
 from ._outcome import RunOutcome
@@ -111,7 +111,7 @@ def prepare_study(config: StudyConfig) -> PreparedStudy:
 
 
 def _stored_spec(run_dir: Path) -> str | None:
-    return json.loads((run_dir / "config.json").read_text()).get("technique_spec")
+    return read_json(run_dir / "config.json", ModelError).get("technique_spec")
 
 
 def _resolve_backend(name: str) -> str:
@@ -148,7 +148,7 @@ def run_study(study: PreparedStudy, out: str | Path, *, on_progress: ProgressCal
     fingerprint = study.fingerprint()
     study_file = out / "study.json"
     if study_file.exists():
-        previous = json.loads(study_file.read_text()).get("fingerprint", {})
+        previous = read_json(study_file, SpecError).get("fingerprint", {})
         changed = [k for k in _FINGERPRINT_KEYS if previous.get(k) != fingerprint.get(k)]
         if changed:
             raise SpecError(
@@ -192,6 +192,13 @@ def run_study(study: PreparedStudy, out: str | Path, *, on_progress: ProgressCal
                       write=trained > 0 or None)
 
 
+def _read_state(path: Path) -> Any:
+    try:  # only decides whether the outputs are rewritten: a damaged one just means "rewrite"
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
 _OUTPUT_STATE = ".outputs.json"
 _OUTPUT_FILES = ("results.csv", "probes.csv", "summary.md", "report.html")
 
@@ -208,7 +215,10 @@ def load_study(
     study_file = out / "study.json"
     if not study_file.is_file():
         raise SpecError(f"{out} is not an imblab study directory (no study.json)")
-    meta = json.loads(study_file.read_text())
+    meta = read_json(study_file, SpecError)
+    shape = (("techniques", list), ("labels", list), ("config", dict), ("metric", str), ("backend", str))
+    if not all(isinstance(meta.get(k), t) for k, t in shape) or "seeds" not in meta["config"]:
+        raise SpecError(f"{study_file} is damaged: it lacks {', '.join(k for k, _ in shape)} or seeds")
     study_techniques = [t.get("display_name") for t in meta["techniques"]]
     wanted = techniques or study_techniques
     wanted_seeds = seeds if seeds is not None else list(meta["config"]["seeds"])
@@ -225,13 +235,13 @@ def load_study(
     config = {**meta["config"], "backend_resolved": meta["backend"], "labels": meta["labels"]}
     baseline = "baseline" if "baseline" in wanted else wanted[0]
     result = ComparisonResult(
-        outcomes, meta["labels"], json.loads((out / "profile.json").read_text()), config, environment(),
+        outcomes, meta["labels"], read_json(out / "profile.json", SpecError), config, environment(),
         baseline=baseline, metric=meta["metric"],
     )
     state = {"imblab": __version__, "runs": [f"{o.technique}__seed{o.seed}" for o in outcomes], "metric": meta["metric"]}
     state_file = out / _OUTPUT_STATE
     current = (
-        state_file.is_file() and json.loads(state_file.read_text()) == state
+        state_file.is_file() and _read_state(state_file) == state
         and all((out / name).is_file() for name in _OUTPUT_FILES)
     )
     if write or (write is None and not current):
