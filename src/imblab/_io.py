@@ -70,17 +70,21 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise_csv_cells(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` whose *text* cells cannot run as spreadsheet formulas.
+    """A copy of ``frame`` whose *text* cells and column names cannot run as spreadsheet formulas.
 
-    A text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading ``'``
-    (the OWASP "CSV Injection" advice); numbers, including negative ones, stay numbers.
+    Text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading ``'`` (the
+    OWASP "CSV Injection" advice); numbers, including negative ones, stay numbers.
     """
+
+    def safe(value: Any) -> Any:
+        return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_START) else value
+
     out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column].dtype):
-            out[column] = out[column].map(
-                lambda v: f"'{v}" if isinstance(v, str) and v.startswith(_FORMULA_START) else v
-            )
+    for i in range(out.shape[1]):
+        column = out.iloc[:, i]
+        if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+            out.isetitem(i, column.map(safe))
+    out.columns = [safe(c) for c in out.columns]
     return out
 
 

@@ -153,12 +153,13 @@ def train_run(
     results["test_prior_corrected"] = evaluate(test.y, corrected, labels)
     eval_seconds = time.perf_counter() - started
 
-    predictions = pd.DataFrame({"id": list(test.row_ids), "text": list(test.texts), "label": list(test.labels)})
-    predictions["predicted"] = [labels[k] for k in decisions]
-    for c, label in enumerate(labels):
-        predictions[f"p_raw:{label}"] = raw[:, c]
-    for c, label in enumerate(labels):
-        predictions[f"p:{label}"] = corrected[:, c]
+    # Built in one go: a column added per label fragments the frame (a PerformanceWarning per run at 50 labels).
+    predictions = pd.DataFrame({
+        "id": list(test.row_ids), "text": list(test.texts), "label": list(test.labels),
+        "predicted": [labels[k] for k in decisions],
+        **{f"p_raw:{label}": raw[:, c] for c, label in enumerate(labels)},
+        **{f"p:{label}": corrected[:, c] for c, label in enumerate(labels)},
+    })
 
     run_config = {
         "dataset": {"name": dataset.name, "source": dataset.source, "sha256": dataset.content_hash(),
@@ -255,6 +256,8 @@ def read_run(run_dir: str | Path) -> RunResult:
     return RunResult(run_dir=run_dir, config=config, metrics=metrics, predictions=predictions)
 
 
+# pandas 3 parses floats exactly by default (and deprecates the option); pandas 2 needs asking.
+_ROUND_TRIP: dict[str, Any] = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
 _METRICS_KEYS = ("technique", "spec", "seed", "test", "test_flat")
 
 
@@ -262,8 +265,8 @@ def _read_predictions(path: Path, labels: list[str]) -> pd.DataFrame:
     """predictions.csv, checked: every column, a known label in every row, probabilities in [0, 1]."""
     try:
         frame = pd.read_csv(
-            path, keep_default_na=False, float_precision="round_trip",
-            dtype={"text": str, "label": str, "predicted": str},
+            path, keep_default_na=False, dtype={"text": str, "label": str, "predicted": str},
+            **_ROUND_TRIP,
         )
     except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._io import atomic_write_text
+from .._io import atomic_write_csv
 from ..errors import ImblabError, SpecError
 from ._names import is_proportion, metric_order, metric_title, normalise_metric
 from ._outcome import RunOutcome
@@ -443,10 +443,10 @@ class ComparisonResult:
     # ------------------------------------------------------------------------------------------ output
 
     def write_tables(self, directory: str | os.PathLike[str]) -> dict[str, Path]:
-        """Write ``results.csv``, ``probes.csv`` and ``differences.csv`` atomically."""
+        """Write ``results.csv``, ``probes.csv`` and ``differences.csv`` atomically (text cells made formula-safe)."""
         directory = Path(directory)
         return {
-            name: atomic_write_text(directory / f"{name}.csv", table.to_csv(index=False))
+            name: atomic_write_csv(directory / f"{name}.csv", table)
             for name, table in (("results", self.results), ("probes", self.probes), ("differences", self.differences))
         }
 
