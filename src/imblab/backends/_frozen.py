@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .._io import atomic_write_bytes
@@ -177,17 +178,26 @@ class FrozenBackend:
 
     @classmethod
     def load(cls, directory: Path, settings: dict[str, Any]) -> FrozenBackend:
-        backend = cls(settings["model_name"], max_length=int(settings["max_length"]), pooling=settings["pooling"])
-        if backend.identity != settings["model_identity"]:
+        try:
+            backend = cls(str(settings["model_name"]), max_length=int(settings["max_length"]),
+                          pooling=str(settings["pooling"]))
+            identity = str(settings["model_identity"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"{directory}: the frozen backend's settings are damaged ({type(exc).__name__}: {exc})") from None
+        if backend.identity != identity:
             raise ModelError(
                 f"the encoder {backend.model_path} differs from the one this model was trained with "
                 f"({settings['model_identity'][:19]}…): install or pass the same encoder"
             )
         try:
             tensors = load_file(str(directory / _HEAD))
-        except (OSError, ValueError) as exc:
-            raise ModelError(f"{directory} has no readable head weights ({exc})") from None
-        backend.head = DenseLinearHead(tensors["weight"].shape[1], tensors["weight"].shape[0])
-        backend.head.linear.load_state_dict(tensors)
+        except (OSError, ValueError, SafetensorError) as exc:
+            raise ModelError(f"{directory / _HEAD} is not a readable safetensors file ({exc})") from None
+        weight, bias = tensors.get("weight"), tensors.get("bias")
+        if (weight is None or bias is None or weight.ndim != 2 or bias.ndim != 1 or weight.shape[0] != bias.shape[0]
+                or not weight.is_floating_point() or not bias.is_floating_point()):
+            raise ModelError(f"{directory / _HEAD} must hold float tensors weight (classes, dim) and bias (classes,)")
+        backend.head = DenseLinearHead(weight.shape[1], weight.shape[0])
+        backend.head.linear.load_state_dict({"weight": weight.float(), "bias": bias.float()})
         backend.head.eval()
         return backend
