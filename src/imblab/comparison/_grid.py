@@ -91,7 +91,7 @@ def prepare_study(config: StudyConfig) -> PreparedStudy:
         config.dataset, text_column=config.text_column, label_column=config.label_column,
         label_names=config.label_names, encoding=config.encoding, dedupe=config.dedupe,
     )
-    if config.limit:
+    if config.limit is not None:
         dataset = stratified_subsample(dataset, int(config.limit), seed=config.split_seed)
     split = split_dataset(dataset, validation=config.val_fraction, test=config.test_fraction, seed=config.split_seed)
     labels = list(dataset.label_names)
