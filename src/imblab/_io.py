@@ -169,7 +169,8 @@ def check_output_dir(
         raise OutputError(f"{existing} is a file, not a folder{where}: give a new or empty folder for the {what}")
     if path.is_dir():
         try:
-            entries = next(os.scandir(path), None) is not None
+            with os.scandir(path) as listing:
+                entries = next(listing, None) is not None
         except OSError as exc:
             raise OutputError(f"cannot read {path}: {exc.strerror}") from None
         if entries and not (recognise is not None and recognise(path)):
