@@ -118,9 +118,9 @@ def read_json(path: str | os.PathLike[str], error: type[ImblabError] = ImblabErr
     except (OSError, UnicodeDecodeError) as exc:
         raise error(f"cannot read {path}: {exc.strerror if isinstance(exc, OSError) else exc}") from None
     except ValueError as exc:  # json.JSONDecodeError: typically a file cut short by a crash or a full disk
-        raise error(f"{path} is damaged (not valid JSON: {exc})") from None
+        raise error(f"cannot read {path}: it is damaged (not valid JSON: {exc})") from None
     if not isinstance(value, kind):
-        raise error(f"{path} is damaged (a JSON {kind.__name__} was expected, not {type(value).__name__})")
+        raise error(f"cannot read {path}: it is damaged (a JSON {kind.__name__} was expected, not {type(value).__name__})")
     return value
 
 
