@@ -120,7 +120,8 @@ def read_json(path: str | os.PathLike[str], error: type[ImblabError] = ImblabErr
     except ValueError as exc:  # json.JSONDecodeError: typically a file cut short by a crash or a full disk
         raise error(f"cannot read {path}: it is damaged (not valid JSON: {exc})") from None
     if not isinstance(value, kind):
-        raise error(f"cannot read {path}: it is damaged (a JSON {kind.__name__} was expected, not {type(value).__name__})")
+        expected = "object" if kind is dict else kind.__name__
+        raise error(f"cannot read {path}: it is damaged (a JSON {expected} was expected, not {type(value).__name__})")
     return value
 
 
@@ -165,8 +166,10 @@ def check_output_dir(
     path = Path(path)
     existing = _nearest_existing(path)
     if existing.exists() and not existing.is_dir():
-        where = "" if existing == path else f" (in --out {path})"
+        where = "" if existing == path else f" (a parent of {path})"
         raise OutputError(f"{existing} is a file, not a folder{where}: give a new or empty folder for the {what}")
+    if path.is_symlink() and not path.is_dir():
+        raise OutputError(f"{path} is a link to no folder: give a new or empty folder for the {what}")
     if path.is_dir():
         try:
             with os.scandir(path) as listing:
