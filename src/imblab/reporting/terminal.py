@@ -135,6 +135,7 @@ class StudyProgress:
     def update(self, event: str, done: int, total: int, name: str) -> None:
         if self._task is None:
             self._task = self._progress.add_task("", total=total)
+        name = escape(name)  # a technique's display name is the user's text, not rich markup
         description = {"start": f"training {name}", "skipped": f"kept {name}", "done": f"finished {name}"}[event]
         self._progress.update(self._task, completed=done, description=description)
 
