@@ -229,13 +229,21 @@ def test_terminal_table_keeps_every_number_whole(hostile_study, width: int) -> N
 # ------------------------------------------------------------------------------------- D3: damaged stored files
 @pytest.mark.parametrize("name", ["runs/*/config.json", "runs/*/metrics.json", "runs/*/predictions.csv",
                                   "study.json", "profile.json"])
-def test_truncated_stored_file_is_one_line_naming_it(hostile_study, tmp_path: Path, name: str, capsys) -> None:
+def test_truncated_stored_file_is_one_line_naming_it(hostile_csv: Path, hostile_study, tmp_path: Path, name: str,
+                                                     capsys) -> None:
     study = tmp_path / "study"
     shutil.copytree(hostile_study[0], study)
     target = sorted(study.glob(name))[0]
     data = target.read_bytes()
     target.write_bytes(data[: len(data) // 2])  # a crash or a full disk cut it short
     assert_one_line_error(cli(capsys, "report", study), str(target), "damaged")
+    again = cli(capsys, "compare", hostile_csv, *STUDY, "--out", study, "--json")
+    if name == "profile.json":
+        assert again.returncode == 0, again.stderr  # compare writes the profile afresh
+    else:  # compare's own first line says what it is about to do; then the one error line
+        banner, *rest = again.stderr.splitlines()
+        assert "techniques ×" in banner
+        assert_one_line_error(Result(again.returncode, again.stdout, "\n".join(rest)), str(target), "damaged")
 
 
 # ------------------------------------------------------------------------------------- D8: damaged or foreign models
