@@ -25,7 +25,7 @@ from scipy.special import softmax
 
 from ._io import atomic_directory, read_json
 from .backends import BACKENDS, Backend, make_backend, resolve_backend_name
-from .errors import ModelError, SpecError
+from .errors import DataError, ModelError, SpecError
 from .techniques import FittedTechnique, PostHoc, Technique, correct_prior, parse_spec
 from .training import LoopConfig
 
@@ -335,8 +335,6 @@ def load_model(directory: str | Path) -> TrainedModel:
         ModelError: the directory is missing, is not an imblab model, or a file in it is damaged or
             inconsistent; the message names the file.
     """
-    from .errors import DataError
-
     directory = Path(directory)
     if not directory.exists():
         raise ModelError(f"model directory {directory} does not exist")
