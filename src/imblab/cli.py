@@ -29,7 +29,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_data_options(p: argparse.ArgumentParser, *, split: bool = True) -> None:
-    p.add_argument("dataset", help="built-in name (sms_spam, hate_speech) or a .csv/.tsv/.jsonl/.json/.parquet file")
+    p.add_argument("dataset", help="built-in name (sms_spam, hate_speech), a .csv/.tsv/.jsonl/.json/.parquet file "
+                   "(also .gz/.bz2/.xz/.zst/.zip), or a Hugging Face datasets save_to_disk folder")
     p.add_argument("--text-column", help="column holding the text (default: auto-detected)")
     p.add_argument("--label-column", help="column holding the label (default: auto-detected)")
     p.add_argument("--label-names", help="rename labels: 0=ham,1=spam or names for the sorted raw labels")
@@ -130,6 +131,10 @@ def _usage(message: str) -> ImblabError:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    from .run import check_run_out
+
+    if args.out:
+        check_run_out(args.out)  # before loading data and training: nothing is lost to a bad --out
     from .backends import resolve_backend_name
     from .study import default_out_dir
     from .data import BUILTINS, split_dataset, stratified_subsample
@@ -138,7 +143,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     config = _train_config(args)
     dataset = _load(args)
-    if args.limit:
+    if args.limit is not None:  # --limit 0 is an error (in stratified_subsample), not "no limit"
         dataset = stratified_subsample(dataset, args.limit, seed=args.split_seed)
     split = split_dataset(dataset, validation=args.val_fraction, test=args.test_fraction, seed=args.split_seed)
     technique = parse_spec(args.technique, labels=list(dataset.label_names))
@@ -188,18 +193,19 @@ def _read_texts(args: argparse.Namespace) -> list[str]:
     if args.file:
         from pathlib import Path
 
-        from .data._files import TEXT_CANDIDATES, decode, pick_column, read_table
+        from .data._files import SUPPORTED_SUFFIXES, TEXT_CANDIDATES, decode, pick_column, read_file_bytes, read_table
         from .errors import DataError
 
         path = Path(args.file)
         if not path.is_file():
             raise DataError(f"no such file: {path}")
-        if path.suffix.lower() in (".csv", ".tsv", ".jsonl", ".json", ".parquet"):
+        raw, suffix = read_file_bytes(path)
+        if suffix in SUPPORTED_SUFFIXES:
             frame = read_table(path, args.encoding)
             column = pick_column(frame, args.text_column, TEXT_CANDIDATES, "text", "--text-column", str(path))
             texts += [str(t) for t in frame[column].tolist()]
         else:
-            texts += [line for line in decode(path.read_bytes(), args.encoding, str(path)).splitlines() if line.strip()]
+            texts += [line for line in decode(raw, args.encoding, str(path)).splitlines() if line.strip()]
     if not texts:
         raise _usage("nothing to predict: give texts as arguments or --file F")
     return texts
@@ -234,7 +240,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------------------- compare
 def _study_overrides(args: argparse.Namespace) -> dict[str, Any]:
     techniques: list[str] = []
-    if args.techniques:
+    if args.techniques is not None:  # an empty --techniques '' is an error, not the default
         techniques.append(args.techniques)
     techniques += args.technique or []
     return {
@@ -249,13 +255,15 @@ def _study_overrides(args: argparse.Namespace) -> dict[str, Any]:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .study import build_study_config, default_out_dir, prepare_study, run_study
+    from .study import build_study_config, check_study_out, default_out_dir, prepare_study, run_study
     from .reporting.terminal import StudyProgress, print_summary
 
     if args.dataset is None and args.config is None:
         args.dataset = "sms_spam"
     if args.seeds is not None and args.seeds < 1:
         raise _usage(f"--seeds must be at least 1, got {args.seeds}")
+    if args.out:
+        check_study_out(args.out)  # before loading data and training: nothing is lost to a bad --out
     study = prepare_study(build_study_config(args.config, **_study_overrides(args)))
     out = Path(args.out) if args.out else default_out_dir(study.config.dataset)
     quiet = args.json or not sys.stderr.isatty()
@@ -280,10 +288,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .study import load_study
+    from .study import check_study_out, load_study
     from .reporting.terminal import print_summary
 
     out = Path(args.dir)
+    check_study_out(out)  # the report files are rewritten there
     result = load_study(out)
     print_summary(result)
     print(f"\nReport: {out / 'report.html'}")
@@ -375,3 +384,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("imblab: interrupted\n")
         return 130
+    except BrokenPipeError:
+        # The reader went away (`imblab ... | head`): what it read is all it wanted. Python would print a
+        # traceback flushing stdout at exit; point stdout at /dev/null instead (the Python docs' recipe).
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as for a tool the pipe closed

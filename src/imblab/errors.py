@@ -6,7 +6,7 @@ stderr and exit code 2.
 
 from __future__ import annotations
 
-__all__ = ["ImblabError", "DataError", "SpecError", "ModelError"]
+__all__ = ["ImblabError", "DataError", "SpecError", "ModelError", "OutputError"]
 
 
 class ImblabError(Exception):
@@ -23,3 +23,7 @@ class SpecError(ImblabError):
 
 class ModelError(ImblabError):
     """A model directory is missing, foreign or incompatible."""
+
+
+class OutputError(ImblabError):
+    """An output folder cannot be written, or writing it would replace files imblab did not make."""

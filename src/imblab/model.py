@@ -24,13 +24,13 @@ from typing import Any
 import numpy as np
 from scipy.special import softmax
 
-from ._io import atomic_directory
+from ._io import atomic_directory, read_json
 from .backends import BACKENDS, Backend, HeadConfig, make_backend, resolve_backend_name
-from .errors import ModelError, SpecError
+from .errors import DataError, ModelError, SpecError
 from .techniques import FittedTechnique, PostHoc, Technique, correct_prior, parse_spec
 from .training import LoopConfig
 
-__all__ = ["TrainConfig", "TrainedModel", "load_model", "METADATA_FILE", "FORMAT"]
+__all__ = ["TrainConfig", "TrainedModel", "load_model", "is_model_dir", "METADATA_FILE", "FORMAT"]
 
 log = logging.getLogger(__name__)
 
@@ -241,9 +241,13 @@ class TrainedModel:
                 f"the prior must give every label of the model ({', '.join(self.labels)}); "
                 + (f"unknown: {', '.join(sorted(unknown))}" if unknown else f"missing: {', '.join(sorted(missing))}")
             )
-        vector = np.array([float(prior[label]) for label in self.labels])
-        if not np.all(vector > 0):
-            raise ModelError("every prior probability must be > 0")
+        try:
+            vector = np.array([float(prior[label]) for label in self.labels])
+        except (TypeError, ValueError):
+            raise ModelError("every prior probability must be a number") from None
+        if not np.all(np.isfinite(vector) & (vector > 0)):
+            bad = ", ".join(f"{label}={v:g}" for label, v in zip(self.labels, vector) if not (np.isfinite(v) and v > 0))
+            raise ModelError(f"every prior probability must be a finite number > 0 (got {bad})")
         return vector / vector.sum()
 
     def predict_proba(self, texts: Sequence[str], prior: Prior = "true") -> np.ndarray:
@@ -308,14 +312,18 @@ class TrainedModel:
         }
 
     def save(self, directory: str | Path) -> Path:
-        """Write the model to ``directory`` atomically (replacing an existing one).
+        """Write the model to ``directory`` atomically (replacing an existing imblab model folder).
 
         ``imblab.json`` holds the metadata; weights are safetensors; a TF-IDF vocabulary is JSON
         and its idf an ``.npz`` array. Nothing is pickled. An interruption leaves ``directory``
         as it was.
+
+        Raises:
+            OutputError: ``directory`` is a file, not writable, or a non-empty folder that is not an
+                imblab model (a folder imblab did not make is never replaced).
         """
         directory = Path(directory)
-        with atomic_directory(directory) as tmp:
+        with atomic_directory(directory, recognise=is_model_dir, what="model") as tmp:
             self.backend.save(tmp)
             (tmp / METADATA_FILE).write_text(json.dumps(self.metadata(), indent=2, ensure_ascii=False) + "\n",
                                              encoding="utf-8")
@@ -323,11 +331,25 @@ class TrainedModel:
         return directory
 
 
+def is_model_dir(directory: str | Path) -> bool:
+    """Whether ``directory`` holds an imblab model (its ``imblab.json`` names the format)."""
+    try:
+        meta = json.loads((Path(directory) / METADATA_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and meta.get("format") == FORMAT
+
+
 def load_model(directory: str | Path) -> TrainedModel:
     """Load a model written by ``TrainedModel.save``.
 
+    Only JSON and safetensors (and the TF-IDF ``.npz`` with ``allow_pickle=False``) are read: nothing
+    is ever unpickled. Every field of ``imblab.json`` is checked (types, the number of labels against
+    the class counts, offsets and the weights' outputs, the post-hoc step) before the model is used.
+
     Raises:
-        ModelError: the directory is missing, is not an imblab model, or its files are unreadable.
+        ModelError: the directory is missing, is not an imblab model, or a file in it is damaged or
+            inconsistent; the message names the file.
     """
     directory = Path(directory)
     if not directory.exists():
@@ -335,28 +357,74 @@ def load_model(directory: str | Path) -> TrainedModel:
     meta_path = directory / METADATA_FILE
     if not directory.is_dir() or not meta_path.is_file():
         raise ModelError(f"{directory} is not an imblab model directory (no {METADATA_FILE})")
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"cannot read {meta_path}: {exc}") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+    meta = read_json(meta_path, ModelError)
+    if meta.get("format") != FORMAT:
         raise ModelError(f"{directory} is not an imblab model directory ({METADATA_FILE} has no format {FORMAT!r})")
     if meta.get("format_version") != FORMAT_VERSION:
         raise ModelError(f"{directory} has model format version {meta.get('format_version')}; "
                          f"this imblab reads version {FORMAT_VERSION}")
     try:
-        labels = list(meta["labels"])
-        technique = Technique.from_dict(meta["technique"], labels)
-        fitted = technique.fit(np.asarray(meta["class_counts"], dtype=np.int64), labels)
-        posthoc = PostHoc.from_dict(meta["posthoc"])
-        backend_name = meta["backend"]["name"]
+        labels, counts = _checked_labels(meta)
+        technique = Technique.from_dict(_field(meta, "technique", dict), labels)
+        fitted = technique.fit(counts, labels)
+        posthoc = PostHoc.from_dict(_field(meta, "posthoc", dict))
+        for name in ("offset", "decision_offset"):
+            value = getattr(posthoc, name)
+            if value is not None and value.shape != (len(labels),):
+                raise ModelError(f"posthoc {name} has {value.size} values for {len(labels)} labels")
+        backend_meta = _field(meta, "backend", dict)
+        backend_name = backend_meta.get("name")
         if backend_name not in BACKENDS:
-            raise ModelError(f"{directory} uses unknown backend {backend_name!r}")
-        backend = BACKENDS[backend_name].load(directory, meta["backend"]["settings"])
-        backend.fit_info = meta.get("head")
-        config = TrainConfig(**meta["config"])
-        loop = LoopConfig(**meta["loop"]) if meta.get("loop") else None
-    except (KeyError, TypeError) as exc:
-        raise ModelError(f"{meta_path} is incomplete or corrupt (missing {exc})") from None
+            raise ModelError(f"unknown backend {backend_name!r}")
+        config = TrainConfig(**_field(meta, "config", dict))
+        loop = LoopConfig(**_field(meta, "loop", dict)) if meta.get("loop") is not None else None
+        head = meta.get("head")
+        if head is not None and not isinstance(head, dict):
+            raise ModelError("head must be an object")
+        seed = meta.get("seed", 0)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ModelError(f"seed must be an integer, not {seed!r}")
+        history = meta.get("history", [])
+        if not isinstance(history, list):
+            raise ModelError("history must be a list")
+    except (ModelError, SpecError, DataError) as exc:
+        raise ModelError(f"{meta_path} is damaged or foreign: {exc}") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"{meta_path} is damaged or foreign: {type(exc).__name__}: {exc}") from None
+    backend = BACKENDS[backend_name].load(directory, _field(backend_meta, "settings", dict, meta_path))
+    backend.fit_info = head
+    outputs = _output_count(backend)
+    if outputs is not None and outputs != len(labels):
+        raise ModelError(f"{directory}: the weights have {outputs} outputs but {METADATA_FILE} names "
+                         f"{len(labels)} labels ({', '.join(labels)})")
     return TrainedModel(labels=labels, fitted=fitted, posthoc=posthoc, backend=backend, loop=loop, config=config,
-                        seed=int(meta.get("seed", 0)), history=list(meta.get("history", [])))
+                        seed=seed, history=history)
+
+
+def _field(meta: dict[str, Any], name: str, kind: type, where: Path | None = None) -> Any:
+    value = meta.get(name)
+    if not isinstance(value, kind):
+        message = f"{name} must be a JSON {kind.__name__}, not {type(value).__name__}"
+        raise ModelError(f"{where} is damaged or foreign: {message}" if where else message)
+    return value
+
+
+def _checked_labels(meta: dict[str, Any]) -> tuple[list[str], np.ndarray]:
+    labels = meta.get("labels")
+    if (not isinstance(labels, list) or len(labels) < 2 or not all(isinstance(x, str) and x for x in labels)
+            or len(set(labels)) != len(labels)):
+        raise ModelError("labels must be a list of at least 2 distinct, non-empty names")
+    counts = meta.get("class_counts")
+    if (not isinstance(counts, list) or len(counts) != len(labels)
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in counts)):
+        raise ModelError(f"class_counts must be {len(labels)} positive integers (one per label), not {counts!r}"[:200])
+    return labels, np.asarray(counts, dtype=np.int64)
+
+
+def _output_count(backend: Backend) -> int | None:
+    """How many logits the loaded weights produce (a linear head's bias, or a transformer's num_labels)."""
+    bias = getattr(getattr(backend, "head", None), "bias", None)
+    if bias is not None:
+        return int(bias.shape[0])
+    num_labels = getattr(getattr(getattr(backend, "model", None), "config", None), "num_labels", None)
+    return int(num_labels) if isinstance(num_labels, int) else None

@@ -15,6 +15,7 @@ interrupted run leaves nothing behind and a finished one is never half-written::
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from ._io import atomic_directory
+from ._io import atomic_directory, check_output_dir, read_json
 from .data import Dataset, Split
 from .errors import ModelError
 
@@ -34,7 +35,11 @@ if TYPE_CHECKING:  # the model stack imports torch: only a run that trains pays 
     from .model import TrainConfig, TrainedModel
     from .techniques import Technique
 
-__all__ = ["RunResult", "train_run", "read_run", "environment", "is_complete_run"]
+__all__ = ["RunResult", "train_run", "read_run", "environment", "is_complete_run", "is_run_dir", "check_run_out",
+           "RUN_FILES"]
+
+RUN_FILES = ("config.json", "metrics.json", "predictions.csv", "model", "train.log")
+"""What a run folder holds; a folder with anything else was not made by imblab and is never replaced."""
 
 
 @dataclass(frozen=True)
@@ -117,11 +122,15 @@ def train_run(
     """Train ``technique`` on ``split``'s train part, evaluate on validation and test, store in ``out``.
 
     Returns the stored run, as :func:`read_run` would read it back.
+
+    Raises:
+        OutputError: ``out`` is a file, not writable, or a non-empty folder that is not an imblab run or
+            model folder (checked before training: see :func:`imblab._io.check_output_dir`).
     """
+    out = check_run_out(out)  # before importing torch and training
     from .evaluation import evaluate, flatten_metrics
     from .model import TrainConfig, TrainedModel
 
-    out = Path(out)
     labels = list(dataset.label_names)
     train, val, test = (split.take(dataset, part) for part in ("train", "validation", "test"))
     config = config or TrainConfig()
@@ -144,12 +153,13 @@ def train_run(
     results["test_prior_corrected"] = evaluate(test.y, corrected, labels)
     eval_seconds = time.perf_counter() - started
 
-    predictions = pd.DataFrame({"id": list(test.row_ids), "text": list(test.texts), "label": list(test.labels)})
-    predictions["predicted"] = [labels[k] for k in decisions]
-    for c, label in enumerate(labels):
-        predictions[f"p_raw:{label}"] = raw[:, c]
-    for c, label in enumerate(labels):
-        predictions[f"p:{label}"] = corrected[:, c]
+    # Built in one go: a column added per label fragments the frame (a PerformanceWarning per run at 50 labels).
+    predictions = pd.DataFrame({
+        "id": list(test.row_ids), "text": list(test.texts), "label": list(test.labels),
+        "predicted": [labels[k] for k in decisions],
+        **{f"p_raw:{label}": raw[:, c] for c, label in enumerate(labels)},
+        **{f"p:{label}": corrected[:, c] for c, label in enumerate(labels)},
+    })
 
     run_config = {
         "dataset": {"name": dataset.name, "source": dataset.source, "sha256": dataset.content_hash(),
@@ -178,7 +188,7 @@ def train_run(
         "timings": {"train_seconds": train_seconds, "eval_seconds": eval_seconds},
     }
     history = getattr(model, "history", None) or []
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, recognise=_replaceable, what="run") as tmp:
         model.save(tmp / "model")
         (tmp / "config.json").write_text(json.dumps(run_config, indent=2, default=_default) + "\n")
         (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_default) + "\n")
@@ -195,22 +205,82 @@ def _default(obj: Any) -> Any:
     return str(obj)
 
 
+def _replaceable(path: Path) -> bool:
+    from .model import is_model_dir
+
+    return is_run_dir(path) or is_model_dir(path)
+
+
+def check_run_out(out: str | Path) -> Path:
+    """``out`` if a run may be written there: missing, empty, an imblab run or model folder, and writable.
+
+    Raises:
+        OutputError: ``out`` is a file, not writable, or a non-empty folder imblab did not make.
+    """
+    return check_output_dir(out, recognise=_replaceable, what="run")
+
+
 def is_complete_run(run_dir: str | Path) -> bool:
     run_dir = Path(run_dir)
     return all((run_dir / name).exists() for name in ("config.json", "metrics.json", "predictions.csv", "model"))
 
 
+def is_run_dir(path: str | Path) -> bool:
+    """A complete run folder holding nothing but what imblab writes there (so imblab may replace it)."""
+    path = Path(path)
+    try:
+        return is_complete_run(path) and set(os.listdir(path)) <= set(RUN_FILES)
+    except OSError:
+        return False
+
+
 def read_run(run_dir: str | Path) -> RunResult:
-    """Read a stored run back (ModelError if the directory is not a complete run)."""
+    """Read a stored run back.
+
+    Raises:
+        ModelError: the directory is not a complete run, or one of its files is damaged (truncated,
+            not JSON/CSV, missing columns or labels); the message names the file.
+    """
     run_dir = Path(run_dir)
     if not is_complete_run(run_dir):
         raise ModelError(f"{run_dir} is not a complete imblab run (config.json, metrics.json, predictions.csv, model/)")
-    return RunResult(
-        run_dir=run_dir,
-        config=json.loads((run_dir / "config.json").read_text()),
-        metrics=json.loads((run_dir / "metrics.json").read_text()),
-        predictions=pd.read_csv(
-            run_dir / "predictions.csv", keep_default_na=False, float_precision="round_trip",
-            dtype={"text": str, "label": str, "predicted": str},
-        ),
-    )
+    config = read_json(run_dir / "config.json", ModelError)
+    metrics = read_json(run_dir / "metrics.json", ModelError)
+    labels = config.get("labels")
+    if not isinstance(labels, list) or len(labels) < 2 or not all(isinstance(x, str) for x in labels):
+        raise ModelError(f"{run_dir / 'config.json'} is damaged: no list of labels")
+    missing = [key for key in _METRICS_KEYS if key not in metrics]
+    if (missing or not isinstance(metrics.get("test"), dict) or not isinstance(metrics["test"].get("report"), dict)
+            or not isinstance(metrics.get("test_flat"), dict)):
+        raise ModelError(f"{run_dir / 'metrics.json'} is damaged: missing {', '.join(missing) or 'test metrics'}")
+    predictions = _read_predictions(run_dir / "predictions.csv", labels)
+    return RunResult(run_dir=run_dir, config=config, metrics=metrics, predictions=predictions)
+
+
+# pandas 3 parses floats exactly by default (and deprecates the option); pandas 2 needs asking.
+_ROUND_TRIP: dict[str, Any] = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
+_METRICS_KEYS = ("technique", "spec", "seed", "test", "test_flat")
+
+
+def _read_predictions(path: Path, labels: list[str]) -> pd.DataFrame:
+    """predictions.csv, checked: every column, a known label in every row, probabilities in [0, 1]."""
+    try:
+        frame = pd.read_csv(
+            path, keep_default_na=False, dtype={"text": str, "label": str, "predicted": str},
+            **_ROUND_TRIP,
+        )
+    except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ModelError(f"{path} is damaged: {first}") from None
+    probabilities = [f"p_raw:{label}" for label in labels] + [f"p:{label}" for label in labels]
+    absent = [c for c in ("id", "text", "label", "predicted", *probabilities) if c not in frame.columns]
+    if absent:
+        raise ModelError(f"{path} is damaged: no column {', '.join(absent[:3])}")
+    known = set(labels)
+    if not frame["label"].isin(known).all() or not frame["predicted"].isin(known).all():
+        raise ModelError(f"{path} is damaged: a row has a label that is not one of {', '.join(labels)}")
+    values = frame[probabilities].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+    if not np.all(np.isfinite(values) & (values >= 0) & (values <= 1)):
+        raise ModelError(f"{path} is damaged: a probability is missing or outside [0, 1]")
+    frame[probabilities] = values
+    return frame

@@ -19,6 +19,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
+
 from ..errors import ModelError
 from ..training import LoopConfig, resolve_mixed_precision, seed_everything, train
 from ._encoders import DEFAULT_MODEL, quiet_loading, resolve_model_name, token_lengths
@@ -138,16 +140,26 @@ class FinetuneBackend:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         target = directory / _SUBDIR
-        if not (target / "model.safetensors").is_file() and not any(target.glob("model-*.safetensors")):
+        if not (target / "model.safetensors").is_file() and not (target / "model.safetensors.index.json").is_file():
             raise ModelError(f"{directory} has no safetensors weights in {_SUBDIR}/")
         backend = cls.__new__(cls)
         backend.fit_info = None
         backend.model_name = settings.get("model_name")
         backend.model_path = settings.get("model_path", "")
-        backend.max_length = int(settings["max_length"])
-        backend.tokenizer = AutoTokenizer.from_pretrained(target)
-        with quiet_loading():
-            backend.model = AutoModelForSequenceClassification.from_pretrained(target, dtype=torch.float32)
+        try:
+            backend.max_length = int(settings["max_length"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"{directory}: the finetune backend's settings are damaged ({type(exc).__name__}: {exc})") from None
+        try:
+            backend.tokenizer = AutoTokenizer.from_pretrained(target)
+            with quiet_loading():
+                # Safetensors only: a pytorch_model.bin beside it is never unpickled, whatever it holds.
+                backend.model = AutoModelForSequenceClassification.from_pretrained(
+                    target, dtype=torch.float32, use_safetensors=True,
+                )
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError, SafetensorError) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ModelError(f"cannot load the fine-tuned model in {target}: {first}") from None
         backend.model.to("cuda" if torch.cuda.is_available() else "cpu").eval()
         backend._mixed_precision = resolve_mixed_precision("auto")
         return backend

@@ -174,8 +174,13 @@ class FrozenBackend:
 
     @classmethod
     def load(cls, directory: Path, settings: dict[str, Any]) -> FrozenBackend:
-        backend = cls(settings["model_name"], max_length=int(settings["max_length"]), pooling=settings["pooling"])
-        if backend.identity != settings["model_identity"]:
+        try:
+            backend = cls(str(settings["model_name"]), max_length=int(settings["max_length"]),
+                          pooling=str(settings["pooling"]))
+            identity = str(settings["model_identity"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"{directory}: the frozen backend's settings are damaged ({type(exc).__name__}: {exc})") from None
+        if backend.identity != identity:
             raise ModelError(
                 f"the encoder {backend.model_path} differs from the one this model was trained with "
                 f"({settings['model_identity'][:19]}…): install or pass the same encoder"

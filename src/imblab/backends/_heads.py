@@ -61,7 +61,11 @@ class LinearHead:
 
         try:
             tensors = load_file(str(path))
-            weight, bias = tensors["weight"], tensors["bias"]
-        except (OSError, ValueError, KeyError, SafetensorError) as exc:
-            raise ModelError(f"{path} is not a readable head weights file ({exc})") from None
+        except (OSError, ValueError, SafetensorError) as exc:
+            raise ModelError(f"{path} is not a readable safetensors file ({exc})") from None
+        weight, bias = tensors.get("weight"), tensors.get("bias")
+        shape = "(classes, features)" if transposed else "(features, classes)"
+        if (weight is None or bias is None or weight.ndim != 2 or bias.ndim != 1 or weight.dtype.kind != "f"
+                or bias.dtype.kind != "f" or not (np.isfinite(weight).all() and np.isfinite(bias).all())):
+            raise ModelError(f"{path} must hold finite float tensors weight {shape} and bias (classes,)")
         return cls(weight.T if transposed else weight, bias)

@@ -27,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from .._io import read_json
 from ..errors import ModelError
 from ..training import LoopConfig
 from ._convex import HeadConfig, fit_head
@@ -192,18 +193,46 @@ class TfidfBackend:
 
     @classmethod
     def load(cls, directory: Path, settings: dict[str, Any]) -> TfidfBackend:
+        """Rebuild from ``tfidf.json``, ``tfidf_idf.npz`` (no pickle) and ``head.safetensors``, each checked.
+
+        Raises:
+            ModelError: a file is missing, damaged or inconsistent with the others (named in the message).
+        """
+        state = read_json(directory / _STATE, ModelError)
         try:
-            state = json.loads((directory / _STATE).read_text(encoding="utf-8"))
-            idf = np.load(directory / _IDF, allow_pickle=False)
-        except (OSError, ValueError, KeyError) as exc:
-            raise ModelError(f"{directory} has no readable TF-IDF state ({exc})") from None
-        raw = state["settings"]
-        backend = cls(TfidfSettings(**{**raw, "word_ngrams": tuple(raw["word_ngrams"]),
-                                       "char_ngrams": tuple(raw["char_ngrams"])}))
+            raw = state["settings"]
+            tfidf = TfidfSettings(**{**raw, "word_ngrams": tuple(raw["word_ngrams"]),
+                                     "char_ngrams": tuple(raw["char_ngrams"])})
+            vocabularies = state["vocabularies"]
+            params = tfidf.vectorizer_params()
+            if (not isinstance(vocabularies, list) or len(vocabularies) != len(params)
+                    or not all(isinstance(v, list) and all(isinstance(t, str) for t in v) for v in vocabularies)):
+                raise ValueError(f"{len(params)} vocabularies of terms expected")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"{directory / _STATE} is damaged or foreign ({type(exc).__name__}: {exc})") from None
+        idf = _read_idf(directory / _IDF, [len(v) for v in vocabularies])
+        head = LinearHead.load(directory / _HEAD)
+        if head.n_features != sum(len(v) for v in vocabularies):
+            raise ModelError(f"{directory / _HEAD} has weights for {head.n_features} features but the vocabulary "
+                             f"in {_STATE} has {sum(len(v) for v in vocabularies)}")
+        backend = cls(tfidf)
         backend.vectorizers = []
-        for i, (params, terms) in enumerate(zip(backend.tfidf.vectorizer_params(), state["vocabularies"])):
-            vec = TfidfVectorizer(**params, vocabulary={term: j for j, term in enumerate(terms)})
-            vec.idf_ = idf[f"idf_{i}"]
+        for vector_params, terms, values in zip(params, vocabularies, idf):
+            vec = TfidfVectorizer(**vector_params, vocabulary={term: j for j, term in enumerate(terms)})
+            vec.idf_ = values
             backend.vectorizers.append(vec)
-        backend.head = LinearHead.load(directory / _HEAD)
+        backend.head = head
         return backend
+
+
+def _read_idf(path: Path, sizes: list[int]) -> list[np.ndarray]:
+    """The idf vectors, one per vocabulary: float, finite, of the vocabulary's length (never unpickled)."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = [np.asarray(npz[f"idf_{i}"]) for i in range(len(sizes))]
+    except (OSError, ValueError, KeyError, EOFError) as exc:  # object arrays raise ValueError here
+        raise ModelError(f"{path} is damaged or foreign ({type(exc).__name__}: {exc})") from None
+    for i, (values, size) in enumerate(zip(arrays, sizes)):
+        if values.dtype.kind != "f" or values.shape != (size,) or not np.all(np.isfinite(values)):
+            raise ModelError(f"{path}: idf_{i} must be {size} finite floats, not {values.dtype} {values.shape}")
+    return [values.astype(np.float64) for values in arrays]

@@ -1,18 +1,28 @@
-"""Read a labelled text table from a user's file (.csv, .tsv, .jsonl, .json, .parquet)."""
+"""Read a labelled text table from a user's file (.csv, .tsv, .jsonl, .json, .parquet), compressed or not.
+
+A compressed file (``.gz``, ``.bz2``, ``.xz``, ``.zst``, ``.zip``) is read by the suffix under the
+compression: ``train.csv.gz`` is a gzipped CSV; a ``.zip`` holds one table file (the name of the
+member decides its format when the archive's name does not).
+"""
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import io
 import json
+import lzma
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import DataError
 
-__all__ = ["SUPPORTED_SUFFIXES", "decode", "read_table", "pick_column"]
+__all__ = ["SUPPORTED_SUFFIXES", "COMPRESSIONS", "decode", "read_table", "pick_column", "table_format", "read_file_bytes"]
 
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".jsonl", ".json", ".parquet")
+COMPRESSIONS = (".gz", ".bz2", ".xz", ".zst", ".zip")
 TEXT_CANDIDATES = ("text", "sms", "tweet", "sentence", "message")
 LABEL_CANDIDATES = ("label", "class", "target", "y")
 
@@ -31,12 +41,102 @@ def decode(raw: bytes, encoding: str, where: str) -> str:
         ) from None
 
 
-def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
-    """Read ``path`` by its suffix into a DataFrame whose cells are strings or missing."""
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise DataError(f"unsupported file type {suffix or '(none)'} for {path}: use one of {', '.join(SUPPORTED_SUFFIXES)}")
+def table_format(path: Path) -> tuple[str, str | None]:
+    """(table suffix, compression suffix or None) from a file name: ``a.csv.gz`` → (".csv", ".gz")."""
+    suffixes = [s.lower() for s in path.suffixes]
+    compression = suffixes.pop() if suffixes and suffixes[-1] in COMPRESSIONS else None
+    return (suffixes[-1] if suffixes else ""), compression
+
+
+def _decompress(raw: bytes, compression: str, path: Path) -> tuple[bytes, str | None]:
+    """The decompressed bytes, and for a zip the suffix of its one member."""
+    try:
+        if compression == ".gz":
+            return gzip.decompress(raw), None
+        if compression == ".bz2":
+            return bz2.decompress(raw), None
+        if compression == ".xz":
+            return lzma.decompress(raw), None
+        if compression == ".zst":
+            return _zstd_decompress(raw, path), None
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX/")]
+            if len(members) != 1:
+                raise DataError(f"{path} holds {len(members)} files: a .zip must hold exactly one table file")
+            return archive.read(members[0]), Path(members[0].filename).suffix.lower()
+    except DataError:
+        raise
+    except (OSError, EOFError, ValueError, lzma.LZMAError, zipfile.BadZipFile) as exc:
+        raise DataError(f"cannot decompress {path} as {compression}: {exc}") from None
+
+
+def _zstd_decompress(raw: bytes, path: Path) -> bytes:
+    try:
+        from compression import zstd  # type: ignore[import-not-found]  # Python ≥ 3.14
+
+        return zstd.decompress(raw)
+    except ImportError:
+        pass
+    try:
+        import zstandard
+    except ImportError:
+        raise DataError(f"reading {path} needs Zstandard support: pip install zstandard (or Python ≥ 3.14)") from None
+    try:
+        with zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw)) as reader:
+            return reader.read()
+    except zstandard.ZstdError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def read_file_bytes(path: Path) -> tuple[bytes, str]:
+    """The file's bytes, decompressed when its name says it is compressed, and its table suffix."""
+    suffix, compression = table_format(path)
     raw = path.read_bytes()
+    if compression is not None:
+        raw, member_suffix = _decompress(raw, compression, path)
+        if member_suffix and suffix not in SUPPORTED_SUFFIXES:
+            suffix = member_suffix
+    return raw, suffix
+
+
+def _jsonl_records(text: str, path: Path) -> list[dict] | list[list]:
+    """One record per line: all objects (columns by key) or all arrays (columns "0", "1", ... by position).
+
+    A bad line is reported with its own line number.
+    """
+    records: list = []
+    kind: type | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            raise DataError(f"cannot parse {path} at line {number}: {message}") from None
+        if not isinstance(record, (dict, list)) or (kind is not None and not isinstance(record, kind)):
+            expected = "an object" if kind is dict else "an array" if kind is list else "an object or an array"
+            raise DataError(
+                f"{path} line {number} is a JSON {type(record).__name__}, not {expected} like the lines before: "
+                'each line must be one record such as {"text": "...", "label": "..."}'
+            )
+        kind = type(record)
+        records.append(record)
+    return records
+
+
+def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
+    """Read ``path`` by its suffix into a DataFrame whose cells are strings or missing; column names are strings."""
+    suffix, compression = table_format(path)
+    if suffix not in SUPPORTED_SUFFIXES and compression != ".zip":
+        shown = "".join(s for s in (suffix, compression) if s) or "(none)"
+        raise DataError(
+            f"unsupported file type {shown} for {path}: use one of {', '.join(SUPPORTED_SUFFIXES)}, "
+            f"optionally compressed ({', '.join(COMPRESSIONS)}), or a Hugging Face datasets folder"
+        )
+    raw, suffix = read_file_bytes(path)
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise DataError(f"{path} holds a {suffix or 'file without suffix'}: use one of {', '.join(SUPPORTED_SUFFIXES)}")
     if not raw.strip():
         raise DataError(f"{path} is empty")
     try:
@@ -53,7 +153,7 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
                     keep_default_na=False, na_values=[""],
                 )
             elif suffix == ".jsonl":
-                frame = pd.DataFrame([json.loads(line) for line in text.splitlines() if line.strip()])
+                frame = pd.DataFrame(_jsonl_records(text, path))
             else:
                 records = json.loads(text)
                 if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
@@ -66,6 +166,8 @@ def read_table(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
         raise DataError(f"cannot parse {path}: {first}") from None
     if frame.empty or len(frame.columns) == 0:
         raise DataError(f"{path} is empty: no rows")
+    # Column names as the user types them in --text-column (a parquet or JSON key may be an int).
+    frame.columns = [str(c) for c in frame.columns]
     return frame
 
 

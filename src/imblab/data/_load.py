@@ -14,7 +14,8 @@ from ..errors import DataError
 from ._builtins import BUILTINS, Builtin
 from ._dataset import Dataset
 from ._download import fetch_builtin
-from ._files import LABEL_CANDIDATES, SUPPORTED_SUFFIXES, TEXT_CANDIDATES, decode, pick_column, read_table
+from ._files import LABEL_CANDIDATES, SUPPORTED_SUFFIXES, TEXT_CANDIDATES, decode, pick_column, read_table, table_format
+from ._hf import is_hf_dataset_dir, read_hf_dataset
 
 __all__ = ["load_dataset", "list_builtins", "parse_label_names"]
 
@@ -58,7 +59,9 @@ def load_dataset(
     """Load a built-in data set by name, or a labelled text file.
 
     Args:
-        name_or_path: ``sms_spam``, ``hate_speech``, or a ``.csv``/``.tsv``/``.jsonl``/``.json``/``.parquet`` path.
+        name_or_path: ``sms_spam``, ``hate_speech``, a ``.csv``/``.tsv``/``.jsonl``/``.json``/``.parquet`` path
+            (optionally ``.gz``/``.bz2``/``.xz``/``.zst``/``.zip`` compressed), or a folder written by Hugging
+            Face ``datasets``' ``save_to_disk`` (a DatasetDict's ``train`` split; pass ``DIR/SPLIT`` for another).
         text_column, label_column: column names; auto-detected when exactly one column has a usual name.
         label_names: rename raw labels, as a mapping, ``"0=a,1=b"``, or names for the sorted raw labels.
         encoding: text encoding of the file.
@@ -77,9 +80,14 @@ def load_dataset(
         if path.is_file():
             frame = read_table(path, encoding)
             dataset = _from_frame(frame, path.name, str(path), text_column, label_column, parse_label_names(label_names))
+        elif path.is_dir() and is_hf_dataset_dir(path):
+            dataset = _from_hf_folder(path, text_column, label_column, parse_label_names(label_names))
         elif path.exists():
-            raise DataError(f"{path} is not a file")
-        elif path.suffix.lower() in SUPPORTED_SUFFIXES or "/" in key or "\\" in key:
+            raise DataError(
+                f"{path} is a folder but not a Hugging Face datasets folder (no dataset_dict.json, or state.json "
+                "and dataset_info.json): give a data file or a save_to_disk folder"
+            )
+        elif table_format(path)[0] in SUPPORTED_SUFFIXES or "/" in key or "\\" in key:
             raise DataError(f"no such file: {path}")
         else:
             raise DataError(
@@ -166,6 +174,21 @@ def _from_frame(
         name=name, texts=tuple(texts), labels=tuple(labels), label_names=tuple(dict.fromkeys(order)),
         source=source, dropped_rows=dropped,
     )
+
+
+def _from_hf_folder(
+    path: Path, text_column: str | None, label_column: str | None, label_names: dict[str, str] | list[str] | None,
+) -> Dataset:
+    """A ``save_to_disk`` folder; a ClassLabel label column keeps the ClassLabel's order of names."""
+    frame, class_labels, source = read_hf_dataset(path)
+    label_col = pick_column(frame, label_column, LABEL_CANDIDATES, "label", "--label-column", source)
+    # A split folder of a DatasetDict is named with its parent: "imdb-test", not "test".
+    name = f"{path.parent.name}-{path.name}" if (path.parent / "dataset_dict.json").is_file() else path.name
+    dataset = _from_frame(frame, name, source, text_column, label_col, label_names)
+    if label_col in class_labels and label_names is None:
+        present = set(dataset.label_names)
+        dataset = replace(dataset, label_names=tuple(n for n in class_labels[label_col] if n in present))
+    return dataset
 
 
 def _check_classes(dataset: Dataset) -> None:

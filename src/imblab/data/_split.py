@@ -121,13 +121,20 @@ def split_dataset(dataset: Dataset, *, validation: float = 0.1, test: float = 0.
 
 
 def stratified_subsample(dataset: Dataset, n: int, *, seed: int) -> Dataset:
-    """``n`` rows keeping each class's share (at least 3 rows of every class), in file order."""
+    """``n`` rows keeping each class's share (at least 3 rows of every class), in file order.
+
+    Raises:
+        DataError: ``n`` is below 3 rows per class (0 is not "no limit": leave the limit out for that).
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise DataError(f"--limit must be a whole number of rows, got {n!r}")
     if n >= len(dataset):
         return dataset
     counts = dataset.class_counts
     min_n = 3 * int((counts > 0).sum())
     if n < min_n:
-        raise DataError(f"--limit {n} is too small: {dataset.name} needs at least {min_n} rows (3 of every class)")
+        raise DataError(f"--limit {n} is too small: {dataset.name} needs at least {min_n} rows (3 of every class; "
+                        "leave --limit out to use every row)")
     quota = np.maximum(3, np.floor(counts * n / counts.sum())).astype(int)
     # Hand out rounding leftovers to the largest classes first.
     for c in np.argsort(-counts):

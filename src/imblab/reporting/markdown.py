@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING
 
 from ._tables import (
@@ -23,8 +24,18 @@ if TYPE_CHECKING:
 __all__ = ["render_markdown"]
 
 
+def _text(text: object) -> str:
+    """User text (labels, technique names, probes) as literal Markdown text on one line.
+
+    GitHub renders raw HTML in Markdown: a label or probe such as ``<script>`` or ``<img src=x>``
+    must show as written, so ``&``, ``<`` and ``>`` become entities.
+    """
+    return html.escape(str(text), quote=False).replace("\r", " ").replace("\n", " ")
+
+
 def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """:func:`_text` inside a table cell, where ``|`` would end the cell."""
+    return _text(text).replace("|", "\\|")
 
 
 def _cell(cell: Cell, with_ci: bool) -> str:
@@ -48,7 +59,7 @@ def _table(table: Table, first: str = "technique", with_ci: bool = True) -> str:
         lines.append("| " + " | ".join([_escape(name), *(_cell(c, with_ci) for c in cells)]) + " |")
     out = "\n".join(lines)
     if table.note:
-        out += f"\n\n<sub>{table.note}</sub>"
+        out += f"\n\n<sub>{_text(table.note)}</sub>"
     return out
 
 
@@ -57,15 +68,15 @@ def render_markdown(result: ComparisonResult) -> str:
     h = headline(result)
     dataset = result.profile.get("dataset") or result.config.get("dataset") or "data"
     parts = [
-        f"# imblab comparison: {dataset}",
+        f"# imblab comparison: {_text(dataset)}",
         "",
         f"{h['techniques']} techniques × {h['seeds']} seed(s) = {h['runs']} runs on one test split of "
-        f"{h['n_test']:,} examples (minority **{h['minority']}**: {h['minority_count']:,}, {h['minority_share']}). "
-        f"Ranking metric: **{h['metric']}**; baseline: **{result.baseline}**.",
+        f"{h['n_test']:,} examples (minority **{_text(h['minority'])}**: {h['minority_count']:,}, "
+        f"{h['minority_share']}). Ranking metric: **{_text(h['metric'])}**; baseline: **{_text(result.baseline)}**.",
         "",
         "## Reading",
         "",
-        *(f"- {sentence}" for sentence in result.reading()),
+        *(f"- {_text(sentence)}" for sentence in result.reading()),
         "",
         "## Results",
         "",
@@ -82,13 +93,13 @@ def render_markdown(result: ComparisonResult) -> str:
     ]
     diffs = differences_table(result)
     if diffs.rows:
-        parts += [f"## Differences to {result.baseline}", "", _table(diffs), ""]
+        parts += [f"## Differences to {_text(result.baseline)}", "", _table(diffs), ""]
     probes = probes_tables(result)
     if probes:
         parts += ["## Probes", ""]
         for text, table in probes:
             parts += [f"**“{_escape(text)}”**", "", _table(table, with_ci=False), ""]
-        parts += [f"<sub>{PROBES_NOTE}</sub>", ""]
+        parts += [f"<sub>{_text(PROBES_NOTE)}</sub>", ""]
     parts += [
         "## Timings",
         "",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -61,6 +62,9 @@ _STYLE: dict[str, Any] = {
     "legend.fontsize": 8.5,
     "svg.fonttype": "none",  # text stays text: small files, the page's fonts
     "svg.hashsalt": "imblab",  # stable element ids: the same study renders the same file
+    # Labels, technique names and probes are the user's text: "$5 prize" is text, not TeX (mathtext
+    # would fail on an unbalanced "$" or render "$x_$" as maths).
+    "text.parse_math": False,
 }
 
 
@@ -93,8 +97,20 @@ def _balanced_columns(n: int, most: int) -> int:
 
 
 @contextmanager
+def _drawing() -> Iterator[None]:
+    """The report's style, and no warning for a glyph the layout font lacks (an emoji in a label).
+
+    With ``svg.fonttype`` "none" text stays text, so the browser draws the emoji with its own fonts:
+    matplotlib's missing-glyph warning (one per character and figure) says nothing about the report.
+    """
+    with matplotlib.rc_context(_STYLE), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
+        yield
+
+
+@contextmanager
 def _figure(width: float, height: float, layout: str | None = "constrained") -> Iterator[Figure]:
-    with matplotlib.rc_context(_STYLE):
+    with _drawing():
         yield Figure(figsize=(width, height), layout=layout)
 
 
@@ -118,7 +134,7 @@ def _panels(fig: Figure, n: int, ncols: int, margins: tuple[float, float, float,
 
 def _svg(fig: Figure, label: str) -> str:
     """The figure as an inline ``<svg>`` element that scales with its container."""
-    with matplotlib.rc_context(_STYLE):
+    with _drawing():
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     text = buffer.getvalue()

@@ -6,7 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from rich import box
 from rich.console import Console
+from rich.markup import escape
+from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -20,9 +23,9 @@ def print_profile(prof: dict[str, Any], console: Console | None = None) -> None:
     """The data profile of :func:`imblab.data.profile` as readable tables."""
     console = console or Console()
     console.print(
-        f"[bold]{prof['dataset']}[/]  {prof['n_rows']:,} rows · {prof['dropped_rows']:,} dropped · "
+        f"[bold]{escape(prof['dataset'])}[/]  {prof['n_rows']:,} rows · {prof['dropped_rows']:,} dropped · "
         f"{prof['duplicate_texts']:,} duplicate texts · imbalance ratio [bold]{prof['imbalance_ratio']:g}[/] "
-        f"(minority: {prof['minority_label']})"
+        f"(minority: {escape(prof['minority_label'])})"
     )
     chars = prof["length"]["characters"]["per_class"]
     table = Table(title="Classes", title_justify="left")
@@ -31,7 +34,7 @@ def print_profile(prof: dict[str, Any], console: Console | None = None) -> None:
     for c in prof["classes"]:
         length = chars[c["label"]]
         table.add_row(
-            c["label"], f"{c['count']:,}", f"{c['fraction']:.1%}", f"{c['inverse_frequency_weight']:.4f}",
+            escape(c["label"]), f"{c['count']:,}", f"{c['fraction']:.1%}", f"{c['inverse_frequency_weight']:.4f}",
             f"{length['p50']:.0f}", f"{length['p95']:.0f}",
         )
     console.print(table)
@@ -41,7 +44,7 @@ def print_profile(prof: dict[str, Any], console: Console | None = None) -> None:
         table.add_column("part")
         labels = [c["label"] for c in prof["classes"]]
         for label in labels:
-            table.add_column(label, justify="right")
+            table.add_column(escape(label), justify="right")
         table.add_column("total", justify="right")
         for part, counts in split["counts"].items():
             table.add_row(part, *(f"{counts[label]:,}" for label in labels), f"{sum(counts.values()):,}")
@@ -77,7 +80,7 @@ def print_run(payload: dict[str, Any], labels: list[str], arrays: dict[str, np.n
     console = console or Console()
     test = payload["test"]
     console.print(
-        f"[bold]{payload['technique']}[/] · backend {payload['backend']} · seed {payload['seed']} · "
+        f"[bold]{escape(payload['technique'])}[/] · backend {payload['backend']} · seed {payload['seed']} · "
         f"trained in {payload['timings']['train_seconds']:.1f} s"
     )
     console.print("Test split — classification report:")
@@ -92,8 +95,8 @@ def print_run(payload: dict[str, Any], labels: list[str], arrays: dict[str, np.n
     for probe in payload.get("probes", []):
         raw = ", ".join(f"{k} {v:.3f}" for k, v in probe["raw"].items())
         corrected = ", ".join(f"{k} {v:.3f}" for k, v in probe["corrected"].items())
-        console.print(f"Probe {probe['text']!r}: {raw} (prior-corrected: {corrected})", highlight=False)
-    console.print(f"Saved to {payload['run_dir']}", highlight=False)
+        console.print(f"Probe {probe['text']!r}: {raw} (prior-corrected: {corrected})", markup=False, highlight=False)
+    console.print(f"Saved to {payload['run_dir']}", markup=False, highlight=False)
 
 
 def print_predictions(rows: list[dict[str, Any]], labels: list[str], console: Console | None = None) -> None:
@@ -103,9 +106,10 @@ def print_predictions(rows: list[dict[str, Any]], labels: list[str], console: Co
     table.add_column("text", overflow="fold", max_width=60)
     table.add_column("label")
     for label in labels:
-        table.add_column(f"P({label})", justify="right")
+        table.add_column(escape(f"P({label})"), justify="right")
     for row in rows:
-        table.add_row(row["text"], f"[bold]{row['label']}[/]", *(f"{row['probabilities'][k]:.3f}" for k in labels))
+        table.add_row(escape(row["text"]), f"[bold]{escape(row['label'])}[/]",
+                      *(f"{row['probabilities'][k]:.3f}" for k in labels))
     console.print(table)
 
 
@@ -131,6 +135,7 @@ class StudyProgress:
     def update(self, event: str, done: int, total: int, name: str) -> None:
         if self._task is None:
             self._task = self._progress.add_task("", total=total)
+        name = escape(name)  # a technique's display name is the user's text, not rich markup
         description = {"start": f"training {name}", "skipped": f"kept {name}", "done": f"finished {name}"}[event]
         self._progress.update(self._task, completed=done, description=description)
 
@@ -139,46 +144,73 @@ def _num(x: float, digits: int = 3) -> str:
     return "—" if x is None or x != x else f"{x:.{digits}f}"
 
 
-def print_summary(result: ComparisonResult, console: Console | None = None) -> None:
-    """The study's final table: the chosen metric and the minority label's recall and precision per
-    technique (mean ± std, 95 % CI over seeds), the paired-bootstrap difference to the baseline, and time."""
-    from ..evaluation import is_proportion
+def _summary_table(result: ComparisonResult, stacked: bool) -> Table:
+    """The summary table, one line per technique (``stacked=False``) or narrow, numbers on two lines.
 
-    console = console or Console()
+    Numbers are never cut: their columns do not wrap and the stacked form fits 80 columns (a
+    terminal's default, and what rich assumes when the output is piped); only technique names wrap.
+    """
     m, minority = result.metric, result.minority_label
-    columns = [m, f"{minority}_recall", f"{minority}_precision"]
-    columns = [c for c in dict.fromkeys(columns) if c in result.metrics]
-    table = Table(
-        title=f"{len(result.techniques)} techniques × {len(result.seeds)} seed(s) · mean ± std over seeds",
-        title_justify="left",
+    columns = [c for c in dict.fromkeys([m, f"{minority}_recall", f"{minority}_precision"]) if c in result.metrics]
+    several = any(result.stat(t, m)["n"] > 1 for t in result.techniques)
+    title = f"{len(result.techniques)} techniques × {len(result.seeds)} seed(s)" + (
+        (" · mean ± std over seeds" + (", 95 % CI under the first metric" if stacked else "")) if several else ""
     )
-    table.add_column("technique", no_wrap=True)
+    table = Table(title=escape(title), title_justify="left", box=box.SIMPLE_HEAD if stacked else box.HEAVY_HEAD,
+                  collapse_padding=stacked, pad_edge=not stacked)
+    table.add_column("technique", overflow="fold")
     for i, c in enumerate(columns):
-        table.add_column(result.title(c), justify="right", no_wrap=True)
-        if i == 0:
+        table.add_column(escape(result.title(c)), justify="right", no_wrap=not stacked, overflow="fold")
+        if i == 0 and not stacked:
             table.add_column("95 % CI", justify="right", style="dim", no_wrap=True)
-    table.add_column(f"Δ vs {result.baseline} [95 % CI]", justify="right", no_wrap=True)
+    table.add_column(f"Δ vs {escape(result.baseline)}" + ("" if stacked else " [95 % CI]"), justify="right",
+                     no_wrap=not stacked, overflow="fold")
     table.add_column("s/run", justify="right", no_wrap=True)
     for t in result.techniques:
         cells = []
         for i, c in enumerate(columns):
             s = result.stat(t, c)
-            text = f"{_num(s['mean'])} ± {_num(s['std'])}" if s["n"] > 1 else _num(s["mean"])
+            mean, std = _num(s["mean"]), _num(s["std"])
+            text = (f"{mean}\n± {std}" if stacked and i > 0 else f"{mean} ± {std}") if s["n"] > 1 else mean
             cells.append(f"[bold]{text}[/]" if s["best"] and len(result.techniques) > 1 else text)
-            if i == 0:
-                cells.append(f"[{_num(s['ci_low'])}, {_num(s['ci_high'])}]" if s["n"] > 1 else "—")
-        d = result.difference(t, m)
-        if d is None:
-            delta = "[dim]baseline[/]" if t == result.baseline else ""
-        else:
-            scale, unit = (100.0, " pts") if is_proportion(m) else (1.0, "")
-            style = {"better": "green", "worse": "red"}.get(d["verdict"], "dim")
-            mark = {"better": " ▲", "worse": " ▼"}.get(d["verdict"], "")
-            delta = (f"[{style}]{d['difference'] * scale:+.1f}{unit} "
-                     f"[{d['ci_low'] * scale:.1f}, {d['ci_high'] * scale:.1f}]{mark}[/]")
-        cells.append(delta)
+            if i == 0 and s["n"] > 1:
+                ci = f"[{_num(s['ci_low'])}, {_num(s['ci_high'])}]"
+                cells[-1] += f"\n[dim]{escape(ci)}[/]" if stacked else ""
+                if not stacked:
+                    cells.append(escape(ci))
+            elif i == 0 and not stacked:
+                cells.append("—")
+        cells.append(_delta_cell(result, t, m, stacked))
         cells.append(_num(result.stat(t, "seconds")["mean"], 1))
-        table.add_row(t, *cells)
+        table.add_row(escape(t), *cells)
+    return table
+
+
+def _delta_cell(result: ComparisonResult, technique: str, metric: str, stacked: bool) -> str:
+    from ..evaluation import is_proportion
+
+    d = result.difference(technique, metric)
+    if d is None:
+        return "[dim]baseline[/]" if technique == result.baseline else ""
+    scale, unit = (100.0, " pts") if is_proportion(metric) else (1.0, "")
+    style = {"better": "green", "worse": "red"}.get(d["verdict"], "dim")
+    mark = {"better": " ▲", "worse": " ▼"}.get(d["verdict"], "")
+    interval = escape(f"[{d['ci_low'] * scale:.1f}, {d['ci_high'] * scale:.1f}]")
+    point = f"{d['difference'] * scale:+.1f}{unit}"
+    return f"[{style}]{point}{mark}\n{interval}[/]" if stacked else f"[{style}]{point} {interval}{mark}[/]"
+
+
+def print_summary(result: ComparisonResult, console: Console | None = None) -> None:
+    """The study's final table: the chosen metric and the minority label's recall and precision per
+    technique (mean ± std, 95 % CI over seeds), the paired-bootstrap difference to the baseline, and time.
+
+    One line per technique where the console is wide enough for it; otherwise (80 columns, or output
+    piped to a file) each number is stacked over its spread, so that no number is ever cut.
+    """
+    console = console or Console()
+    table = _summary_table(result, stacked=False)
+    if Measurement.get(console, console.options.update_width(10_000), table).maximum > console.width:
+        table = _summary_table(result, stacked=True)
     console.print(table)
     for sentence in result.reading()[:1]:
-        console.print(sentence)
+        console.print(sentence, markup=False, highlight=False)

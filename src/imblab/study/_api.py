@@ -7,13 +7,23 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .._io import check_output_dir
 from ..comparison import ComparisonResult
 from ._config import StudyConfig, build_study_config
 from ._executors import Executor
 from ._plan import prepare_study
 from ._run import ProgressCallback, run_study
 
-__all__ = ["compare", "default_out_dir"]
+__all__ = ["check_study_out", "compare", "default_out_dir"]
+
+
+def check_study_out(out: str | Path) -> Path:
+    """``out`` if a study may be written there: missing, empty or a study folder (``study.json``), and writable.
+
+    Raises:
+        OutputError: ``out`` is a file, not writable, or a non-empty folder that holds no study.
+    """
+    return check_output_dir(out, recognise=lambda p: (p / "study.json").is_file(), what="study", replace=False)
 
 
 def default_out_dir(dataset: str, root: str | Path = "imblab-runs") -> Path:
@@ -66,6 +76,8 @@ def compare(
         seeds=list(seeds) if seeds is not None and not isinstance(seeds, int) else seeds,
         backend=backend, model=model, probes=probes, metric=metric, **settings,
     )
+    if out is not None:
+        check_study_out(out)
     study = prepare_study(study_config)
     out = Path(out) if out is not None else default_out_dir(study_config.dataset)
     return run_study(study, out, on_progress=on_progress, executor=executor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .._io import atomic_write_text
+from .._io import atomic_write_csv
 from ..comparison import ComparisonResult
 from ..reporting import write_report
 
@@ -16,7 +16,7 @@ def write_tables(result: ComparisonResult, directory: str | os.PathLike[str]) ->
     """Write ``results.csv``, ``probes.csv`` and ``differences.csv`` atomically."""
     directory = Path(directory)
     tables = (("results", result.results), ("probes", result.probes), ("differences", result.differences))
-    return {name: atomic_write_text(directory / f"{name}.csv", table.to_csv(index=False)) for name, table in tables}
+    return {name: atomic_write_csv(directory / f"{name}.csv", table) for name, table in tables}
 
 
 def write_outputs(result: ComparisonResult, directory: str | os.PathLike[str]) -> dict[str, Path]:

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from .._io import atomic_write_json
+from .._io import atomic_write_json, read_json
 from ..comparison import ComparisonResult, RunOutcome
 from ..data import profile
-from ..errors import SpecError
+from ..errors import ModelError, SpecError
 from ..run import environment, is_complete_run, read_run
 from ._outputs import write_outputs
 from ._plan import PreparedStudy
@@ -45,7 +45,7 @@ def open_store(study: PreparedStudy, out: Path) -> None:
     fingerprint = study.fingerprint()
     study_file = out / "study.json"
     if study_file.exists():
-        previous = json.loads(study_file.read_text()).get("fingerprint", {})
+        previous = read_json(study_file, SpecError).get("fingerprint", {})
         changed = [k for k in _FINGERPRINT_KEYS if previous.get(k) != fingerprint.get(k)]
         if changed:
             raise SpecError(
@@ -64,7 +64,7 @@ def is_finished(task: RunTask) -> bool:
     """Whether the task's run folder holds a complete run of the same technique."""
     if not is_complete_run(task.run_dir):
         return False
-    stored = json.loads((task.run_dir / "config.json").read_text()).get("technique_spec")
+    stored = read_json(task.run_dir / "config.json", ModelError).get("technique_spec")
     return bool(stored == task.technique.spec)
 
 
@@ -108,12 +108,15 @@ def load_study(
     study_file = out / "study.json"
     if not study_file.is_file():
         raise SpecError(f"{out} is not an imblab study directory (no study.json)")
-    meta: dict[str, Any] = json.loads(study_file.read_text())
+    meta: dict[str, Any] = read_json(study_file, SpecError)
+    shape = (("techniques", list), ("labels", list), ("config", dict), ("metric", str), ("backend", str))
+    if not all(isinstance(meta.get(k), t) for k, t in shape) or "seeds" not in meta["config"]:
+        raise SpecError(f"{study_file} is damaged: it lacks {', '.join(k for k, _ in shape)} or seeds")
     wanted = techniques or [t.get("display_name") for t in meta["techniques"]]
     outcomes = _read_outcomes(out, wanted, seeds if seeds is not None else list(meta["config"]["seeds"]))
     config = {**meta["config"], "backend_resolved": meta["backend"], "labels": meta["labels"]}
     result = ComparisonResult(
-        outcomes, meta["labels"], json.loads((out / "profile.json").read_text()), config, environment(),
+        outcomes, meta["labels"], read_json(out / "profile.json", SpecError), config, environment(),
         baseline="baseline" if "baseline" in wanted else wanted[0], metric=meta["metric"],
     )
     # The outputs are a pure function of the runs: when they were made from these very runs, a re-run
@@ -122,10 +125,17 @@ def load_study(
     state = {"imblab": __version__, "runs": runs, "metric": meta["metric"]}
     state_file = out / _OUTPUT_STATE
     current = (
-        state_file.is_file() and json.loads(state_file.read_text()) == state
+        state_file.is_file() and _read_state(state_file) == state
         and all((out / name).is_file() for name in _OUTPUT_FILES)
     )
     if write or (write is None and not current):
         write_outputs(result, out)
         atomic_write_json(state_file, state)
     return result
+
+
+def _read_state(path: Path) -> Any:
+    try:  # only decides whether the outputs are rewritten: a damaged one just means "rewrite"
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None

@@ -45,7 +45,7 @@ class DataSpec:
             self.dataset, text_column=self.text_column, label_column=self.label_column,
             label_names=self.label_names, encoding=self.encoding, dedupe=self.dedupe,
         )
-        if self.limit:
+        if self.limit is not None:
             dataset = stratified_subsample(dataset, int(self.limit), seed=self.limit_seed)
         return dataset
 

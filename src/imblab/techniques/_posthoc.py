@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import SpecError
+
 __all__ = [
     "PostHoc",
     "fit_temperature",
@@ -70,13 +72,38 @@ class PostHoc:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PostHoc:
-        """Inverse of :meth:`to_dict`."""
-        def arr(v: Any) -> np.ndarray | None:
-            return None if v is None else np.asarray(v, dtype=np.float64)
+        """Inverse of :meth:`to_dict`, validated (a stored model may be damaged or foreign).
 
-        return cls(kind=d.get("kind", "none"), scale=float(d.get("scale", 1.0)),
-                   temperature=float(d.get("temperature", 1.0)), offset=arr(d.get("offset")),
-                   decision_offset=arr(d.get("decision_offset")), details=dict(d.get("details", {})))
+        Raises:
+            SpecError: an unknown kind, a scale or temperature that is not a finite number > 0, or
+                offsets that are not a list of finite numbers.
+        """
+        if not isinstance(d, dict):
+            raise SpecError(f"the post-hoc step must be an object, not {type(d).__name__}")
+        kind = d.get("kind", "none")
+        if kind not in POSTHOC_KINDS:
+            raise SpecError(f"unknown post-hoc kind {kind!r}: known are {', '.join(POSTHOC_KINDS)}")
+
+        def positive(name: str) -> float:
+            value = d.get(name, 1.0)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 < value < float("inf")):
+                raise SpecError(f"post-hoc {name} must be a finite number > 0, not {value!r}")
+            return float(value)
+
+        def arr(name: str) -> np.ndarray | None:
+            v = d.get(name)
+            if v is None:
+                return None
+            if not isinstance(v, list) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
+                raise SpecError(f"post-hoc {name} must be a list of numbers")
+            out = np.asarray(v, dtype=np.float64)
+            if not np.all(np.isfinite(out)):
+                raise SpecError(f"post-hoc {name} must be finite")
+            return out
+
+        details = d.get("details", {})
+        return cls(kind=kind, scale=positive("scale"), temperature=positive("temperature"), offset=arr("offset"),
+                   decision_offset=arr("decision_offset"), details=dict(details) if isinstance(details, dict) else {})
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, PostHoc) and self.to_dict() == other.to_dict()
