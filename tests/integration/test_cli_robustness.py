@@ -209,7 +209,7 @@ def _numbers(result: Any, technique: str) -> list[str]:
 
 @pytest.mark.parametrize("width", [80, 160])
 def test_terminal_table_keeps_every_number_whole(hostile_study, width: int) -> None:
-    from imblab.comparison import load_study
+    from imblab.study import load_study
     from imblab.reporting.terminal import print_summary
 
     result = load_study(hostile_study[0], write=False)

@@ -11,7 +11,7 @@
 Statistics live in :mod:`imblab.comparison` and rendering in :mod:`imblab.reporting`; neither knows this package.
 """
 
-from ._api import compare, default_out_dir
+from ._api import check_study_out, compare, default_out_dir
 from ._config import StudyConfig, build_study_config, load_study_file
 from ._executors import Executor, SequentialExecutor
 from ._outputs import write_outputs, write_tables
@@ -22,6 +22,7 @@ from ._tasks import DataSpec, RunTask, run_task
 
 __all__ = [
     "DataSpec",
+    "check_study_out",
     "Executor",
     "PreparedStudy",
     "ProgressCallback",
