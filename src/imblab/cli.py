@@ -252,15 +252,6 @@ def _listen_socket(host: str, port: int) -> Any:  # -> socket.socket
 def _cmd_serve(args: argparse.Namespace) -> int:
     import os
 
-    try:
-        import uvicorn
-
-        from .serving import BatchPolicy, ServeLimits, create_app, load_served_model
-    except ImportError as exc:
-        if exc.name not in _SERVE_EXTRA:
-            raise
-        raise _usage(f'imblab serve needs FastAPI and uvicorn ({exc.name} is not installed): '
-                     'pip install "imblab[serve]"') from None
     if not 1 <= args.port <= 65535:
         raise _usage(f"--port must be in 1..65535, got {args.port}")
     for flag in ("max_batch", "max_texts", "max_chars", "max_body_bytes"):
@@ -272,13 +263,22 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     api_key = args.api_key if args.api_key is not None else os.environ.get("IMBLAB_API_KEY")
     if api_key is not None and not api_key.strip():
         raise _usage("--api-key (or IMBLAB_API_KEY) must not be empty")
-    policy = BatchPolicy(max_batch=args.max_batch, max_wait_ms=args.max_wait_ms)
-    limits = ServeLimits(**{k: v for k, v in (("max_texts", args.max_texts), ("max_chars", args.max_chars),
-                                              ("max_body_bytes", args.max_body_bytes)) if v is not None})
-    sock = _listen_socket(args.host, args.port)
+    sock = _listen_socket(args.host, args.port)  # before the slow imports: a taken port is reported at once
     try:
+        import uvicorn
+
+        from .serving import ServeLimits, create_app, load_served_model
+    except ImportError as exc:
+        sock.close()
+        if exc.name not in _SERVE_EXTRA:
+            raise
+        raise _usage(f'imblab serve needs FastAPI and uvicorn ({exc.name} is not installed): '
+                     'pip install "imblab[serve]"') from None
+    try:
+        limits = ServeLimits(**{k: v for k, v in (("max_texts", args.max_texts), ("max_chars", args.max_chars),
+                                                  ("max_body_bytes", args.max_body_bytes)) if v is not None})
         served = load_served_model(args.model_dir)
-        app = create_app(served, max_batch=policy.max_batch, max_wait_ms=policy.max_wait_ms, api_key=api_key,
+        app = create_app(served, max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, api_key=api_key,
                          limits=limits)
         model = served.model
         host = f"[{args.host}]" if ":" in args.host else args.host
