@@ -86,7 +86,9 @@ def texts(sms) -> list[str]:
 
 
 def train(out: Path, *args: str) -> Path:
-    result = run_cli("train", "sms_spam", "--technique", "weighted:posthoc=threshold", "--out", str(out), "--json", *args)
+    command = [sys.executable, "-m", "imblab", "train", "sms_spam", "--technique", "weighted:posthoc=threshold",
+               "--out", str(out), "--json", *args]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900)  # a busy 2-core box is slow
     assert result.returncode == 0, result.stderr
     return out
 
@@ -348,16 +350,16 @@ def test_minilm_single_requests_equal_load_model_exactly(minilm_server: Server, 
 def test_minilm_100_concurrent_requests(minilm_server: Server, minilm_model, texts) -> None:
     bodies = concurrent_bodies(texts)
     responses = asyncio.run(concurrent_answers(minilm_server, bodies))
-    bit_equal = 0
+    # The reference in one call per prior (a forward pass per request takes ~0.5 s on a busy 2-core box):
+    # a batch of its own composition, so this comparison needs the tolerance anyway.
+    reference = {json.dumps(prior): dict(zip(texts, expected(minilm_model, texts, prior))) for prior in PRIORS}
     for body, response in zip(bodies, responses):
         assert response.status_code == 200, response.text
-        got, want = response.json()["predictions"], expected(minilm_model, body["texts"], body["prior"])
+        got, want = response.json()["predictions"], [reference[json.dumps(body["prior"])][t] for t in body["texts"]]
         assert [row["label"] for row in got] == [row["label"] for row in want]
         for a, b in zip(got, want):
             np.testing.assert_allclose(list(a["probabilities"].values()), list(b["probabilities"].values()),
                                        rtol=0, atol=1e-6)
-        bit_equal += got == want
     body = info(minilm_server)
     assert body["batching"]["batches"] < body["batching"]["requests"]
     assert body["backend"] == "finetune" and body["max_length"] == 128 and body["model_name"]
-    print(f"MiniLM: {bit_equal}/100 concurrent answers bit-equal to load_model")
