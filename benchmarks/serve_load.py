@@ -13,7 +13,7 @@ For a TF-IDF model and a fine-tuned MiniLM (trained here unless ``--runs`` holds
   ``predict`` of the same text alone: the table gives the largest probability difference and the number
   of labels that differ.
 
-Run: ``IMBLAB_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python benchmarks/serve_load.py --out benchmarks/serve_load.json``.
+Run: ``IMBLAB_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python benchmarks/serve_load.py --out serve_load.json``.
 Prints a Markdown table; ``--out`` gets the numbers, the settings and the machine's load as JSON.
 """
 
@@ -189,7 +189,8 @@ def main() -> None:
                 server.stop()
             answers = result.pop("answers")
             batches = after["batches"] - before["batches"]
-            rows.append({"model": name, "micro-batching": mode, **result, **_check(model, reference, answers, len(texts)),
+            checked = _check(model, reference, answers, len(texts))
+            rows.append({"model": name, "micro-batching": mode, **result, **checked,
                          "mean_batch": (after["texts"] - before["texts"]) / batches if batches else None,
                          "load_average": os.getloadavg()[0]})
             print(f"{name}, {mode}: {rows[-1]['requests_per_s']:.1f} req/s", file=sys.stderr)

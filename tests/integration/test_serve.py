@@ -60,8 +60,8 @@ def start_server(model_dir: Path, log: Path, *args: str) -> Server:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "IMBLAB_API_KEY"}
     with log.open("wb") as out:  # a file, not a pipe: a full pipe would block the server's access log
-        process = subprocess.Popen([sys.executable, "-m", "imblab", "serve", str(model_dir), "--port", str(port), *args],
-                                   stdout=out, stderr=subprocess.STDOUT, env=env)
+        command = [sys.executable, "-m", "imblab", "serve", str(model_dir), "--port", str(port), *args]
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
     server = Server(process, f"http://127.0.0.1:{port}", log)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -82,7 +82,8 @@ def texts(sms) -> list[str]:
     rng = np.random.default_rng(14)
     spam = [t for t, label in zip(sms.texts, sms.labels) if label == "spam"]
     ham = [t for t, label in zip(sms.texts, sms.labels) if label == "ham"]
-    return [spam[i] for i in rng.choice(len(spam), 40, replace=False)] + [ham[i] for i in rng.choice(len(ham), 80, replace=False)]
+    return ([spam[i] for i in rng.choice(len(spam), 40, replace=False)]
+            + [ham[i] for i in rng.choice(len(ham), 80, replace=False)])
 
 
 def train(out: Path, *args: str) -> Path:
