@@ -212,14 +212,9 @@ def _read_texts(args: argparse.Namespace) -> list[str]:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from .model import load_model
+    from .model import load_model, resolve_model_dir
 
-    from pathlib import Path
-
-    model_dir = Path(args.model_dir)
-    if (model_dir / "model" / "imblab.json").is_file():  # a run directory: its model/ folder
-        model_dir = model_dir / "model"
-    model = load_model(model_dir)
+    model = load_model(resolve_model_dir(args.model_dir))
     texts = _read_texts(args)
     prior = _parse_prior(args.prior)
     proba = model.predict_proba(texts, prior="raw" if args.raw else (prior if prior is not None else "true"))
@@ -234,6 +229,78 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from .reporting.terminal import print_predictions
 
     print_predictions(rows, model.labels)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- serve
+_SERVE_EXTRA = ("fastapi", "uvicorn", "starlette", "pydantic", "pydantic_core", "annotated_types")
+
+
+def _listen_socket(host: str, port: int) -> Any:  # -> socket.socket
+    """A socket bound to host:port, so that a taken port or a bad host fails before the model loads."""
+    import socket
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        raise _usage(f"--host {host!r}: {exc.strerror}") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart may reuse a port in TIME_WAIT
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise _usage(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
+    if not 1 <= args.port <= 65535:
+        raise _usage(f"--port must be in 1..65535, got {args.port}")
+    for flag in ("max_batch", "max_texts", "max_chars", "max_body_bytes"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            raise _usage(f"--{flag.replace('_', '-')} must be >= 1, got {value}")
+    if not 0 <= args.max_wait_ms <= 10_000:
+        raise _usage(f"--max-wait-ms must be in [0, 10000], got {args.max_wait_ms}")
+    api_key = args.api_key if args.api_key is not None else os.environ.get("IMBLAB_API_KEY")
+    if api_key is not None and not api_key.strip():
+        raise _usage("--api-key (or IMBLAB_API_KEY) must not be empty")
+    sock = _listen_socket(args.host, args.port)  # before the slow imports: a taken port is reported at once
+    try:
+        import uvicorn
+
+        from .serving import ServeLimits, create_app, load_served_model
+    except ImportError as exc:
+        sock.close()
+        if exc.name not in _SERVE_EXTRA:
+            raise
+        raise _usage(f'imblab serve needs FastAPI and uvicorn ({exc.name} is not installed): '
+                     'pip install "imblab[serve]"') from None
+    try:
+        limits = ServeLimits(**{k: v for k, v in (("max_texts", args.max_texts), ("max_chars", args.max_chars),
+                                                  ("max_body_bytes", args.max_body_bytes)) if v is not None})
+        served = load_served_model(args.model_dir)
+        app = create_app(served, max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, api_key=api_key,
+                         limits=limits)
+        model = served.model
+        host = f"[{args.host}]" if ":" in args.host else args.host
+        sys.stderr.write(
+            f"imblab: serving {model.technique.display_name} ({model.backend_name}; {', '.join(model.labels)}) "
+            f"on http://{host}:{args.port} (docs at /docs{', API key required' if api_key else ''}; Ctrl-C stops)\n"
+        )
+        server = uvicorn.Server(uvicorn.Config(app, log_level="info", access_log=not args.no_access_log,
+                                               lifespan="on", timeout_graceful_shutdown=30))
+        try:
+            server.run(sockets=[sock])
+        except KeyboardInterrupt:  # uvicorn re-raises the signal that stopped it, after a clean shutdown
+            pass
+    finally:
+        sock.close()
+    sys.stderr.write("imblab: server stopped\n")
     return 0
 
 
@@ -339,6 +406,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--raw", action="store_true", help="probabilities as trained, without prior correction")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_predict)
+
+    p = commands.add_parser("serve", help="serve a saved model over HTTP (POST /predict, GET /info, docs at /docs)")
+    p.add_argument("model_dir", help="a run directory or its model/ folder")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 for every interface)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    p.add_argument("--max-batch", type=int, default=64,
+                   help="most texts per forward pass when gathering concurrent requests (default: 64; 1: no batching)")
+    p.add_argument("--max-wait-ms", type=float, default=5.0,
+                   help="how long a request waits for others to share its forward pass (default: 5; 0: no batching)")
+    p.add_argument("--api-key", default=None,
+                   help="require the header X-API-Key: KEY on /predict and /info (default: $IMBLAB_API_KEY, else none)")
+    p.add_argument("--max-texts", type=int, default=None, help="texts per request (default: 1000)")
+    p.add_argument("--max-chars", type=int, default=None,
+                   help="characters per text; longer texts are cut (default: 10000)")
+    p.add_argument("--max-body-bytes", type=int, default=None, help="bytes per request body (default: 4194304)")
+    p.add_argument("--no-access-log", action="store_true", help="do not log one line per request")
+    p.set_defaults(func=_cmd_serve)
 
     p = commands.add_parser("compare", help="the study: every technique × seeds, statistics, report")
     p.add_argument("dataset", nargs="?", default=None, help="built-in name or file (default: sms_spam)")

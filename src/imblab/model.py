@@ -30,7 +30,7 @@ from .errors import DataError, ModelError, SpecError
 from .techniques import FittedTechnique, PostHoc, Technique, correct_prior, parse_spec
 from .training import LoopConfig
 
-__all__ = ["TrainConfig", "TrainedModel", "load_model", "is_model_dir", "METADATA_FILE", "FORMAT"]
+__all__ = ["TrainConfig", "TrainedModel", "load_model", "is_model_dir", "resolve_model_dir", "METADATA_FILE", "FORMAT"]
 
 log = logging.getLogger(__name__)
 
@@ -338,6 +338,19 @@ def is_model_dir(directory: str | Path) -> bool:
     except (OSError, ValueError):
         return False
     return isinstance(meta, dict) and meta.get("format") == FORMAT
+
+
+def resolve_model_dir(path: str | Path) -> Path:
+    """The model folder of ``path``: a run directory's ``model/`` folder, or ``path`` itself.
+
+    ``imblab train`` and ``imblab compare`` store a run with its model in ``model/``; a user may
+    name the run or the model folder. Whether the result holds a model is :func:`load_model`'s
+    to check.
+    """
+    path = Path(path)
+    if (path / "model" / METADATA_FILE).is_file():
+        return path / "model"
+    return path
 
 
 def load_model(directory: str | Path) -> TrainedModel:

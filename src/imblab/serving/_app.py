@@ -1,0 +1,144 @@
+"""The FastAPI app: ``POST /predict``, ``GET /info``, ``GET /health`` and the OpenAPI docs at ``/docs``."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from fastapi import Depends, FastAPI, HTTPException, Security
+from fastapi.security import APIKeyHeader
+
+from .. import __version__
+from ..errors import ModelError, SpecError
+from ..model import TrainedModel
+from ._batcher import BatchPolicy, MicroBatcher
+from ._errors import install_error_handlers
+from ._limits import BodySizeLimit, ServeLimits
+from ._schemas import Health, PredictRequest, Prediction, PredictResponse, error_responses
+from ._source import ServedModel, load_served_model
+
+__all__ = ["create_app", "API_KEY_HEADER"]
+
+API_KEY_HEADER = "X-API-Key"
+
+
+def create_app(
+    model: TrainedModel | ServedModel | str | Path,
+    *,
+    max_batch: int = 64,
+    max_wait_ms: float = 5.0,
+    api_key: str | None = None,
+    limits: ServeLimits | None = None,
+) -> FastAPI:
+    """An ASGI app that serves ``model``; run it with uvicorn (``imblab serve`` does).
+
+    Args:
+        model: a ``TrainedModel``, a ``ServedModel``, or a path to a run directory or model folder
+            (a run directory adds its test metrics to ``/info``).
+        max_batch: most texts per forward pass when gathering concurrent requests.
+        max_wait_ms: how long a request waits for others to join its forward pass;
+            ``max_batch=1`` or ``max_wait_ms=0`` predicts every request on its own.
+        api_key: when given, ``/predict`` and ``/info`` answer 401 without the header
+            ``X-API-Key: <api_key>`` (``/health`` and the docs stay open).
+        limits: texts per request, characters per text, body bytes (default ``ServeLimits()``).
+
+    Raises:
+        SpecError: a setting out of range. ModelError: a path that holds no imblab model.
+    """
+    policy = BatchPolicy(max_batch=max_batch, max_wait_ms=max_wait_ms)
+    limits = limits or ServeLimits()
+    if api_key is not None and not api_key.strip():
+        raise SpecError("the API key must not be empty")
+    served = _served(model)
+    batcher = MicroBatcher(served.model.predict_logits, policy)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await batcher.start()
+        try:
+            yield
+        finally:
+            await batcher.close()
+
+    labels = ", ".join(served.model.labels)
+    app = FastAPI(
+        title="imblab model server", version=__version__, lifespan=lifespan,
+        description=f"{served.model.technique.display_name} on {served.model.backend_name}; labels: {labels}. "
+                    "Probabilities are corrected to the training prior unless the request asks otherwise.",
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=limits.max_body_bytes)
+    install_error_handlers(app, fields=list(PredictRequest.model_fields))
+    guard = [Depends(_key_checker(api_key))] if api_key is not None else []
+
+    @app.get("/health", response_model=Health, summary="liveness: the model is loaded and the server answers")
+    async def health() -> Health:
+        return Health()
+
+    @app.get("/info", dependencies=guard, responses=error_responses(401),
+             summary="the model: labels, technique, priors, thresholds, test metrics, versions, limits")
+    async def info() -> dict[str, Any]:
+        return {
+            **served.info(),
+            "limits": asdict(limits),
+            "batching": {"enabled": policy.enabled, "max_batch": policy.max_batch, "max_wait_ms": policy.max_wait_ms,
+                         **asdict(batcher.stats)},
+        }
+
+    @app.post("/predict", response_model=PredictResponse, dependencies=guard,
+              responses=error_responses(400, 401, 413, 422),
+              summary="labels and probabilities of texts, under the prior you ask for")
+    async def predict(request: PredictRequest) -> PredictResponse:
+        if len(request.texts) > limits.max_texts:
+            raise HTTPException(413, f"a request may hold at most {limits.max_texts:,} texts, got "
+                                     f"{len(request.texts):,}; send them in several requests.")
+        try:
+            served.model.prior_vector(request.prior)  # a bad prior is the caller's error, found before any work
+        except ModelError as exc:
+            raise HTTPException(422, _sentence(str(exc))) from None
+        texts = [text[: limits.max_chars] for text in request.texts]
+        truncated = [i for i, text in enumerate(request.texts) if len(text) > limits.max_chars]
+        logits = await batcher(texts)
+        return PredictResponse(predictions=_rows(served.model, logits, request), truncated=truncated)
+
+    return app
+
+
+def _rows(model: TrainedModel, logits: np.ndarray, request: PredictRequest) -> list[Prediction]:
+    """The answer of each text from one forward pass: ``predict``'s label and ``predict_proba``'s numbers."""
+    proba = model.proba_from_logits(logits, request.prior)
+    decisions = model.decide(logits)
+    return [
+        Prediction(label=model.labels[decision], probabilities=dict(zip(model.labels, row.tolist())))
+        for decision, row in zip(decisions, proba)
+    ]
+
+
+def _served(model: TrainedModel | ServedModel | str | Path) -> ServedModel:
+    if isinstance(model, ServedModel):
+        return model
+    if isinstance(model, TrainedModel):
+        return ServedModel(model=model)
+    return load_served_model(model)
+
+
+def _key_checker(api_key: str) -> Any:
+    header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False,
+                          description="the key the server was started with (imblab serve --api-key)")
+    expected = api_key.encode()
+
+    async def check(given: str | None = Security(header)) -> None:
+        # compare_digest: the time taken does not reveal how much of a guess was right.
+        if given is None or not hmac.compare_digest(given.encode(), expected):
+            raise HTTPException(401, f"a valid {API_KEY_HEADER} header is required.",
+                                headers={"WWW-Authenticate": API_KEY_HEADER})
+
+    return check
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "?", "!")) else text + "."
