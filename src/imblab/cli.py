@@ -161,7 +161,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "backend": run.metrics["backend"], "seed": args.seed,
         "validation": run.metrics["validation"], "test": run.metrics["test"],
         "test_prior_corrected": run.metrics["test_prior_corrected"], "probes": run.metrics["probes"],
-        "timings": run.metrics["timings"],
+        "timings": run.metrics["timings"], "head": run.metrics.get("head"),
     }
     if args.json:
         print(json.dumps(payload, indent=2, ensure_ascii=False, default=float))
@@ -316,6 +316,7 @@ def _study_overrides(args: argparse.Namespace) -> dict[str, Any]:
         "batch_size": args.batch_size, "lr": args.lr, "max_length": args.max_length, "limit": args.limit,
         "split_seed": args.split_seed, "text_column": args.text_column, "label_column": args.label_column,
         "label_names": args.label_names, "encoding": args.encoding, "dedupe": args.dedupe or None,
+        "reference": False if args.no_reference else None,
     }
 
 
@@ -438,6 +439,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=int, default=None, help="seeds per technique (default: 3)")
     _add_training_options(p)
     p.add_argument("--metric", default=None, help="metric that ranks techniques (default: macro-f1)")
+    p.add_argument("--no-reference", action="store_true",
+                   help="skip the scikit-learn reference (TF-IDF + balanced LogisticRegression, C chosen on validation)")
     p.add_argument("--config", help="a TOML study file (see examples/); flags override it")
     p.add_argument("--out", help="output folder (default: a new folder under ./imblab-runs/); finished runs are reused")
     p.add_argument("--json", action="store_true", help="print where the outputs are as JSON")

@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # the model stack imports torch: only a run that trains pays 
     from .model import TrainConfig, TrainedModel
     from .techniques import Technique
 
-__all__ = ["RunResult", "train_run", "read_run", "environment", "is_complete_run", "is_run_dir", "check_run_out",
+__all__ = ["RunResult", "train_run", "read_run", "read_run_files", "environment", "is_complete_run", "is_run_dir", "check_run_out",
            "RUN_FILES"]
 
 RUN_FILES = ("config.json", "metrics.json", "predictions.csv", "model", "train.log")
@@ -190,14 +190,15 @@ def train_run(
     history = getattr(model, "history", None) or []
     with atomic_directory(out, recognise=_replaceable, what="run") as tmp:
         model.save(tmp / "model")
-        (tmp / "config.json").write_text(json.dumps(run_config, indent=2, default=_default) + "\n")
-        (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_default) + "\n")
+        (tmp / "config.json").write_text(json.dumps(run_config, indent=2, default=metrics_json_default) + "\n")
+        (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, default=metrics_json_default) + "\n")
         predictions.to_csv(tmp / "predictions.csv", index=False)
-        (tmp / "train.log").write_text("".join(json.dumps(h, default=_default) + "\n" for h in history))
+        (tmp / "train.log").write_text("".join(json.dumps(h, default=metrics_json_default) + "\n" for h in history))
     return read_run(out)
 
 
-def _default(obj: Any) -> Any:
+def metrics_json_default(obj: Any) -> Any:
+    """``json.dumps(default=...)`` for run files: numpy values as lists/numbers, dataclasses as dicts."""
     if hasattr(obj, "tolist"):
         return obj.tolist()
     if hasattr(obj, "__dataclass_fields__"):
@@ -244,6 +245,17 @@ def read_run(run_dir: str | Path) -> RunResult:
     run_dir = Path(run_dir)
     if not is_complete_run(run_dir):
         raise ModelError(f"{run_dir} is not a complete imblab run (config.json, metrics.json, predictions.csv, model/)")
+    return read_run_files(run_dir)
+
+
+def read_run_files(run_dir: str | Path) -> RunResult:
+    """``config.json``, ``metrics.json`` and ``predictions.csv`` of a stored run, checked (no model needed:
+    a study's scikit-learn reference is stored this way).
+
+    Raises:
+        ModelError: a file is missing or damaged; the message names it.
+    """
+    run_dir = Path(run_dir)
     config = read_json(run_dir / "config.json", ModelError)
     metrics = read_json(run_dir / "metrics.json", ModelError)
     labels = config.get("labels")

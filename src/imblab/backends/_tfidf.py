@@ -105,7 +105,8 @@ class TfidfBackend:
         return None  # a convex fit, not the SGD loop
 
     # ------------------------------------------------------------------ features
-    def _fit_vectorizers(self, texts: Sequence[str]) -> sp.csr_matrix:
+    def fit_features(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Fit the vectorisers on ``texts`` (or re-use a fit on the same texts) and return their rows."""
         key = (asdict(self.tfidf).__repr__(), texts_hash(texts))
         if key in _FIT_CACHE:
             log.info("re-using TF-IDF vectorisers fitted on these %d texts", len(texts))
@@ -149,7 +150,7 @@ class TfidfBackend:
         progress: bool = True,
         head: HeadConfig | None = None,
     ) -> list[dict[str, Any]]:
-        matrix = self._fit_vectorizers(texts)
+        matrix = self.fit_features(texts)
         log.info("TF-IDF: %d texts x %d features (%d non-zeros)", matrix.shape[0], matrix.shape[1], matrix.nnz)
         val_matrix = self.features(val_texts) if val_texts is not None else None
         result = fit_head(matrix, np.asarray(y), fitted, seed=seed, config=head or HeadConfig(),

@@ -30,6 +30,7 @@ class RunOutcome:
         report: scikit-learn's ``classification_report(output_dict=True)``.
         probes: ``[{"text": str, "raw": {label: p}, "corrected": {label: p}}]``.
         seconds: Training plus evaluation wall time.
+        fit: What the training chose, for the linear heads the C and its path (``metrics.json``'s ``head``).
     """
 
     technique: str
@@ -43,6 +44,7 @@ class RunOutcome:
     report: dict[str, Any] = field(default_factory=dict)
     probes: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    fit: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self.y_true = np.asarray(self.y_true, dtype=np.int64)
@@ -72,6 +74,7 @@ class RunOutcome:
             "report": self.report,
             "probes": self.probes,
             "seconds": float(self.seconds),
+            "fit": self.fit,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -90,4 +93,5 @@ class RunOutcome:
             report=d.get("report", {}),
             probes=list(d.get("probes", [])),
             seconds=float(d.get("seconds", 0.0)),
+            fit=d.get("fit"),
         )

@@ -41,6 +41,7 @@ def reading(result: ComparisonResult) -> list[str]:
     real, what each technique did to the minority label's recall and precision, seed noise, calibration
     and the probes."""
     sentences = [_reading_best(result)]
+    sentences += [s for s in (_reading_reference(result),) if s]
     sentences += _reading_minority(result)
     sentences += [s for s in (_reading_noise(result), _reading_calibration(result)) if s]
     sentences += _reading_probes(result)
@@ -93,6 +94,21 @@ def _reading_best(result: ComparisonResult) -> str:
         sentence += f" No technique beat {result.baseline} on {title}"
         sentence += f"; {_join(worse)} {'was' if len(worse) == 1 else 'were'} significantly worse." if worse else "."
     return sentence
+
+
+def _reading_reference(result: ComparisonResult) -> str | None:
+    """The best technique against the scikit-learn reference, with the paired-bootstrap interval."""
+    reference, m = result.reference_name, result.metric
+    if reference is None or m not in result.bootstrap_metrics:
+        return None
+    best = _ranked(result, m)[0]
+    d = result.compare(best, reference, m)
+    verdict = ("within test-set noise: a tie" if not d.significant
+               else "a real lead over the yardstick" if d.better else "significantly behind the yardstick")
+    fit = result.reference.fit if result.reference is not None else None
+    chosen = f", C = {fit['C']:g} chosen on validation" if fit and fit.get("C") is not None else ""
+    return (f"{best} vs the scikit-learn reference (TF-IDF + LogisticRegression(class_weight=\"balanced\"){chosen}: "
+            f"{result.title(m)} {number(result.stat(reference, m)['mean'], 3)}): {_difference(result, d)}, {verdict}.")
 
 
 def _reading_minority(result: ComparisonResult) -> list[str]:

@@ -38,6 +38,8 @@ class ComparisonResult:
         n_boot: Bootstrap replicates of the paired differences.
         bootstrap_seed: Seed of the bootstrap resampling.
         confidence: Coverage of every interval.
+        reference: The study's scikit-learn reference, tested on the same split: shown beside the techniques
+            (tables, ``results``, ``summary``, the paired bootstrap) but never ranked as one.
 
     Raises:
         ImblabError: No outcomes, runs on different test splits, or a duplicated (technique, seed).
@@ -57,10 +59,12 @@ class ComparisonResult:
         n_boot: int = 1000,
         bootstrap_seed: int = 0,
         confidence: float = 0.95,
+        reference: RunOutcome | None = None,
     ) -> None:
         if not outcomes:
             raise ImblabError("no runs to compare")
         self.outcomes = list(outcomes)
+        self.reference = reference
         self.labels = [str(label) for label in labels]
         self.profile = profile or {}
         self.config = config or {}
@@ -70,6 +74,8 @@ class ComparisonResult:
         self.confidence = float(confidence)
         self._check_outcomes()
         self.techniques: list[str] = list(dict.fromkeys(o.technique for o in self.outcomes))
+        if self.reference is not None and self.reference.technique in self.techniques:
+            raise ImblabError(f"a technique is called like the reference ({self.reference.technique!r})")
         self.y_true = self.outcomes[0].y_true
         counts = np.bincount(self.y_true, minlength=len(self.labels))
         self.minority = int(np.argmin(counts))
@@ -85,7 +91,7 @@ class ComparisonResult:
     def _check_outcomes(self) -> None:
         first = self.outcomes[0]
         seen: set[tuple[str, int]] = set()
-        for o in self.outcomes:
+        for o in [*self.outcomes, *([self.reference] if self.reference is not None else [])]:
             key = (o.technique, int(o.seed))
             if key in seen:
                 raise ImblabError(f"two runs of technique {o.technique!r} with seed {o.seed}")
@@ -132,8 +138,21 @@ class ComparisonResult:
                 k: float(v)
                 for k, v in all_metrics(o.y_true, o.pred, o.proba, self.labels, positive=self.minority).items()
             }
-            for o in self.outcomes
+            for o in self._all_outcomes
         }
+
+    @property
+    def _all_outcomes(self) -> list[RunOutcome]:
+        return [*self.outcomes, *([self.reference] if self.reference is not None else [])]
+
+    @property
+    def reference_name(self) -> str | None:
+        """The reference's name in every table, or None without one."""
+        return None if self.reference is None else self.reference.technique
+
+    def _rows_of(self, name: str) -> list[RunOutcome]:
+        """The runs of a technique, or the reference's single run."""
+        return [self.reference] if self.reference is not None and name == self.reference.technique else self.runs(name)
 
     @cached_property
     def metrics(self) -> list[str]:
@@ -145,20 +164,23 @@ class ComparisonResult:
 
     @cached_property
     def results(self) -> pd.DataFrame:
-        """One row per run: ``technique``, ``seed``, every test metric, ``seconds`` last.
+        """One row per run: ``technique``, ``seed``, ``reference`` (True only for the scikit-learn reference's
+        row, last), every test metric, ``seconds`` last.
 
         Values come from each run's own ``metrics``; a metric a run lacks is computed from its predictions.
         """
         rows = []
-        for technique in self.techniques:
-            for o in self.runs(technique):
+        names = [*self.techniques, *([self.reference_name] if self.reference is not None else [])]
+        for technique in names:
+            for o in self._rows_of(technique):
                 own = self._own_metrics[(o.technique, int(o.seed))]
-                row: dict[str, Any] = {"technique": technique, "seed": int(o.seed)}
+                row: dict[str, Any] = {"technique": technique, "seed": int(o.seed),
+                                       "reference": technique == self.reference_name}
                 for m in self.metrics:
                     row[m] = float(o.metrics[m]) if m in o.metrics else own.get(m, math.nan)
                 row["seconds"] = float(o.seconds)
                 rows.append(row)
-        return pd.DataFrame(rows, columns=["technique", "seed", *self.metrics, "seconds"])
+        return pd.DataFrame(rows, columns=["technique", "seed", "reference", *self.metrics, "seconds"])
 
     @cached_property
     def summary(self) -> pd.DataFrame:
@@ -166,7 +188,7 @@ class ComparisonResult:
         (clipped to [0, 1] for proportions; NaN with one seed) and ``best`` (the best mean of that metric, by
         the metric's direction)."""
         rows = []
-        for technique in self.techniques:
+        for technique in self.results["technique"].unique():
             runs = self.results[self.results["technique"] == technique]
             for m in [*self.metrics, "seconds"]:
                 s = seed_interval(runs[m].to_numpy(), self.confidence)
@@ -179,7 +201,8 @@ class ComparisonResult:
                 )
         table = pd.DataFrame(rows)
         table["best"] = False
-        for m, group in table.groupby("metric", sort=False):
+        ranked = table[table["technique"] != self.reference_name]  # the reference is never ranked
+        for m, group in ranked.groupby("metric", sort=False):
             if group["mean"].notna().any():
                 best = group["mean"].max() if higher_is_better(m) else group["mean"].min()
                 table.loc[group.index, "best"] = np.isclose(group["mean"], best, rtol=0, atol=1e-12)
@@ -200,12 +223,13 @@ class ComparisonResult:
     def _bootstrap(self) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, float]]]:
         """Replicates (technique → metric → (B,)) and seed-averaged point values on the full test split."""
         weights = bootstrap_weights(len(self.y_true), self.n_boot, self.bootstrap_seed)
-        runs = {t: [(o.pred, o.proba) for o in self.runs(t)] for t in self.techniques}
+        names = [*self.techniques, *([self.reference_name] if self.reference is not None else [])]
+        runs = {t: [(o.pred, o.proba) for o in self._rows_of(t)] for t in names}
         replicates = bootstrap_replicates(self.y_true, runs, self.labels, weights, self.minority)
         point = {
-            t: {m: float(np.mean([self._own_metrics[(t, int(o.seed))][m] for o in self.runs(t)]))
+            t: {m: float(np.mean([self._own_metrics[(t, int(o.seed))][m] for o in self._rows_of(t)]))
                 for m in replicates[t]}
-            for t in self.techniques
+            for t in names
         }
         return replicates, point
 
@@ -263,14 +287,14 @@ class ComparisonResult:
     def probes(self) -> pd.DataFrame:
         """Per technique and probe text: mean and std over seeds of each label's probability,
         as trained (``<label>_raw_mean``/``_std``) and corrected to the true prior (``<label>_corrected_…``)."""
-        texts = list(dict.fromkeys(p["text"] for o in self.outcomes for p in o.probes))
+        texts = list(dict.fromkeys(p["text"] for o in self._all_outcomes for p in o.probes))
         columns = ["technique", "probe", "n"] + [
             f"{label}_{kind}_{stat}" for label in self.labels for kind in ("raw", "corrected") for stat in ("mean", "std")
         ]
         rows = []
-        for technique in self.techniques:
+        for technique in [*self.techniques, *([self.reference_name] if self.reference is not None else [])]:
             for text in texts:
-                hits = [p for o in self.runs(technique) for p in o.probes if p["text"] == text]
+                hits = [p for o in self._rows_of(technique) for p in o.probes if p["text"] == text]
                 if not hits:
                     continue
                 row: dict[str, Any] = {"technique": technique, "probe": text, "n": len(hits)}
@@ -290,6 +314,17 @@ class ComparisonResult:
             return self.minority_label
         means = {label: self.probes[f"{label}_raw_mean"].mean() for label in self.labels}
         return max(means, key=lambda k: (np.nan_to_num(means[k], nan=-1.0)))
+
+    @cached_property
+    def regularisation(self) -> pd.DataFrame:
+        """The inverse L2 strength C each run's linear head was fitted with (chosen on validation): one row
+        per run that has one (``technique``, ``seed``, ``C``, ``metric`` that chose it, ``path`` length)."""
+        rows = [
+            {"technique": o.technique, "seed": int(o.seed), "C": float(o.fit["C"]), "metric": o.fit.get("metric"),
+             "path": len(o.fit.get("path") or [])}
+            for o in self._all_outcomes if o.fit and o.fit.get("C") is not None
+        ]
+        return pd.DataFrame(rows, columns=["technique", "seed", "C", "metric", "path"])
 
     # ------------------------------------------------------------------------------------------ reading
 

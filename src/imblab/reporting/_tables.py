@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..comparison import ComparisonResult
 
 __all__ = ["Cell", "Table", "results_table", "probability_table", "per_label_table", "differences_table",
-           "probes_tables", "timings_table", "classification_reports", "headline", "PROBES_NOTE"]
+           "probes_tables", "regularisation_table", "timings_table", "classification_reports", "headline", "PROBES_NOTE"]
 
 _DECISIONS = ("macro_f1", "accuracy", "weighted_f1", "balanced_accuracy", "mcc", "g_mean")
 _PROBABILITIES = ("pr_auc", "roc_auc", "ece", "brier", "nll")
@@ -44,6 +44,7 @@ class Table:
     rows: list[tuple[str, list[Cell]]] = field(default_factory=list)
     note: str = ""
     metrics: list[str] = field(default_factory=list)
+    reference: str | None = None  # the row title of the scikit-learn reference, shown apart and never ranked
 
 
 def _stat_cell(result: ComparisonResult, technique: str, metric: str, digits: int = 3) -> Cell:
@@ -54,9 +55,13 @@ def _stat_cell(result: ComparisonResult, technique: str, metric: str, digits: in
 
 
 def _stat_table(result: ComparisonResult, metrics: list[str], note: str) -> Table:
-    table = Table([result.title(m) for m in metrics], note=note, metrics=metrics)
+    table = Table([result.title(m) for m in metrics], note=note, metrics=metrics, reference=result.reference_name)
     for t in result.techniques:
         table.rows.append((t, [_stat_cell(result, t, m) for m in metrics]))
+    if result.reference_name is not None:
+        table.rows.append((result.reference_name, [_stat_cell(result, result.reference_name, m) for m in metrics]))
+        table.note += (" Last row: the scikit-learn reference — TF-IDF + LogisticRegression(class_weight=\"balanced\"), "
+                       "C chosen on validation, one fit on the same split; a yardstick, never ranked.")
     return table
 
 
@@ -135,7 +140,7 @@ def probes_tables(result: ComparisonResult) -> list[tuple[str, Table]]:
     columns = [f"P({label}) {kind}" for kind in ("as trained", "corrected") for label in labels]
     out = []
     for text, group in probes.groupby("probe", sort=False):
-        table = Table(columns)
+        table = Table(columns, reference=result.reference_name)
         for _, row in group.iterrows():
             cells = []
             for kind in ("raw", "corrected"):
@@ -155,12 +160,33 @@ PROBES_NOTE = (
 
 def timings_table(result: ComparisonResult) -> Table:
     """Seconds per run (train + evaluate), mean ± std and total per technique."""
-    table = Table(["runs", "seconds per run", "total seconds"])
-    for t in result.techniques:
+    table = Table(["runs", "seconds per run", "total seconds"], reference=result.reference_name)
+    for t in [*result.techniques, *([result.reference_name] if result.reference_name is not None else [])]:
         s = result.stat(t, "seconds")
         total = result.results.loc[result.results["technique"] == t, "seconds"].sum()
         text = number(s["mean"], 1) + (f" ± {number(s['std'], 1)}" if s["n"] > 1 else "")
         table.rows.append((t, [Cell(str(int(s["n"]))), Cell(text), Cell(number(total, 1))]))
+    return table
+
+
+def regularisation_table(result: ComparisonResult) -> Table | None:
+    """The inverse L2 strength C each technique's linear head was fitted with, chosen on validation per run
+    (the median over seeds, and the range); None when no run has a linear head (fine-tuning)."""
+    frame = result.regularisation
+    if frame.empty:
+        return None
+    metric = frame["metric"].dropna()
+    table = Table(["C (median over seeds)", "C per seed", "path"], reference=result.reference_name, note=(
+        "Linear heads are fitted to convergence (L-BFGS) with L2 regularisation; C (scikit-learn's inverse "
+        f"strength) is chosen per run on the validation split by {result.title(metric.iloc[0]) if len(metric) else 'the metric'} "
+        "along the path of C values (ties: the lower validation log-loss). The test split is never read."))
+    for t in [*result.techniques, *([result.reference_name] if result.reference_name is not None else [])]:
+        rows = frame[frame["technique"] == t].sort_values("seed")
+        if rows.empty:
+            continue
+        per_seed = ", ".join(f"{c:g}" for c in rows["C"])
+        table.rows.append((t, [Cell(f"{float(np.median(rows['C'])):g}"), Cell(per_seed),
+                               Cell(f"{int(rows['path'].iloc[0])} values")]))
     return table
 
 

@@ -17,6 +17,7 @@ from ._tables import (
     per_label_table,
     probability_table,
     probes_tables,
+    regularisation_table,
     results_table,
     timings_table,
 )
@@ -108,6 +109,7 @@ def render_html(result: ComparisonResult) -> str:
         "differences": diffs,
         "probes": probes,
         "timings": timings_table(result),
+        "regularisation": regularisation_table(result),
         "plots": [{"id": p.id, "title": p.title, "caption": p.caption, "svg": Markup(p.svg)} for p in plots],
         "reports": classification_reports(result),
         "colors": colors,

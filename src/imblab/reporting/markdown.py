@@ -14,6 +14,7 @@ from ._tables import (
     per_label_table,
     probability_table,
     probes_tables,
+    regularisation_table,
     results_table,
     timings_table,
 )
@@ -56,7 +57,8 @@ def _table(table: Table, first: str = "technique", with_ci: bool = True) -> str:
         "|" + "|".join([":---", *(("---:" if n else ":---") for n in numeric)]) + "|",
     ]
     for name, cells in table.rows:
-        lines.append("| " + " | ".join([_escape(name), *(_cell(c, with_ci) for c in cells)]) + " |")
+        title = f"*{_escape(name)}* (reference)" if name == table.reference else _escape(name)
+        lines.append("| " + " | ".join([title, *(_cell(c, with_ci) for c in cells)]) + " |")
     out = "\n".join(lines)
     if table.note:
         out += f"\n\n<sub>{_text(table.note)}</sub>"
@@ -109,5 +111,8 @@ def render_markdown(result: ComparisonResult) -> str:
         f"probabilities of the probes: probes.csv; the report with figures: report.html.</sub>",
         "",
     ]
+    regularisation = regularisation_table(result)
+    if regularisation is not None:
+        parts += ["## Regularisation of the linear heads", "", _table(regularisation, with_ci=False), ""]
     return "\n".join(parts)
 

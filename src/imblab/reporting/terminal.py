@@ -166,7 +166,8 @@ def _summary_table(result: ComparisonResult, stacked: bool) -> Table:
     table.add_column(f"Δ vs {escape(result.baseline)}" + ("" if stacked else " [95 % CI]"), justify="right",
                      no_wrap=not stacked, overflow="fold")
     table.add_column("s/run", justify="right", no_wrap=True)
-    for t in result.techniques:
+    reference = result.reference_name
+    for t in [*result.techniques, *([reference] if reference is not None else [])]:
         cells = []
         for i, c in enumerate(columns):
             s = result.stat(t, c)
@@ -180,9 +181,10 @@ def _summary_table(result: ComparisonResult, stacked: bool) -> Table:
                     cells.append(escape(ci))
             elif i == 0 and not stacked:
                 cells.append("—")
-        cells.append(_delta_cell(result, t, m, stacked))
+        cells.append(_delta_cell(result, t, m, stacked) if t != reference else "[dim]yardstick[/]")
         cells.append(_num(result.stat(t, "seconds")["mean"], 1))
-        table.add_row(escape(t), *cells)
+        table.add_row(escape(t), *cells, style="dim italic" if t == reference else None,
+                      end_section=t == result.techniques[-1] and reference is not None)
     return table
 
 
@@ -212,5 +214,6 @@ def print_summary(result: ComparisonResult, console: Console | None = None) -> N
     if Measurement.get(console, console.options.update_width(10_000), table).maximum > console.width:
         table = _summary_table(result, stacked=True)
     console.print(table)
-    for sentence in result.reading()[:1]:
+    sentences = result.reading()
+    for sentence in sentences[: 2 if result.reference_name is not None else 1]:
         console.print(sentence, markup=False, highlight=False)

@@ -72,6 +72,7 @@ class StudyConfig:
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
     metric: str = "macro-f1"
     probes: list[str] | None = None
+    reference: bool = True  # fit the scikit-learn reference (TF-IDF + balanced logistic regression)
     # Each technique: {"spec": "focal:gamma=2"} or {"name": ..., "params": {...}, "display_name": ...}.
     techniques: list[dict[str, Any]] = field(default_factory=lambda: [{"spec": "seed"}])
 
@@ -83,7 +84,7 @@ _SECTIONS = {
     "data": {"dataset", "text_column", "label_column", "label_names", "encoding", "dedupe", "split_seed",
              "val_fraction", "test_fraction", "limit"},
     "training": {"backend", "model", "epochs", "batch_size", "lr", "max_length"},
-    "study": {"seeds", "metric", "probes"},
+    "study": {"seeds", "metric", "probes", "reference"},
 }
 
 

@@ -11,6 +11,7 @@ from ..data import BUILTINS, Dataset, Split, split_dataset
 from ..errors import SpecError
 from ..techniques import Technique, parse_techniques, technique_from_config
 from ._config import StudyConfig, resolve_metric
+from ._reference import ReferenceTask
 from ._tasks import DataSpec, RunTask, remember_data
 
 __all__ = ["PreparedStudy", "prepare_study"]
@@ -47,6 +48,13 @@ class PreparedStudy:
                     probes=tuple(self.probes))
             for technique in self.techniques for seed in self.config.seeds
         ]
+
+    def reference_task(self, out: Path) -> ReferenceTask | None:
+        """The study's scikit-learn reference (``out/reference``), or None when the study has none."""
+        if not self.config.reference:
+            return None
+        return ReferenceTask(data=self.data, split=self.split, metric=self.metric, run_dir=out / "reference",
+                             probes=tuple(self.probes))
 
     def fingerprint(self) -> dict[str, Any]:
         """What a stored run's numbers depend on besides its technique and seed."""

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..comparison import ComparisonResult
 from ._executors import Executor, SequentialExecutor
 from ._plan import PreparedStudy
+from ._reference import ReferenceTask, is_reference_finished
 from ._store import is_finished, load_study, open_store
 from ._tasks import RunTask
 
@@ -38,21 +39,25 @@ def run_study(
     """
     out = Path(out)
     open_store(study, out)
-    tasks = study.tasks(out)
+    reference = study.reference_task(out)
+    # The reference goes first: it is one quick fit, and with parallel executors it runs beside the runs.
+    tasks: list[RunTask | ReferenceTask] = [
+        *([reference] if reference is not None and not is_reference_finished(reference) else []), *study.tasks(out)
+    ]
     notify = on_progress or (lambda *args: None)
     done = 0
-    todo: list[RunTask] = []
+    todo: list[RunTask | ReferenceTask] = []
     for task in tasks:
-        if is_finished(task):
+        if isinstance(task, RunTask) and is_finished(task):
             done += 1
             notify("skipped", done, len(tasks), task.name)
         else:
             todo.append(task)
 
-    def started(task: RunTask) -> None:
+    def started(task: RunTask | ReferenceTask) -> None:
         notify("start", done, len(tasks), task.name)
 
-    def finished(task: RunTask, _run: object) -> None:
+    def finished(task: RunTask | ReferenceTask, _run: object) -> None:
         nonlocal done
         done += 1
         notify("done", done, len(tasks), task.name)
@@ -60,4 +65,4 @@ def run_study(
     (executor or SequentialExecutor()).run(todo, finished, on_start=started)
     # Nothing trained: the outputs are rewritten only if they were not made from exactly these runs.
     return load_study(out, techniques=[t.display_name for t in study.techniques], seeds=list(study.config.seeds),
-                      write=bool(todo) or None)
+                      write=bool(todo) or None, reference=reference is not None)

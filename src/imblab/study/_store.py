@@ -21,7 +21,7 @@ from .._io import atomic_write_json, read_json
 from ..comparison import ComparisonResult, RunOutcome
 from ..data import profile
 from ..errors import ModelError, SpecError
-from ..run import environment, is_complete_run, read_run
+from ..run import RunResult, environment, is_complete_run, read_run, read_run_files
 from ._outputs import write_outputs
 from ._plan import PreparedStudy
 from ._tasks import RunTask
@@ -70,13 +70,25 @@ def is_finished(task: RunTask) -> bool:
 
 def outcome_from_run(run_dir: Path) -> RunOutcome:
     """A stored run as the comparison sees it."""
-    run = read_run(run_dir)
+    return _outcome(read_run(run_dir))
+
+
+def _read_reference(out: Path) -> RunOutcome | None:
+    """The study's stored scikit-learn reference, or None when it was not fitted (``--no-reference``)."""
+    folder = out / "reference"
+    if not folder.is_dir():
+        return None
+    return _outcome(read_run_files(folder))
+
+
+def _outcome(run: RunResult) -> RunOutcome:
     arrays = run.arrays()
     timings = run.metrics.get("timings", {})
     return RunOutcome(
         technique=run.metrics["technique"], spec=run.metrics["spec"], seed=int(run.metrics["seed"]),
         metrics=run.metrics["test_flat"], report=run.metrics["test"]["report"], probes=run.metrics.get("probes", []),
-        seconds=float(timings.get("train_seconds", 0.0) + timings.get("eval_seconds", 0.0)), **arrays,
+        seconds=float(timings.get("train_seconds", 0.0) + timings.get("eval_seconds", 0.0)),
+        fit=run.metrics.get("head"), **arrays,
     )
 
 
@@ -95,6 +107,7 @@ def _read_outcomes(out: Path, techniques: list[str], seeds: list[int]) -> list[R
 
 def load_study(
     out: str | Path, *, techniques: list[str] | None = None, seeds: list[int] | None = None, write: bool | None = True,
+    reference: bool | None = None,
 ) -> ComparisonResult:
     """Rebuild the comparison from the runs stored in ``out`` and write its report files.
 
@@ -103,6 +116,7 @@ def load_study(
         techniques: display names of the techniques to compare (default: the study's).
         seeds: the seeds to compare (default: the study's).
         write: True: write the outputs; None: only when they were not made from exactly these runs; False: never.
+        reference: show the study's scikit-learn reference (default: when the study has one and it is stored).
     """
     out = Path(out)
     study_file = out / "study.json"
@@ -115,14 +129,17 @@ def load_study(
     wanted = techniques or [t.get("display_name") for t in meta["techniques"]]
     outcomes = _read_outcomes(out, wanted, seeds if seeds is not None else list(meta["config"]["seeds"]))
     config = {**meta["config"], "backend_resolved": meta["backend"], "labels": meta["labels"]}
+    wants_reference = meta["config"].get("reference", True) if reference is None else reference
+    reference_outcome = _read_reference(out) if wants_reference else None
     result = ComparisonResult(
         outcomes, meta["labels"], read_json(out / "profile.json", SpecError), config, environment(),
-        baseline="baseline" if "baseline" in wanted else wanted[0], metric=meta["metric"],
+        baseline="baseline" if "baseline" in wanted else wanted[0], metric=meta["metric"], reference=reference_outcome,
     )
     # The outputs are a pure function of the runs: when they were made from these very runs, a re-run
     # (write=None) only reads them back. `imblab report DIR` re-renders unconditionally.
     runs = [f"{o.technique}__seed{o.seed}" for o in outcomes]
-    state = {"imblab": __version__, "runs": runs, "metric": meta["metric"]}
+    state = {"imblab": __version__, "runs": runs, "metric": meta["metric"],
+             "reference": reference_outcome.fit if reference_outcome is not None else None}
     state_file = out / _OUTPUT_STATE
     current = (
         state_file.is_file() and _read_state(state_file) == state

@@ -20,8 +20,9 @@ from ..techniques import Technique
 
 if TYPE_CHECKING:
     from ..run import RunResult
+    from ._reference import ReferenceTask
 
-__all__ = ["DataSpec", "RunTask", "run_task"]
+__all__ = ["DataSpec", "RunTask", "run_task", "task_data"]
 
 log = logging.getLogger(__name__)
 
@@ -93,27 +94,32 @@ def remember_data(spec: DataSpec, dataset: Dataset, sha256: str) -> None:
     _loaded[sha256] = (spec, dataset)
 
 
-def _task_data(task: RunTask) -> Dataset:
-    spec, dataset = _loaded.get(task.split.data_hash, (None, None))
-    if spec == task.data and dataset is not None:
+def task_data(data: DataSpec, split: Split) -> Dataset:
+    """The data set a task describes, loaded once per process and checked against the split's content hash."""
+    spec, dataset = _loaded.get(split.data_hash, (None, None))
+    if spec == data and dataset is not None:
         return dataset
-    dataset = task.data.load()
+    dataset = data.load()
     sha256 = dataset.content_hash()
-    if sha256 != task.split.data_hash:
-        raise DataError(f"the data of {task.data.dataset} changed since the study was planned")
-    remember_data(task.data, dataset, sha256)
+    if sha256 != split.data_hash:
+        raise DataError(f"the data of {data.dataset} changed since the study was planned")
+    remember_data(data, dataset, sha256)
     return dataset
 
 
-def run_task(task: RunTask) -> RunResult:
-    """Train, evaluate and store one run in this process; returns the stored run."""
+def run_task(task: RunTask | ReferenceTask) -> RunResult:
+    """Train, evaluate and store one run (or the study's scikit-learn reference) in this process; returns it."""
+    from ._reference import ReferenceTask, run_reference
+
+    if isinstance(task, ReferenceTask):
+        return run_reference(task)
     # The model stack (torch) is imported only when something needs training.
     from ..model import TrainConfig
     from ..run import train_run
 
     started = time.perf_counter()
     result = train_run(
-        _task_data(task), task.split, task.technique, backend=task.backend, model_name=task.model, seed=task.seed,
+        task_data(task.data, task.split), task.split, task.technique, backend=task.backend, model_name=task.model, seed=task.seed,
         config=TrainConfig(**task.training), probes=list(task.probes), out=task.run_dir, progress=False,
     )
     log.info("%s done in %.1f s", task.name, time.perf_counter() - started)
