@@ -13,17 +13,18 @@ from ._config import StudyConfig, build_study_config
 from ._executors import Executor
 from ._plan import prepare_study
 from ._run import ProgressCallback, run_study
+from ._store import is_study_dir
 
 __all__ = ["check_study_out", "compare", "default_out_dir"]
 
 
 def check_study_out(out: str | Path) -> Path:
-    """``out`` if a study may be written there: missing, empty or a study folder (``study.json``), and writable.
+    """``out`` if a study may be written there: missing, empty or a study folder imblab made, and writable.
 
     Raises:
         OutputError: ``out`` is a file, not writable, or a non-empty folder that holds no study.
     """
-    return check_output_dir(out, recognise=lambda p: (p / "study.json").is_file(), what="study", replace=False)
+    return check_output_dir(out, recognise=is_study_dir, what="study", replace=False)
 
 
 def default_out_dir(dataset: str, root: str | Path = "imblab-runs") -> Path:
@@ -61,12 +62,13 @@ def compare(
         backend: ``auto`` (default), ``tfidf``, ``frozen`` or ``finetune``.
         model: Hugging Face id or local path for ``frozen``/``finetune``.
         probes: texts whose predicted probabilities are tabulated (default for sms_spam: "Call to claim your prize!").
-        metric: the metric that ranks techniques (default ``macro-f1``).
+        metric: the metric that ranks techniques and chooses the linear heads' ``C`` (default ``macro-f1``).
         config: a TOML study file (``examples/seed_study.toml``); explicit arguments override it.
         out: where runs and reports go (default a new folder under ``./imblab-runs/``). Finished runs there are reused.
         on_progress: called as runs are kept, start and finish (see :data:`ProgressCallback`).
         executor: runs the training tasks (default: one after the other in this process).
-        **settings: other :class:`StudyConfig` fields (``limit``, ``epochs``, ``split_seed``, ``lr``, ...).
+        **settings: other settings (:data:`imblab.settings.SETTINGS`: ``limit``, ``epochs``, ``split_seed``,
+            ``lr``, ``C``, ...); each is checked before anything is written.
 
     Returns:
         The :class:`ComparisonResult`; its files are already written to ``out``.
