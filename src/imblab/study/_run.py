@@ -81,7 +81,7 @@ def run_study(
 
     def take(task: RunTask) -> bool:
         """With ``task``'s lock held: keep its run if another process finished it, else clear its place."""
-        outcome = store.stored_run(study.run_key(task), task.run_dir)
+        outcome = store.stored_run(study.run_key(task), task.run_dir, say=False)
         if outcome is not None:
             keep(task, outcome, "skipped")
             return False

@@ -129,7 +129,7 @@ class StudyStore:
         return kept
 
     @staticmethod
-    def stored_run(key: RunKey, path: Path) -> RunOutcome | None:
+    def stored_run(key: RunKey, path: Path, *, say: bool = True) -> RunOutcome | None:
         """The run in ``path`` if it counts for ``key``; None if missing, incomplete, damaged or another run.
 
         Raises:
@@ -141,7 +141,8 @@ class StudyStore:
         try:
             return read_stored_run(path, key)
         except ModelError as exc:
-            log.warning("%s; it is trained again", exc)
+            if say:
+                log.warning("%s; it is trained again", exc)
             return None
 
     def remove_leftovers(self) -> None:
