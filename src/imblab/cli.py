@@ -229,8 +229,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         techniques.append(args.techniques)
     techniques += args.technique or []
     if args.out:
-        check_study_out(args.out)
+        check_study_out(args.out)  # before reading the data
     study = prepare_study(build_study_config(args.config, techniques=techniques or None, **given))
+    if args.out:
+        check_study_out(args.out, study)  # the folder holds no other study
     out = Path(args.out) if args.out else default_out_dir(study.config.dataset)
     quiet = args.json or not sys.stderr.isatty()
     sys.stderr.write(

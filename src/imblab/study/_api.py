@@ -11,20 +11,25 @@ from .._io import check_output_dir
 from ..comparison import ComparisonResult
 from ._config import StudyConfig, build_study_config
 from ._executors import Executor
-from ._plan import prepare_study
+from ._plan import PreparedStudy, prepare_study
 from ._run import ProgressCallback, run_study
-from ._store import is_study_dir
+from ._store import StudyStore, is_study_dir
 
 __all__ = ["check_study_out", "compare", "default_out_dir"]
 
 
-def check_study_out(out: str | Path) -> Path:
-    """``out`` if a study may be written there: missing, empty or a study folder imblab made, and writable.
+def check_study_out(out: str | Path, study: PreparedStudy | None = None) -> Path:
+    """``out`` if a study may be written there: missing, empty or a study folder imblab made, and writable;
+    with ``study``, also a folder that holds no other study (reads only: nothing is written).
 
     Raises:
         OutputError: ``out`` is a file, not writable, or a non-empty folder that holds no study.
+        SpecError: ``out`` holds runs of a study with other data, split or settings.
     """
-    return check_output_dir(out, recognise=is_study_dir, what="study", replace=False)
+    out = check_output_dir(out, recognise=is_study_dir, what="study", replace=False)
+    if study is not None:
+        StudyStore(out).check(study)
+    return out
 
 
 def default_out_dir(dataset: str, root: str | Path = "imblab-runs") -> Path:
@@ -79,7 +84,9 @@ def compare(
         backend=backend, model=model, probes=probes, metric=metric, **settings,
     )
     if out is not None:
-        check_study_out(out)
+        check_study_out(out)  # before reading the data
     study = prepare_study(study_config)
+    if out is not None:
+        check_study_out(out, study)
     out = Path(out) if out is not None else default_out_dir(study_config.dataset)
     return run_study(study, out, on_progress=on_progress, executor=executor)

@@ -68,14 +68,17 @@ class StudyStore:
 
     # ------------------------------------------------------------------ the study
     def check(self, study: PreparedStudy) -> None:
-        """Refuse ``out`` if it holds a study made with other data, split or settings (reads only).
+        """Refuse ``out`` if it holds a study made with other data, split or settings, or files imblab did
+        not make where the study's runs go (reads only).
 
         A folder that holds no run yet (an earlier attempt failed before its first run) takes the new
         settings. Call under the study lock to be sure; without, it is an early, cheap check.
 
         Raises:
-            SpecError: naming the settings that differ.
+            SpecError: naming the settings that differ. OutputError: naming the run folder.
         """
+        for task in study.tasks(self.out):
+            check_replaceable(task.run_dir)
         study_file = self.out / "study.json"
         if not study_file.is_file():
             return
