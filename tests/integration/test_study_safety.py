@@ -172,6 +172,12 @@ def test_d7_display_names_that_slug_alike_get_folders_of_their_own(tmp_path: Pat
     before = stamps(out)
     assert cli(capsys, "compare", "--config", config, "--out", out, "--json").returncode == 0
     assert stamps(out) == before  # nothing retrained
+    # A study of imblab 0.1 stored "w/x" in the folder both names slug to: it is read, then moved, not retrained.
+    os.rename(out / "runs" / run_folder("w/x", 0), out / "runs" / "w_x__seed0")
+    assert cli(capsys, "report", out).returncode == 0
+    assert set(pd.read_csv(out / "results.csv")["technique"]) == {"w/x", "w x"}
+    assert cli(capsys, "compare", "--config", config, "--out", out, "--json").returncode == 0
+    assert stamps(out) == before
 
 
 # ------------------------------------------------------------------------------------- chaos

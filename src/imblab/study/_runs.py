@@ -27,7 +27,8 @@ from ..comparison import RunOutcome
 from ..errors import ModelError, OutputError
 from ..run import RUN_FILES, RunResult, read_run
 
-__all__ = ["RunKey", "outcome_from_run", "outcome_of", "read_stored_run", "run_folder", "technique_folder"]
+__all__ = ["RunKey", "legacy_folder", "outcome_from_run", "outcome_of", "read_stored_run", "run_folder",
+           "technique_folder"]
 
 _PLAIN = re.compile(r"[a-z0-9][a-z0-9_.=-]{0,59}")
 _LEFTOVER = re.compile(r"\.(?P<run>.+)\.[a-z0-9_]{8}\.(?:partial|old)")
@@ -45,6 +46,13 @@ def technique_folder(display_name: str) -> str:
 def run_folder(display_name: str, seed: int) -> str:
     """``focal__seed2``: the folder of a technique's run with ``seed`` under ``runs/``."""
     return f"{technique_folder(display_name)}__seed{seed}"
+
+
+def legacy_folder(display_name: str, seed: int) -> str:
+    """The folder imblab 0.1 gave the run (a slug alone: two names could share it); read, and moved to
+    :func:`run_folder`, when it holds this very run."""
+    slug = re.sub(r"[^A-Za-z0-9_.=-]+", "_", display_name).strip("_") or "technique"
+    return f"{slug}__seed{seed}"
 
 
 def leftover_run(name: str) -> str | None:

@@ -15,6 +15,7 @@ loses only the runs in flight, and their temporary folders are removed once no p
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -33,7 +34,16 @@ from ..settings import fingerprint as settings_fingerprint
 from ._locks import LOCK_DIR, StudyLocks
 from ._outputs import write_outputs
 from ._plan import PreparedStudy
-from ._runs import RunKey, check_replaceable, leftover_run, read_stored_run, remove_leftovers, run_folder
+from ._runs import (
+    RunKey,
+    check_replaceable,
+    is_ours,
+    leftover_run,
+    legacy_folder,
+    read_stored_run,
+    remove_leftovers,
+    run_folder,
+)
 from ._tasks import RunTask
 
 __all__ = ["StudyStore", "is_study_dir", "load_study"]
@@ -116,6 +126,7 @@ class StudyStore:
         """
         self.check(study)
         kept = self.stored(study, tasks)  # before writing anything: it may refuse a run folder
+        self.adopt_legacy(study, [t for t in tasks if t.run_dir.name not in kept], kept)
         self.remove_leftovers()
         atomic_write_json(self.out / "study.json", study.metadata())
         atomic_write_json(self.out / "split.json", study.split.to_dict())
@@ -147,6 +158,19 @@ class StudyStore:
             if say:
                 log.warning("%s; it is trained again", exc)
             return None
+
+    def adopt_legacy(self, study: PreparedStudy, tasks: list[RunTask], kept: dict[str, RunOutcome]) -> None:
+        """Move runs stored under imblab 0.1's folder names to today's, when they are these very runs."""
+        for task in tasks:
+            legacy = self.runs / legacy_folder(task.technique.display_name, task.seed)
+            if legacy == task.run_dir or not legacy.is_dir() or task.run_dir.exists() or not is_ours(legacy):
+                continue
+            try:
+                outcome = read_stored_run(legacy, study.run_key(task))
+            except ModelError:
+                continue  # another technique's run (two names shared the folder), or damaged: left as it is
+            os.rename(legacy, task.run_dir)
+            kept[task.run_dir.name] = outcome
 
     def remove_leftovers(self) -> None:
         """Remove what interrupted writes left: temporary files of the study's own files (written only
@@ -256,6 +280,9 @@ def load_study(
                     outcomes.append(read_stored_run(path, key))
                 except ModelError as exc:
                     raise ModelError(f"{exc} (imblab compare trains it again)") from None
+            elif (out / "runs" / legacy_folder(name, seed)).is_dir():  # a study of imblab 0.1
+                with contextlib.suppress(ModelError):  # the run of another name that slugs alike
+                    outcomes.append(read_stored_run(out / "runs" / legacy_folder(name, seed), key))
     store = StudyStore(out)
     with store.locks.study():
         return comparison(store, meta, outcomes, write=write)
