@@ -14,7 +14,8 @@ Adding a setting is one row in :data:`SETTINGS`, e.g. a study-level number of wo
 gives ``imblab compare --workers N``, ``workers = N`` under ``[study]``, ``StudyConfig.workers``, and
 the check "an integer ≥ 1" everywhere. ``train=True`` also makes it a ``TrainConfig`` field;
 ``fingerprint=True`` says that a stored run made with another value is another run (a study folder
-then refuses it), for the ``backends`` it applies to.
+then refuses it), for the ``backends`` it applies to. A switch is a :class:`Switch`; named
+``--no-...`` (``flag="--no-reference"``, default True) the flag turns it off.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import codecs
 import copy
 import math
 import shlex
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -366,14 +367,14 @@ def _help(s: Setting) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- command line
-def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+def add_arguments(parser: argparse.ArgumentParser, command: str, table: Sequence[Setting] = SETTINGS) -> None:
     """Add the flags of ``command`` (``inspect``, ``train``, ``compare``), grouped by study-file section.
 
     Values stay text here (absent: None); :func:`from_args` checks them, so that every bad value is one
     line naming the flag.
     """
     groups: dict[str | None, Any] = {}
-    for s in SETTINGS:
+    for s in table:
         if command not in s.commands:
             continue
         if s.section not in groups:
@@ -381,8 +382,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         group = groups[s.section]
         if not s.option.startswith("-"):  # positional; a study file may give it to compare
             group.add_argument(s.name, nargs="?" if command == "compare" else None, default=None, help=_help(s))
-        elif isinstance(s.rule, Switch):
-            group.add_argument(s.option, dest=s.name, action="store_true", default=None, help=_help(s))
+        elif isinstance(s.rule, Switch):  # --dedupe sets True; a flag named --no-... sets False
+            group.add_argument(s.option, dest=s.name, action="store_const", const=not s.option.startswith("--no-"),
+                               default=None, help=_help(s))
         elif isinstance(s.rule, Texts):
             group.add_argument(s.option, dest=s.name, action="append", default=None, metavar=s.rule.metavar,
                                help=_help(s))
@@ -390,14 +392,14 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
             group.add_argument(s.option, dest=s.name, default=None, metavar=s.rule.metavar, help=_help(s))
 
 
-def from_args(args: argparse.Namespace, command: str) -> dict[str, Any]:
+def from_args(args: argparse.Namespace, command: str, table: Sequence[Setting] = SETTINGS) -> dict[str, Any]:
     """The settings given as flags of ``command``, checked and typed (absent ones are left out).
 
     Raises:
         SpecError: a bad value, naming the flag and what it allows: ``--epochs -1: must be an integer ≥ 0``.
     """
     values: dict[str, Any] = {}
-    for s in SETTINGS:
+    for s in table:
         raw = getattr(args, s.name, None) if command in s.commands else None
         if raw is None:
             continue

@@ -127,3 +127,12 @@ def test_overrides_are_checked_and_flags_keep_their_names() -> None:
                                       "--dedupe", "--seeds", "4"])
     assert settings.from_args(args, "compare") == {"epochs": 2, "C": 0.5, "probes": ["a", "b"], "dedupe": True,
                                                    "seeds": [0, 1, 2, 3]}
+
+
+def test_a_switch_named_no_turns_a_setting_off() -> None:
+    switch = settings.Setting("reference", settings.STUDY, settings.Switch(), True, "fit it", ("compare",),
+                              flag="--no-reference")
+    parser = argparse.ArgumentParser()
+    settings.add_arguments(parser, "compare", table=[switch])
+    assert settings.from_args(parser.parse_args(["--no-reference"]), "compare", table=[switch]) == {"reference": False}
+    assert settings.from_args(parser.parse_args([]), "compare", table=[switch]) == {}
