@@ -27,7 +27,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from imblab.study import run_folder
+from imblab.study import SequentialExecutor, build_study_config, prepare_study, run_folder, run_study
+from imblab.study._locks import StudyLocks
 from tests.integration.test_cli_robustness import Result, cli
 from tests.unit.test_cli_errors import assert_one_line_error
 
@@ -256,3 +257,30 @@ def test_three_concurrent_compares_train_every_run_once(reference: Path, tmp_pat
     assert len({stdout for stdout, _ in finished}) == 1  # every process printed the same results
     assert_same_results(out, reference)
     assert_clean(out)
+
+
+class PairExecutor:
+    """Runs two tasks per call (as a pool of two workers would), checking that the driver holds their claims."""
+
+    parallelism = 2
+
+    def __init__(self, out: Path) -> None:
+        self.out, self.calls = out, []  # type: ignore[var-annotated]
+
+    def run(self, tasks, on_result, *, on_start=None) -> None:  # type: ignore[no-untyped-def]
+        self.calls.append([t.name for t in tasks])
+        other = StudyLocks(self.out)  # another process's view: the runs handed over are taken
+        assert not any(other.claim(t.run_dir.name) for t in tasks)
+        SequentialExecutor().run(tasks, on_result, on_start=on_start)
+
+
+def test_an_executor_gets_as_many_claimed_runs_as_it_runs_at_once(tmp_path: Path) -> None:
+    study = prepare_study(build_study_config(dataset="sms_spam", backend="tfidf", limit=600, seeds=2,
+                                             techniques="baseline,focal"))
+    executor = PairExecutor(tmp_path)
+    result = run_study(study, tmp_path, executor=executor)
+    assert executor.calls == [["baseline · seed 0", "baseline · seed 1"], ["focal · seed 0", "focal · seed 1"]]
+    assert len(result.outcomes) == 4
+    free = StudyLocks(tmp_path)
+    assert all(free.claim(t.run_dir.name) for t in study.tasks(tmp_path))  # every claim was released
+    free.release_all()
