@@ -74,7 +74,9 @@ class Integer(Rule):
         return "an integer" + (f" ≥ {self.at_least}" if self.at_least is not None else "")
 
     def check(self, value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or (self.at_least is not None and value < self.at_least):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(self.allowed)
+        if self.at_least is not None and value < self.at_least:
             raise ValueError(self.allowed)
         return value
 
@@ -341,7 +343,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("C", TRAINING, Real(above=0), None, "inverse L2 strength of the linear head (default: chosen on "
             "validation by --metric)", TRAIN_COMPARE, train=True, fingerprint=True, backends=HEADS, flag="--C"),
     Setting("seed", None, Integer(at_least=0), 0, "training seed", ("train",)),
-    Setting("seeds", STUDY, Seeds(), [0, 1, 2], "seeds per technique: a count (a study file may also list them)", COMPARE),
+    Setting("seeds", STUDY, Seeds(), [0, 1, 2], "seeds per technique: a count (a study file may also list them)",
+            COMPARE),
     Setting("metric", STUDY, Text(), "macro_f1", "the metric that ranks techniques and chooses C (e.g. macro-f1, "
             "spam-recall, pr-auc)", TRAIN_COMPARE, train=True, fingerprint=True, backends=HEADS),
     Setting("probes", STUDY, Texts(), None, "a text whose probabilities are reported (repeatable)", TRAIN_COMPARE,
@@ -433,7 +436,8 @@ def from_study_file(doc: Mapping[str, Any], path: str | Path) -> dict[str, Any]:
         if section == "techniques":
             continue
         if section not in SECTIONS or not isinstance(table, dict):
-            raise SpecError(f"unknown section [{section}] in {path}: allowed are {', '.join([*SECTIONS, 'techniques'])}")
+            allowed = ", ".join([*SECTIONS, "techniques"])
+            raise SpecError(f"unknown section [{section}] in {path}: allowed are {allowed}")
         keys = {s.name: s for s in SETTINGS if s.section == section}
         for key, value in table.items():
             if key not in keys:

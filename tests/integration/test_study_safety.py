@@ -249,7 +249,8 @@ def test_three_concurrent_compares_train_every_run_once(reference: Path, tmp_pat
     # run_task logs "<technique> · seed <k> done in <t> s" once per run it trains, whichever process it is in.
     trained = Counter(
         line.split("imblab.study._tasks: ", 1)[1].rsplit(" done in ", 1)[0]
-        for _, stderr in finished for line in stderr.splitlines() if "imblab.study._tasks:" in line and " done in " in line
+        for _, stderr in finished for line in stderr.splitlines()
+        if "imblab.study._tasks:" in line and " done in " in line
     )
     meta = json.loads((reference / "study.json").read_text())
     expected = {f"{t['display_name']} · seed {s}" for t in meta["techniques"] for s in meta["config"]["seeds"]}

@@ -88,7 +88,8 @@ def test_a_bad_number_is_one_error_naming_the_setting_everywhere(s: settings.Set
         for command, words in COMMANDS.items():
             if text is None or command not in s.commands:
                 continue
-            args = build_parser().parse_args([*words, *(["x.csv"] if command != "compare" else []), f"{s.option}={text}"])
+            dataset = ["x.csv"] if command != "compare" else []
+            args = build_parser().parse_args([*words, *dataset, f"{s.option}={text}"])
             with pytest.raises(SpecError) as flag_error:
                 settings.from_args(args, command)
             assert str(flag_error.value) == f"{s.option} {text}: must be {s.rule.allowed}"

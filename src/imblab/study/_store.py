@@ -104,7 +104,9 @@ class StudyStore:
             {"dataset_sha256": "data", "split": "split"}.get(k) or f"{k} ({shown(previous.get(k))} there, "
             f"{shown(current.get(k))} here)" for k in changed
         ]
-        raise SpecError(f"{self.out} holds a study with other {', '.join(parts)}: choose another --out, or remove {self.out}")
+        raise SpecError(
+            f"{self.out} holds a study with other {', '.join(parts)}: choose another --out, or remove {self.out}"
+        )
 
     def _holds_runs(self) -> bool:
         try:
