@@ -108,19 +108,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from .study import DataSpec, default_out_dir
     from .techniques import parse_spec
 
-    dataset = DataSpec(
-        dataset=values["dataset"], text_column=values["text_column"], label_column=values["label_column"],
-        label_names=values["label_names"], encoding=values["encoding"], dedupe=values["dedupe"],
-        limit=values["limit"], limit_seed=values["split_seed"],
-    ).load()
+    dataset = DataSpec.from_settings(values).load()
     split = split_dataset(dataset, validation=values["val_fraction"], test=values["test_fraction"],
                           seed=values["split_seed"])
     labels = list(dataset.label_names)
     technique = parse_spec(args.technique, labels=labels)
-    config = TrainConfig(**{
-        **{s.name: values[s.name] for s in settings.SETTINGS if s.train and values.get(s.name) is not None},
-        "metric": settings.resolve_metric(values["metric"], labels),
-    })
+    metric = settings.resolve_metric(values["metric"], labels)  # the validation metric that chooses C
+    config = TrainConfig(**{**settings.train_settings(values), "metric": metric})
     backend = resolve_backend_name(values["backend"])
     if values["backend"] == "auto":
         sys.stderr.write(f"imblab: backend auto → {backend}\n")

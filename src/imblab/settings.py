@@ -35,7 +35,7 @@ from .errors import SpecError
 __all__ = [
     "SETTINGS", "Setting", "Rule", "Integer", "Real", "Choice", "Text", "Switch", "Texts", "Seeds", "LabelNames",
     "Encoding", "add_arguments", "from_args", "from_study_file", "fingerprint", "settings_dataclass", "setting",
-    "resolve_metric", "SECTIONS",
+    "resolve_metric", "train_settings", "with_defaults", "SECTIONS",
 ]
 
 
@@ -477,6 +477,11 @@ def settings_dataclass(select: Callable[[Setting], bool]) -> Callable[[type[T]],
         return dataclass(cls)
 
     return build
+
+
+def train_settings(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``TrainConfig`` settings given in ``values`` (None: the backend's default, left out)."""
+    return {s.name: values[s.name] for s in SETTINGS if s.train and values.get(s.name) is not None}
 
 
 # ---------------------------------------------------------------------------------------------- fingerprint

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..data import BUILTINS, Dataset, Split, split_dataset
 from ..errors import SpecError
-from ..settings import SETTINGS, fingerprint
+from ..settings import fingerprint, train_settings
 from ..techniques import Technique, parse_techniques, technique_from_config
 from ._config import StudyConfig, resolve_metric
 from ._runs import RunKey, run_folder
@@ -102,11 +102,7 @@ def _resolve_backend(name: str) -> str:
 
 def prepare_study(config: StudyConfig) -> PreparedStudy:
     """Load the data, split it once, resolve techniques, backend, metric and probes."""
-    data = DataSpec(
-        dataset=config.dataset, text_column=config.text_column, label_column=config.label_column,
-        label_names=config.label_names, encoding=config.encoding, dedupe=config.dedupe, limit=config.limit,
-        limit_seed=config.split_seed,
-    )
+    data = DataSpec.from_settings(config.to_dict())
     dataset = data.load()
     split = split_dataset(dataset, validation=config.val_fraction, test=config.test_fraction, seed=config.split_seed)
     remember_data(data, dataset, split.data_hash)
@@ -118,8 +114,7 @@ def prepare_study(config: StudyConfig) -> PreparedStudy:
     metric = resolve_metric(config.metric, labels)
     # What the runs are trained with: the TrainConfig settings the study gives (the others are each
     # backend's defaults), and its metric, which chooses the linear heads' C.
-    training = {s.name: getattr(config, s.name) for s in SETTINGS if s.train and getattr(config, s.name) is not None}
-    training["metric"] = metric
+    training = {**train_settings(config.to_dict()), "metric": metric}
     return PreparedStudy(
         config=config, data=data, dataset=dataset, split=split, labels=labels,
         techniques=_resolve_techniques(config.techniques, labels), backend=_resolve_backend(config.backend),
