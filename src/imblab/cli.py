@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from . import __version__
+from . import __version__, settings
 from .errors import ImblabError
 
 __all__ = ["main"]
@@ -28,26 +28,12 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def _add_data_options(p: argparse.ArgumentParser, *, split: bool = True) -> None:
-    p.add_argument("dataset", help="built-in name (sms_spam, hate_speech), a .csv/.tsv/.jsonl/.json/.parquet file "
-                   "(also .gz/.bz2/.xz/.zst/.zip), or a Hugging Face datasets save_to_disk folder")
-    p.add_argument("--text-column", help="column holding the text (default: auto-detected)")
-    p.add_argument("--label-column", help="column holding the label (default: auto-detected)")
-    p.add_argument("--label-names", help="rename labels: 0=ham,1=spam or names for the sorted raw labels")
-    p.add_argument("--encoding", default="utf-8", help="file encoding (default: utf-8)")
-    p.add_argument("--dedupe", action="store_true", help="keep only the first row of each distinct text")
-    if split:
-        p.add_argument("--split-seed", type=int, default=42, help="seed of the train/validation/test split (default: 42)")
-        p.add_argument("--val-fraction", type=float, default=0.1, help="validation share (default: 0.1)")
-        p.add_argument("--test-fraction", type=float, default=0.1, help="test share (default: 0.1)")
-
-
-def _load(args: argparse.Namespace) -> Any:
+def _load(values: dict[str, Any]) -> Any:
     from .data import load_dataset
 
     return load_dataset(
-        args.dataset, text_column=args.text_column, label_column=args.label_column,
-        label_names=args.label_names, encoding=args.encoding, dedupe=args.dedupe,
+        values["dataset"], text_column=values["text_column"], label_column=values["label_column"],
+        label_names=values["label_names"], encoding=values["encoding"], dedupe=values["dedupe"],
     )
 
 
@@ -74,8 +60,10 @@ def _cmd_data_list(args: argparse.Namespace) -> int:
 def _cmd_data_inspect(args: argparse.Namespace) -> int:
     from .data import profile, split_dataset
 
-    dataset = _load(args)
-    split = split_dataset(dataset, validation=args.val_fraction, test=args.test_fraction, seed=args.split_seed)
+    values = settings.with_defaults(settings.from_args(args, "inspect"), "inspect")
+    dataset = _load(values)
+    split = split_dataset(dataset, validation=values["val_fraction"], test=values["test_fraction"],
+                          seed=values["split_seed"])
     prof = profile(dataset, split)
     if args.json:
         print(json.dumps(prof, indent=2, ensure_ascii=False))
@@ -101,29 +89,6 @@ def _cmd_techniques(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- train
-def _add_training_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--backend", default=None, choices=["auto", "tfidf", "frozen", "finetune"],
-                   help="auto (default): finetune with a CUDA GPU, else tfidf")
-    p.add_argument("--model", default=None, help="Hugging Face id or local path (default: the bundled all-MiniLM-L6-v2)")
-    p.add_argument("--epochs", type=int, default=None, help="training epochs (0 evaluates the initial model)")
-    p.add_argument("--batch-size", type=int, default=None, help="batch size")
-    p.add_argument("--lr", type=float, default=None, help="peak learning rate")
-    p.add_argument("--max-length", type=int, default=None, help="max tokens per text (transformer backends)")
-    p.add_argument("--limit", type=int, default=None, help="stratified subsample of N rows before splitting")
-    p.add_argument("--probe", action="append", default=None, metavar="TEXT",
-                   help="a text whose probabilities are reported (repeatable)")
-
-
-def _train_config(args: argparse.Namespace):  # -> TrainConfig
-    from .model import TrainConfig
-
-    values = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "max_length": args.max_length}
-    for name, value in values.items():
-        if value is not None and value < (0 if name == "epochs" else 1e-12):
-            raise _usage(f"--{name.replace('_', '-')} must be {'>= 0' if name == 'epochs' else 'positive'}, got {value}")
-    return TrainConfig(**{k: v for k, v in values.items() if v is not None})
-
-
 def _usage(message: str) -> ImblabError:
     from .errors import SpecError
 
@@ -133,32 +98,38 @@ def _usage(message: str) -> ImblabError:
 def _cmd_train(args: argparse.Namespace) -> int:
     from .run import check_run_out
 
+    values = settings.with_defaults(settings.from_args(args, "train"), "train")  # every flag, before anything else
     if args.out:
         check_run_out(args.out)  # before loading data and training: nothing is lost to a bad --out
     from .backends import resolve_backend_name
-    from .study import default_out_dir
-    from .data import BUILTINS, split_dataset, stratified_subsample
+    from .data import BUILTINS, split_dataset
+    from .model import TrainConfig
     from .run import train_run
+    from .study import DataSpec, default_out_dir
     from .techniques import parse_spec
 
-    config = _train_config(args)
-    dataset = _load(args)
-    if args.limit is not None:  # --limit 0 is an error (in stratified_subsample), not "no limit"
-        dataset = stratified_subsample(dataset, args.limit, seed=args.split_seed)
-    split = split_dataset(dataset, validation=args.val_fraction, test=args.test_fraction, seed=args.split_seed)
-    technique = parse_spec(args.technique, labels=list(dataset.label_names))
-    backend = resolve_backend_name(args.backend or "auto")
-    if args.backend in (None, "auto"):
+    dataset = DataSpec.from_settings(values).load()
+    split = split_dataset(dataset, validation=values["val_fraction"], test=values["test_fraction"],
+                          seed=values["split_seed"])
+    labels = list(dataset.label_names)
+    technique = parse_spec(args.technique, labels=labels)
+    metric = settings.resolve_metric(values["metric"], labels)  # the validation metric that chooses C
+    config = TrainConfig(**{**settings.train_settings(values), "metric": metric})
+    backend = resolve_backend_name(values["backend"])
+    if values["backend"] == "auto":
         sys.stderr.write(f"imblab: backend auto → {backend}\n")
-    probes = args.probe if args.probe is not None else list(getattr(BUILTINS.get(args.dataset), "default_probes", ()))
-    out = args.out or default_out_dir(f"{dataset.name}-{technique.name}-seed{args.seed}")
+    probes = values["probes"]
+    if probes is None:
+        probes = list(getattr(BUILTINS.get(values["dataset"]), "default_probes", ()))
+    seed = values["seed"]
+    out = args.out or default_out_dir(f"{dataset.name}-{technique.name}-seed{seed}")
     run = train_run(
-        dataset, split, technique, backend=backend, model_name=args.model, seed=args.seed, config=config,
+        dataset, split, technique, backend=backend, model_name=values["model"], seed=seed, config=config,
         probes=probes, out=out, progress=not args.json and sys.stderr.isatty(),
     )
     payload = {
         "run_dir": str(run.run_dir), "technique": technique.display_name, "spec": technique.spec,
-        "backend": run.metrics["backend"], "seed": args.seed,
+        "backend": run.metrics["backend"], "seed": seed,
         "validation": run.metrics["validation"], "test": run.metrics["test"],
         "test_prior_corrected": run.metrics["test_prior_corrected"], "probes": run.metrics["probes"],
         "timings": run.metrics["timings"], "head": run.metrics.get("head"),
@@ -305,34 +276,24 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- compare
-def _study_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    techniques: list[str] = []
-    if args.techniques is not None:  # an empty --techniques '' is an error, not the default
-        techniques.append(args.techniques)
-    techniques += args.technique or []
-    return {
-        "dataset": args.dataset, "techniques": techniques or None, "seeds": args.seeds, "backend": args.backend,
-        "model": args.model, "probes": args.probe, "metric": args.metric, "epochs": args.epochs,
-        "batch_size": args.batch_size, "lr": args.lr, "max_length": args.max_length, "limit": args.limit,
-        "split_seed": args.split_seed, "text_column": args.text_column, "label_column": args.label_column,
-        "label_names": args.label_names, "encoding": args.encoding, "dedupe": args.dedupe or None,
-        "reference": False if args.no_reference else None,
-    }
-
-
 def _cmd_compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .study import build_study_config, check_study_out, default_out_dir, prepare_study, run_study
     from .reporting.terminal import StudyProgress, print_summary
 
-    if args.dataset is None and args.config is None:
-        args.dataset = "sms_spam"
-    if args.seeds is not None and args.seeds < 1:
-        raise _usage(f"--seeds must be at least 1, got {args.seeds}")
+    # Everything is checked before anything is written: flags, the output folder, the study file, then
+    # the data, techniques, metric and probes (prepare_study).
+    given = settings.from_args(args, "compare")
+    techniques: list[str] = []
+    if args.techniques is not None:  # an empty --techniques '' is an error, not the default
+        techniques.append(args.techniques)
+    techniques += args.technique or []
     if args.out:
-        check_study_out(args.out)  # before loading data and training: nothing is lost to a bad --out
-    study = prepare_study(build_study_config(args.config, **_study_overrides(args)))
+        check_study_out(args.out)  # before reading the data
+    study = prepare_study(build_study_config(args.config, techniques=techniques or None, **given))
+    if args.out:
+        check_study_out(args.out, study)  # the folder holds no other study
     out = Path(args.out) if args.out else default_out_dir(study.config.dataset)
     quiet = args.json or not sys.stderr.isatty()
     sys.stderr.write(
@@ -380,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_data_list)
     p = data_commands.add_parser("inspect", help="rows, classes, weights, imbalance ratio, lengths, split")
-    _add_data_options(p)
+    settings.add_arguments(p, "inspect")
     p.add_argument("--json", action="store_true", help="print the profile as JSON")
     p.set_defaults(func=_cmd_data_inspect)
 
@@ -389,10 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_techniques)
 
     p = commands.add_parser("train", help="train one technique, evaluate it, save the model")
-    _add_data_options(p)
     p.add_argument("--technique", default="baseline", help="NAME or NAME:key=value,... (see imblab techniques)")
-    p.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
-    _add_training_options(p)
+    settings.add_arguments(p, "train")
     p.add_argument("--out", help="run directory (default: a new folder under ./imblab-runs/)")
     p.add_argument("--json", action="store_true", help="print metrics as JSON")
     p.set_defaults(func=_cmd_train)
@@ -427,20 +386,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_serve)
 
     p = commands.add_parser("compare", help="the study: every technique × seeds, statistics, report")
-    p.add_argument("dataset", nargs="?", default=None, help="built-in name or file (default: sms_spam)")
-    p.add_argument("--text-column", help="column holding the text (default: auto-detected)")
-    p.add_argument("--label-column", help="column holding the label (default: auto-detected)")
-    p.add_argument("--label-names", help="rename labels: 0=ham,1=spam")
-    p.add_argument("--encoding", default=None, help="file encoding (default: utf-8)")
-    p.add_argument("--dedupe", action="store_true", help="keep only the first row of each distinct text")
-    p.add_argument("--split-seed", type=int, default=None, help="seed of the split (default: 42)")
     p.add_argument("--techniques", help="seed (default), all, or SPEC,SPEC,...")
     p.add_argument("--technique", action="append", metavar="SPEC", help="add one technique (repeatable)")
-    p.add_argument("--seeds", type=int, default=None, help="seeds per technique (default: 3)")
-    _add_training_options(p)
-    p.add_argument("--metric", default=None, help="metric that ranks techniques (default: macro-f1)")
-    p.add_argument("--no-reference", action="store_true",
-                   help="skip the scikit-learn reference (TF-IDF + balanced LogisticRegression, C chosen on validation)")
+    settings.add_arguments(p, "compare")
     p.add_argument("--config", help="a TOML study file (see examples/); flags override it")
     p.add_argument("--out", help="output folder (default: a new folder under ./imblab-runs/); finished runs are reused")
     p.add_argument("--json", action="store_true", help="print where the outputs are as JSON")

@@ -12,14 +12,13 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import math
 import platform
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, fields, replace
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.special import softmax
@@ -27,6 +26,7 @@ from scipy.special import softmax
 from ._io import atomic_directory, read_json
 from .backends import BACKENDS, Backend, HeadConfig, make_backend, resolve_backend_name
 from .errors import DataError, ModelError, SpecError
+from .settings import resolve_metric, settings_dataclass
 from .techniques import FittedTechnique, PostHoc, Technique, correct_prior, parse_spec
 from .training import LoopConfig
 
@@ -40,58 +40,21 @@ FORMAT_VERSION = 1
 Prior = str | Mapping[str, float]
 
 
-@dataclass
+@settings_dataclass(lambda s: s.train)
 class TrainConfig:
-    """Training settings; ``None`` takes the backend's default (see each backend's docstring).
+    """Training settings of one run: every setting marked ``train`` in :data:`imblab.settings.SETTINGS`.
 
-    The ``finetune`` backend trains with the SGD loop (epochs, batch size, learning rate, ...); the
-    ``tfidf`` and ``frozen`` heads are fitted to convergence (``C`` and ``metric``; ``epochs=0`` keeps
-    them as initialised, other loop settings do not apply to them).
-
-    Attributes:
-        epochs: passes over the training data; 0 evaluates the model as initialised.
-        batch_size: examples per step.
-        lr: peak learning rate (AdamW, linear warm-up and decay).
-        weight_decay: AdamW weight decay.
-        warmup_ratio: share of steps for the linear warm-up (default 0.06).
-        max_grad_norm: gradient clipping norm (default 1.0).
-        patience: early stopping on validation macro F1 after this many epochs without gain.
-        mixed_precision: "auto", "bf16" or "no" (default: "auto" for finetune).
-        max_length: tokens per text (frozen, finetune).
-        pooling: "mean" or "cls" (frozen).
-        C: inverse L2 strength of the linear heads (scikit-learn's ``C``); None chooses it on the
-            validation split from a path of values.
-        metric: the validation metric that chooses ``C`` (a flat metric name, e.g. ``macro_f1``).
+    ``None`` takes the backend's default (see each backend's docstring). The ``finetune`` backend
+    trains with the SGD loop (``epochs``, ``batch_size``, ``lr``, ``weight_decay``, ``warmup_ratio``,
+    ``max_grad_norm``, ``patience``, ``mixed_precision``); the ``tfidf`` and ``frozen`` heads are
+    fitted to convergence (``C``: the inverse L2 strength, None chooses it on the validation split by
+    ``metric``; ``epochs=0`` keeps them as initialised). ``max_length`` and ``pooling`` configure the
+    transformer encoders. Every value is checked on construction (:class:`~imblab.errors.SpecError`).
     """
 
-    epochs: int | None = None
-    batch_size: int | None = None
-    lr: float | None = None
-    weight_decay: float | None = None
-    warmup_ratio: float | None = None
-    max_grad_norm: float | None = None
-    patience: int | None = None
-    mixed_precision: str | None = None
-    max_length: int = 128
-    pooling: str = "mean"
-    C: float | None = None
-    metric: str = "macro_f1"
-
-    def __post_init__(self) -> None:
-        checks = (
-            ("epochs", self.epochs, lambda v: v >= 0, "≥ 0"),
-            ("batch_size", self.batch_size, lambda v: v >= 1, "≥ 1"),
-            ("lr", self.lr, lambda v: v > 0, "> 0"),
-            ("weight_decay", self.weight_decay, lambda v: v >= 0, "≥ 0"),
-            ("warmup_ratio", self.warmup_ratio, lambda v: 0 <= v < 1, "in [0, 1)"),
-            ("max_grad_norm", self.max_grad_norm, lambda v: v > 0, "> 0"),
-            ("patience", self.patience, lambda v: v >= 1, "≥ 1"),
-            ("max_length", self.max_length, lambda v: v >= 2, "≥ 2"),
-            ("C", self.C, lambda v: math.isfinite(v) and v > 0, "a positive number"),
-        )
-        for name, value, ok, rule in checks:
-            if value is not None and not ok(value):
-                raise SpecError(f"{name} must be {rule}, got {value}")
+    if TYPE_CHECKING:  # the fields come from the settings table
+        def __init__(self, **settings: Any) -> None: ...
+        def __getattr__(self, name: str) -> Any: ...
 
     def loop(self, defaults: LoopConfig | None) -> LoopConfig | None:
         """The backend's ``defaults`` with every field set here replacing it (None: no SGD loop)."""
@@ -207,7 +170,7 @@ class TrainedModel:
         model = make_backend(name, model_name=model_name, max_length=config.max_length, pooling=config.pooling)
         loop = config.loop(model.default_loop())
         log.info("training %s on %s (%d texts, seed %d): %s", tech.display_name, name, len(y), seed, loop)
-        head = HeadConfig(C=config.C, metric=config.metric, fit=config.epochs != 0)
+        head = HeadConfig(C=config.C, metric=resolve_metric(config.metric, labels), fit=config.epochs != 0)
         history = model.fit(list(train_texts), y, fitted, loop=loop, seed=seed, val_texts=list(val_texts), val_y=vy,
                             progress=progress, head=head)
         posthoc = fitted.fit_posthoc(model.predict_logits(list(val_texts)), vy)

@@ -136,7 +136,8 @@ class StudyProgress:
         if self._task is None:
             self._task = self._progress.add_task("", total=total)
         name = escape(name)  # a technique's display name is the user's text, not rich markup
-        description = {"start": f"training {name}", "skipped": f"kept {name}", "done": f"finished {name}"}[event]
+        description = {"start": f"training {name}", "skipped": f"kept {name}", "done": f"finished {name}",
+                       "waiting": f"waiting for {name} (another process trains it)"}[event]
         self._progress.update(self._task, completed=done, description=description)
 
 

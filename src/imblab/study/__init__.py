@@ -4,7 +4,9 @@
 * :mod:`._plan` — the settings resolved against the data (:class:`PreparedStudy`) and its run tasks.
 * :mod:`._tasks` — :class:`RunTask`, one picklable run, and :func:`run_task`, which trains and stores it.
 * :mod:`._executors` — the :class:`Executor` interface and :class:`SequentialExecutor`.
-* :mod:`._store` — the study folder: metadata, stored runs, resume, :func:`load_study`.
+* :mod:`._runs` — a run's folder name, and whether a stored run counts for the study.
+* :mod:`._locks` — the study folder's locks, so that several processes can run one study.
+* :mod:`._store` — the study folder: metadata, stored runs, leftovers, outputs, :func:`load_study`.
 * :mod:`._outputs` — results.csv, probes.csv, differences.csv and the reports of a comparison.
 * :mod:`._run`, :mod:`._api` — :func:`run_study` and the Python entry point :func:`compare`.
 
@@ -17,7 +19,8 @@ from ._executors import Executor, SequentialExecutor
 from ._outputs import write_outputs, write_tables
 from ._plan import PreparedStudy, prepare_study
 from ._run import ProgressCallback, run_study
-from ._store import load_study, outcome_from_run
+from ._runs import outcome_from_run, run_folder
+from ._store import load_study
 from ._tasks import DataSpec, RunTask, run_task
 
 __all__ = [
@@ -36,6 +39,7 @@ __all__ = [
     "load_study_file",
     "outcome_from_run",
     "prepare_study",
+    "run_folder",
     "run_study",
     "run_task",
     "write_outputs",

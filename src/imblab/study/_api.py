@@ -11,19 +11,25 @@ from .._io import check_output_dir
 from ..comparison import ComparisonResult
 from ._config import StudyConfig, build_study_config
 from ._executors import Executor
-from ._plan import prepare_study
+from ._plan import PreparedStudy, prepare_study
 from ._run import ProgressCallback, run_study
+from ._store import StudyStore, is_study_dir
 
 __all__ = ["check_study_out", "compare", "default_out_dir"]
 
 
-def check_study_out(out: str | Path) -> Path:
-    """``out`` if a study may be written there: missing, empty or a study folder (``study.json``), and writable.
+def check_study_out(out: str | Path, study: PreparedStudy | None = None) -> Path:
+    """``out`` if a study may be written there: missing, empty or a study folder imblab made, and writable;
+    with ``study``, also a folder that holds no other study (reads only: nothing is written).
 
     Raises:
         OutputError: ``out`` is a file, not writable, or a non-empty folder that holds no study.
+        SpecError: ``out`` holds runs of a study with other data, split or settings.
     """
-    return check_output_dir(out, recognise=lambda p: (p / "study.json").is_file(), what="study", replace=False)
+    out = check_output_dir(out, recognise=is_study_dir, what="study", replace=False)
+    if study is not None:
+        StudyStore(out).check(study)
+    return out
 
 
 def default_out_dir(dataset: str, root: str | Path = "imblab-runs") -> Path:
@@ -61,12 +67,13 @@ def compare(
         backend: ``auto`` (default), ``tfidf``, ``frozen`` or ``finetune``.
         model: Hugging Face id or local path for ``frozen``/``finetune``.
         probes: texts whose predicted probabilities are tabulated (default for sms_spam: "Call to claim your prize!").
-        metric: the metric that ranks techniques (default ``macro-f1``).
+        metric: the metric that ranks techniques and chooses the linear heads' ``C`` (default ``macro-f1``).
         config: a TOML study file (``examples/seed_study.toml``); explicit arguments override it.
         out: where runs and reports go (default a new folder under ``./imblab-runs/``). Finished runs there are reused.
         on_progress: called as runs are kept, start and finish (see :data:`ProgressCallback`).
         executor: runs the training tasks (default: one after the other in this process).
-        **settings: other :class:`StudyConfig` fields (``limit``, ``epochs``, ``split_seed``, ``lr``, ...).
+        **settings: other settings (:data:`imblab.settings.SETTINGS`: ``limit``, ``epochs``, ``split_seed``,
+            ``lr``, ``C``, ...); each is checked before anything is written.
 
     Returns:
         The :class:`ComparisonResult`; its files are already written to ``out``.
@@ -77,7 +84,9 @@ def compare(
         backend=backend, model=model, probes=probes, metric=metric, **settings,
     )
     if out is not None:
-        check_study_out(out)
+        check_study_out(out)  # before reading the data
     study = prepare_study(study_config)
+    if out is not None:
+        check_study_out(out, study)
     out = Path(out) if out is not None else default_out_dir(study_config.dataset)
     return run_study(study, out, on_progress=on_progress, executor=executor)

@@ -23,12 +23,12 @@ A study file (see ``examples/seed_study.toml``)::
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
-from ..evaluation import metric_order, normalise_metric
+from ..settings import from_study_file, resolve_metric, settings_dataclass
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -38,58 +38,31 @@ else:  # pragma: no cover - Python 3.10
 __all__ = ["StudyConfig", "build_study_config", "load_study_file", "resolve_metric"]
 
 
-def resolve_metric(name: str, labels: list[str]) -> str:
-    """``macro-f1`` → ``macro_f1``, ``spam-recall`` → ``spam_recall``; unknown names list the allowed ones."""
-    key = normalise_metric(name)
-    allowed = metric_order(labels)
-    for candidate in allowed:
-        if candidate.lower() == key.lower():
-            return candidate
-    shown = ", ".join(m.replace("_", "-") for m in allowed)
-    raise SpecError(f"unknown metric {name!r}: choose one of {shown}")
-
-
-@dataclass
+@settings_dataclass(lambda s: s.section is not None)
 class StudyConfig:
-    """Everything that defines a comparison; stored as ``study.json`` with the results."""
+    """Everything that defines a comparison; stored as ``study.json`` with the results.
 
-    dataset: str = "sms_spam"
-    text_column: str | None = None
-    label_column: str | None = None
-    label_names: str | None = None
-    encoding: str = "utf-8"
-    dedupe: bool = False
-    split_seed: int = 42
-    val_fraction: float = 0.1
-    test_fraction: float = 0.1
-    limit: int | None = None
-    backend: str = "auto"
-    model: str | None = None
-    epochs: int | None = None
-    batch_size: int | None = None
-    lr: float | None = None
-    max_length: int | None = None
-    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
-    metric: str = "macro-f1"
-    probes: list[str] | None = None
-    reference: bool = True  # fit the scikit-learn reference (TF-IDF + balanced logistic regression)
+    The fields are every study-file setting of :data:`imblab.settings.SETTINGS` (``dataset``, ``limit``,
+    ``backend``, ``epochs``, ``seeds``, ``metric``, ...), checked on construction, and the techniques.
+    """
+
     # Each technique: {"spec": "focal:gamma=2"} or {"name": ..., "params": {...}, "display_name": ...}.
     techniques: list[dict[str, Any]] = field(default_factory=lambda: [{"spec": "seed"}])
+
+    if TYPE_CHECKING:  # the other fields come from the settings table
+        def __init__(self, **settings: Any) -> None: ...
+        def __getattr__(self, name: str) -> Any: ...
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-_SECTIONS = {
-    "data": {"dataset", "text_column", "label_column", "label_names", "encoding", "dedupe", "split_seed",
-             "val_fraction", "test_fraction", "limit"},
-    "training": {"backend", "model", "epochs", "batch_size", "lr", "max_length"},
-    "study": {"seeds", "metric", "probes", "reference"},
-}
-
-
 def load_study_file(path: str | Path) -> StudyConfig:
-    """Parse a TOML study file; unknown sections or keys are errors that list the allowed ones."""
+    """Parse a TOML study file; unknown sections or keys and bad values are one-line errors.
+
+    Raises:
+        SpecError: naming the file, and the key and what it allows.
+    """
     path = Path(path)
     if not path.is_file():
         raise SpecError(f"no such study file: {path}")
@@ -97,35 +70,23 @@ def load_study_file(path: str | Path) -> StudyConfig:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SpecError(f"cannot parse {path}: {exc}") from None
-    config = StudyConfig()
-    for section, value in doc.items():
-        if section == "techniques":
-            continue
-        if section not in _SECTIONS or not isinstance(value, dict):
-            raise SpecError(f"unknown section [{section}] in {path}: allowed are {', '.join([*_SECTIONS, 'techniques'])}")
-        for key, item in value.items():
-            if key not in _SECTIONS[section]:
-                raise SpecError(f"unknown key {key!r} in [{section}] of {path}: allowed are {', '.join(sorted(_SECTIONS[section]))}")
-            setattr(config, key, item)
-    if isinstance(config.seeds, int):
-        config.seeds = list(range(config.seeds))
-    if not isinstance(config.seeds, list) or not config.seeds or not all(isinstance(s, int) for s in config.seeds):
-        raise SpecError(f"seeds in {path} must be a positive count or a list of integers")
-    dataset_path = path.parent / config.dataset
-    if config.dataset not in ("sms_spam", "hate_speech") and dataset_path.exists():
-        config.dataset = str(dataset_path)
+    values = from_study_file(doc, path)
+    dataset = values.get("dataset")
+    if dataset is not None and dataset not in ("sms_spam", "hate_speech") and (path.parent / dataset).exists():
+        values["dataset"] = str(path.parent / dataset)
     techniques = doc.get("techniques")
     if techniques is not None:
         if not isinstance(techniques, list) or not techniques:
             raise SpecError(f"[[techniques]] in {path} must be a non-empty list of tables")
         parsed = []
         for t in techniques:
-            unknown = set(t) - {"name", "params", "display_name", "spec"}
+            unknown = set(t) - {"name", "params", "display_name", "spec"} if isinstance(t, dict) else {"?"}
             if unknown or not ("name" in t or "spec" in t):
-                raise SpecError(f"each [[techniques]] entry in {path} takes name, params, display_name (or spec); got {sorted(t)}")
+                raise SpecError(f"each [[techniques]] entry in {path} takes name, params, display_name (or spec); "
+                                f"got {sorted(t) if isinstance(t, dict) else t!r}")
             parsed.append(dict(t))
-        config.techniques = parsed
-    return config
+        values["techniques"] = parsed
+    return StudyConfig(**values)
 
 
 def build_study_config(config: str | Path | StudyConfig | None = None, **overrides: Any) -> StudyConfig:
@@ -133,19 +94,20 @@ def build_study_config(config: str | Path | StudyConfig | None = None, **overrid
 
     ``techniques`` may be a group name, a comma-separated spec list, or a list of specs.
     ``seeds`` may be a count or a list of seeds.
+
+    Raises:
+        SpecError: a bad value (naming it and what it allows). TypeError: an unknown setting.
     """
     study = config if isinstance(config, StudyConfig) else load_study_file(config) if config else StudyConfig()
+    known = {f.name for f in fields(study)}
+    given: dict[str, Any] = {}
     for key, value in overrides.items():
         if value is None:
             continue
+        if key not in known:
+            raise TypeError(f"unknown study setting {key!r}: allowed are {', '.join(sorted(known))}")
         if key == "techniques":
             specs = [value] if isinstance(value, str) else list(value)
             value = [{"spec": s} for s in specs]
-        elif key == "seeds" and isinstance(value, int):
-            value = list(range(value))
-        elif key == "probes":
-            value = list(value)
-        if not hasattr(study, key):
-            raise TypeError(f"unknown study setting {key!r}")
-        setattr(study, key, value)
-    return study
+        given[key] = value
+    return replace(study, **given)  # checks every value

@@ -27,7 +27,13 @@ OnStart = Callable[[RunTask], None]
 
 
 class Executor(Protocol):
-    """Carries out run tasks; a study does not know where or in which order they run."""
+    """Carries out run tasks; a study does not know where or in which order they run.
+
+    An executor that runs several tasks at once may say how many with an ``int`` attribute
+    ``parallelism`` (default 1): :func:`~._run.run_study` claims that many runs at a time (other processes
+    on the same study folder take the rest) and hands them over in one call. Locks stay in the calling
+    process; workers only write the run folders of their tasks.
+    """
 
     def run(self, tasks: Sequence[RunTask], on_result: OnResult, *, on_start: OnStart | None = None) -> None:
         """Run every task, calling ``on_result`` (and ``on_start``) in this process.

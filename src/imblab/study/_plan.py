@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..data import BUILTINS, Dataset, Split, split_dataset
 from ..errors import SpecError
+from ..settings import fingerprint, train_settings
 from ..techniques import Technique, parse_techniques, technique_from_config
 from ._config import StudyConfig, resolve_metric
-from ._reference import ReferenceTask
+from ._reference import REFERENCE_FOLDER, ReferenceTask
+from ._runs import RunKey, run_folder
 from ._tasks import DataSpec, RunTask, remember_data
 
 __all__ = ["PreparedStudy", "prepare_study"]
-
-# The training settings a study sets; the others are each backend's defaults.
-_TRAINING_KEYS = ("epochs", "batch_size", "lr", "max_length")
 
 
 @dataclass
@@ -37,8 +35,7 @@ class PreparedStudy:
 
     def run_dir(self, out: Path, technique: Technique, seed: int) -> Path:
         """``out/runs/<technique>__seed<k>``: where the run of ``technique`` with ``seed`` is stored."""
-        slug = re.sub(r"[^A-Za-z0-9_.=-]+", "_", technique.display_name).strip("_") or "technique"
-        return out / "runs" / f"{slug}__seed{seed}"
+        return out / "runs" / run_folder(technique.display_name, seed)
 
     def tasks(self, out: Path) -> list[RunTask]:
         """Every run of the study, technique by technique, seed by seed."""
@@ -53,17 +50,30 @@ class PreparedStudy:
         """The study's scikit-learn reference (``out/reference``), or None when the study has none."""
         if not self.config.reference:
             return None
-        return ReferenceTask(data=self.data, split=self.split, metric=self.metric, run_dir=out / "reference",
+        return ReferenceTask(data=self.data, split=self.split, metric=self.metric, run_dir=out / REFERENCE_FOLDER,
                              probes=tuple(self.probes))
+
+    def run_key(self, task: RunTask) -> RunKey:
+        """What a stored run must be to count as ``task``'s run."""
+        return RunKey(technique=task.technique.display_name, spec=task.technique.spec, seed=task.seed,
+                      labels=self.labels, backend=self.backend, data_sha256=self.split.data_hash,
+                      test=self.split.test.tolist())
+
+    def metadata(self) -> dict[str, Any]:
+        """What ``study.json`` holds: the settings, their fingerprint, labels, techniques, backend, metric, probes."""
+        return {
+            "config": self.config.to_dict(), "fingerprint": self.fingerprint(), "labels": self.labels,
+            "techniques": [t.to_dict() for t in self.techniques], "backend": self.backend, "metric": self.metric,
+            "probes": self.probes,
+        }
 
     def fingerprint(self) -> dict[str, Any]:
         """What a stored run's numbers depend on besides its technique and seed."""
+        resolved = {**self.config.to_dict(), **self.training, "backend": self.backend}
         return {
             "dataset_sha256": self.split.data_hash,
             "split": {"seed": self.split.seed, "fractions": list(self.split.fractions), "test_rows": len(self.split.test)},
-            "backend": self.backend,
-            "model": self.config.model,
-            "training": {k: self.training.get(k) for k in _TRAINING_KEYS},
+            **fingerprint(resolved, self.backend),
         }
 
 
@@ -83,6 +93,10 @@ def _resolve_techniques(entries: list[dict[str, Any]], labels: list[str]) -> lis
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise SpecError(f"techniques {', '.join(duplicates)} appear twice: give each a distinct display_name")
+    folders = [run_folder(n, 0) for n in names]
+    clashes = sorted({n for n, f in zip(names, folders) if folders.count(f) > 1})
+    if clashes:  # a hash collision of two display names: never two techniques in one folder
+        raise SpecError(f"techniques {', '.join(map(repr, clashes))} would share a run folder: rename one")
     return techniques
 
 
@@ -96,24 +110,21 @@ def _resolve_backend(name: str) -> str:
 
 def prepare_study(config: StudyConfig) -> PreparedStudy:
     """Load the data, split it once, resolve techniques, backend, metric and probes."""
-    data = DataSpec(
-        dataset=config.dataset, text_column=config.text_column, label_column=config.label_column,
-        label_names=config.label_names, encoding=config.encoding, dedupe=config.dedupe, limit=config.limit,
-        limit_seed=config.split_seed,
-    )
+    data = DataSpec.from_settings(config.to_dict())
     dataset = data.load()
     split = split_dataset(dataset, validation=config.val_fraction, test=config.test_fraction, seed=config.split_seed)
     remember_data(data, dataset, split.data_hash)
     labels = list(dataset.label_names)
-    if not config.seeds:
-        raise SpecError("a study needs at least one seed")
     probes = config.probes
     if probes is None:
         builtin = BUILTINS.get(config.dataset)
         probes = list(builtin.default_probes) if builtin else []
-    training = {key: getattr(config, key) for key in _TRAINING_KEYS if getattr(config, key) is not None}
+    metric = resolve_metric(config.metric, labels)
+    # What the runs are trained with: the TrainConfig settings the study gives (the others are each
+    # backend's defaults), and its metric, which chooses the linear heads' C.
+    training = {**train_settings(config.to_dict()), "metric": metric}
     return PreparedStudy(
         config=config, data=data, dataset=dataset, split=split, labels=labels,
         techniques=_resolve_techniques(config.techniques, labels), backend=_resolve_backend(config.backend),
-        metric=resolve_metric(config.metric, labels), probes=list(probes), training=training,
+        metric=metric, probes=list(probes), training=training,
     )

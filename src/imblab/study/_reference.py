@@ -27,14 +27,18 @@ from ..errors import ModelError
 from ._tasks import DataSpec, task_data
 
 if TYPE_CHECKING:
+    from ..comparison import RunOutcome
     from ..run import RunResult
 
-__all__ = ["REFERENCE_NAME", "ReferenceTask", "is_reference_finished", "run_reference"]
+__all__ = ["REFERENCE_FOLDER", "REFERENCE_NAME", "ReferenceTask", "is_reference_finished", "read_reference",
+           "run_reference"]
 
 log = logging.getLogger(__name__)
 
 #: How the reference appears in tables, results.csv and the reading.
 REFERENCE_NAME = "scikit-learn reference"
+#: Its folder in the study folder (beside ``runs/``), also the name of its lock.
+REFERENCE_FOLDER = "reference"
 REFERENCE_SPEC = 'TfidfVectorizer + LogisticRegression(class_weight="balanced"), C chosen on validation'
 _FILES = ("config.json", "metrics.json", "predictions.csv")
 
@@ -82,6 +86,21 @@ def is_reference_finished(task: ReferenceTask) -> bool:
     except ModelError:
         return False
     return bool(stored == task.settings())
+
+
+def read_reference(folder: Path) -> RunOutcome | None:
+    """The stored reference as the comparison sees it; None when there is none (``--no-reference``) or it is
+    damaged (a warning; ``imblab compare`` fits it again)."""
+    from ..run import read_run_files
+    from ._runs import outcome_of
+
+    if not folder.is_dir():
+        return None
+    try:
+        return outcome_of(read_run_files(folder))
+    except ModelError as exc:
+        log.warning("%s; imblab compare fits the reference again", exc)
+        return None
 
 
 def run_reference(task: ReferenceTask) -> RunResult:

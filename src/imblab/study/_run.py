@@ -1,22 +1,42 @@
-"""Run a study: every missing technique × seed run through an executor, then the comparison and its outputs."""
+"""Run a study: every missing technique × seed run through an executor, then the comparison and its outputs.
+
+Several processes may run one study folder at once (two terminals, a cluster's array job): they
+cooperate through the folder's locks (:mod:`._locks`), so every run is trained exactly once and every
+process ends with the same results. The protocol, in the process that runs the study (the driver):
+
+1. Under the study lock: check the folder (the same study, no foreign files), remove what interrupted
+   writes left, write ``study.json``; the stored runs that count are kept.
+2. Claim runs: under the study lock, take each missing run's own lock without waiting (a run another
+   process holds is skipped for now), look again whether it was finished meanwhile, and clear its
+   place. An executor's width (its ``parallelism`` attribute, 1 by default) of runs is claimed at a
+   time, so that processes share the work.
+3. Hand the claimed runs to the executor; release each run's lock when its folder is complete.
+4. When every missing run is held by others, wait for the first one's lock: when it is free the run is
+   either finished (kept) or was abandoned by a process that died (claimed and trained here).
+5. Under the study lock: the comparison, and its outputs when they are not made from these very runs.
+
+The executor's workers only write the run folders they are given: locking stays in the driver.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
-from ..comparison import ComparisonResult
+from ..comparison import ComparisonResult, RunOutcome
+from ..run import RunResult, is_run_dir
 from ._executors import Executor, SequentialExecutor
 from ._plan import PreparedStudy
-from ._reference import ReferenceTask, is_reference_finished
-from ._store import is_finished, load_study, open_store
+from ._reference import ReferenceTask, is_reference_finished, read_reference
+from ._runs import clear_damaged, outcome_of, remove_leftovers
+from ._store import StudyStore, comparison
 from ._tasks import RunTask
 
 __all__ = ["ProgressCallback", "run_study"]
 
 ProgressCallback = Callable[[str, int, int, str], None]
-"""(event, runs done, runs in the study, run name); events: ``skipped`` (kept from an earlier run),
-``start`` and ``done``."""
+"""(event, runs done, runs in the study, run name); events: ``skipped`` (kept from an earlier run or
+finished by another process), ``waiting`` (another process trains it), ``start`` and ``done``."""
 
 
 def run_study(
@@ -30,39 +50,96 @@ def run_study(
 
     Args:
         study: the prepared study.
-        out: the study folder; finished runs there are kept.
+        out: the study folder; finished runs there are kept. Other processes may run the same study there.
         on_progress: called as runs are kept, start and finish.
         executor: runs the tasks (default: :class:`SequentialExecutor`).
 
     Raises:
         SpecError: ``out`` holds a study made with other data, split, backend, model or training settings.
+        OutputError: a run's place in ``out/runs`` holds files imblab did not make.
     """
     out = Path(out)
-    open_store(study, out)
+    executor = executor or SequentialExecutor()
+    store = StudyStore(out)
+    tasks = study.tasks(out)
+    # The scikit-learn reference is claimed and run like one more run (first: one quick fit, and beside the
+    # runs with a parallel executor), its lock named after its folder.
     reference = study.reference_task(out)
-    # The reference goes first: it is one quick fit, and with parallel executors it runs beside the runs.
-    tasks: list[RunTask | ReferenceTask] = [
-        *([reference] if reference is not None and not is_reference_finished(reference) else []), *study.tasks(out)
-    ]
+    total = len(tasks) + (reference is not None)
     notify = on_progress or (lambda *args: None)
-    done = 0
-    todo: list[RunTask | ReferenceTask] = []
-    for task in tasks:
-        if isinstance(task, RunTask) and is_finished(task):
-            done += 1
-            notify("skipped", done, len(tasks), task.name)
-        else:
-            todo.append(task)
+    store.check(study)  # reads only: another study's folder is refused before anything is written
+    out.mkdir(parents=True, exist_ok=True)
+    outcomes: dict[str, RunOutcome] = {}
+    trained = False
+
+    def keep(task: RunTask | ReferenceTask, outcome: RunOutcome, event: str) -> None:
+        outcomes[task.run_dir.name] = outcome
+        store.locks.release(task.run_dir.name)
+        notify(event, len(outcomes), total, task.name)
 
     def started(task: RunTask | ReferenceTask) -> None:
-        notify("start", done, len(tasks), task.name)
+        notify("start", len(outcomes), total, task.name)
 
-    def finished(task: RunTask | ReferenceTask, _run: object) -> None:
-        nonlocal done
-        done += 1
-        notify("done", done, len(tasks), task.name)
+    def finished(task: RunTask | ReferenceTask, run: RunResult) -> None:
+        keep(task, outcome_of(run), "done")
 
-    (executor or SequentialExecutor()).run(todo, finished, on_start=started)
-    # Nothing trained: the outputs are rewritten only if they were not made from exactly these runs.
-    return load_study(out, techniques=[t.display_name for t in study.techniques], seeds=list(study.config.seeds),
-                      write=bool(todo) or None, reference=reference is not None)
+    def take(task: RunTask | ReferenceTask) -> bool:
+        """With ``task``'s lock held: keep its run if another process finished it, else clear its place."""
+        if isinstance(task, ReferenceTask):
+            finished_reference = read_reference(task.run_dir) if is_reference_finished(task) else None
+            if finished_reference is not None:
+                keep(task, finished_reference, "skipped")
+                return False
+            remove_leftovers(out, task.run_dir.name)  # its folder is replaced atomically once fitted
+            return True
+        outcome = store.stored_run(study.run_key(task), task.run_dir, say=False)
+        if outcome is not None:
+            keep(task, outcome, "skipped")
+            return False
+        remove_leftovers(store.runs, task.run_dir.name)
+        if not is_run_dir(task.run_dir):  # a complete run is replaced atomically once the new one is done
+            clear_damaged(task.run_dir)
+        return True
+
+    width = max(1, int(getattr(executor, "parallelism", 1)))
+    try:
+        with store.locks.study():
+            kept = store.open(study, tasks)
+            if reference is not None and is_reference_finished(reference):
+                kept_reference = read_reference(reference.run_dir)
+                if kept_reference is not None:
+                    kept[reference.run_dir.name] = kept_reference
+        for task in [*([reference] if reference is not None else []), *tasks]:
+            if task.run_dir.name in kept:
+                outcomes[task.run_dir.name] = kept[task.run_dir.name]
+                notify("skipped", len(outcomes), total, task.name)
+        pending: list[RunTask | ReferenceTask] = [
+            t for t in [*([reference] if reference is not None else []), *tasks] if t.run_dir.name not in outcomes
+        ]
+        while pending:
+            mine: list[RunTask | ReferenceTask] = []
+            with store.locks.study():
+                for task in list(pending):
+                    if len(mine) == width:
+                        break
+                    if store.locks.claim(task.run_dir.name):
+                        pending.remove(task)
+                        if take(task):
+                            mine.append(task)
+            if not mine and pending:  # every missing run is being trained by another process
+                task = pending.pop(0)
+                notify("waiting", len(outcomes), total, task.name)
+                store.locks.wait(task.run_dir.name)
+                with store.locks.study():
+                    if take(task):  # its process died before finishing it
+                        mine.append(task)
+            if mine:
+                executor.run(mine, finished, on_start=started)
+                trained = True
+    finally:
+        store.locks.release_all()
+    with store.locks.study():
+        return comparison(store, study.metadata(), [outcomes[t.run_dir.name] for t in tasks],
+                          write=trained or None,
+                          reference=outcomes.get(reference.run_dir.name) if reference is not None else None)
+

@@ -4,15 +4,23 @@
       study.json, split.json, profile.json    the resolved study, its split and the data profile
       runs/<technique>__seed<k>/              one folder per run, exactly as ``imblab train`` stores it
       results.csv, probes.csv, differences.csv, summary.md, report.html, .outputs.json
+      .locks/                                 the study's locks (:mod:`._locks`)
 
-A complete run folder made with the same technique is never retrained, so re-running a study (after an
-interruption or to add techniques) only trains what is missing. Each run folder is written atomically
-(:func:`imblab.run.train_run`): an interruption loses only the runs in flight.
+Runs are found by the study's plan, never by listing ``runs/`` (:mod:`._runs` names their folders and
+says whether a stored run counts). A complete run of the same technique is never retrained, so
+re-running a study (after an interruption or to add techniques) only trains what is missing. Each
+run folder is written atomically (:func:`imblab.run.train_run`): an interruption, even SIGKILL,
+loses only the runs in flight, and their temporary folders are removed once no process owns them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import os
+import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,88 +29,216 @@ from .._io import atomic_write_json, read_json
 from ..comparison import ComparisonResult, RunOutcome
 from ..data import profile
 from ..errors import ModelError, SpecError
-from ..run import RunResult, environment, is_complete_run, read_run, read_run_files
+from ..run import environment
+from ..settings import fingerprint as settings_fingerprint
+from ._locks import LOCK_DIR, StudyLocks
+from ._reference import REFERENCE_FOLDER, read_reference
 from ._outputs import write_outputs
 from ._plan import PreparedStudy
+from ._runs import (
+    RunKey,
+    check_replaceable,
+    is_ours,
+    leftover_run,
+    legacy_folder,
+    read_stored_run,
+    remove_leftovers,
+    run_folder,
+)
 from ._tasks import RunTask
 
-__all__ = ["is_finished", "load_study", "open_store", "outcome_from_run"]
+__all__ = ["StudyStore", "is_study_dir", "load_study"]
 
-# Settings that change what a stored run means: a folder made with others cannot be resumed.
-_FINGERPRINT_KEYS = ("dataset_sha256", "split", "backend", "model", "training")
+log = logging.getLogger(__name__)
+
 _OUTPUT_STATE = ".outputs.json"
 _OUTPUT_FILES = ("results.csv", "probes.csv", "summary.md", "report.html")
+# imblab._io's temporary files (``tempfile.mkstemp`` adds 8 characters of [a-z0-9_]).
+_TEMP_FILE = re.compile(r"\.[^/]+\.[a-z0-9_]{8}\.tmp")
 
 
-def open_store(study: PreparedStudy, out: Path) -> None:
-    """Create ``out`` (or check that it holds this very study) and write ``study.json``, ``split.json`` and
-    ``profile.json``.
-
-    Raises:
-        SpecError: ``out`` holds a study made with other data, split, backend, model or training settings.
-    """
-    out.mkdir(parents=True, exist_ok=True)
-    fingerprint = study.fingerprint()
-    study_file = out / "study.json"
-    if study_file.exists():
-        previous = read_json(study_file, SpecError).get("fingerprint", {})
-        changed = [k for k in _FINGERPRINT_KEYS if previous.get(k) != fingerprint.get(k)]
-        if changed:
-            raise SpecError(
-                f"{out} holds a study with other {', '.join(changed)}: choose another --out, or remove {out}"
-            )
-    atomic_write_json(study_file, {
-        "config": study.config.to_dict(), "fingerprint": fingerprint, "labels": study.labels,
-        "techniques": [t.to_dict() for t in study.techniques], "backend": study.backend, "metric": study.metric,
-        "probes": study.probes,
-    })
-    atomic_write_json(out / "split.json", study.split.to_dict())
-    atomic_write_json(out / "profile.json", profile(study.dataset, study.split))
-
-
-def is_finished(task: RunTask) -> bool:
-    """Whether the task's run folder holds a complete run of the same technique."""
-    if not is_complete_run(task.run_dir):
+def is_study_dir(path: Path) -> bool:
+    """Whether ``path`` is a study folder imblab made: it has ``study.json``, or (a study interrupted
+    before writing it) nothing but its locks and temporary files."""
+    if (path / "study.json").is_file():
+        return True
+    try:
+        names = os.listdir(path)
+    except OSError:
         return False
-    stored = read_json(task.run_dir / "config.json", ModelError).get("technique_spec")
-    return bool(stored == task.technique.spec)
+    return all(name == LOCK_DIR or _TEMP_FILE.fullmatch(name) for name in names)
 
 
-def outcome_from_run(run_dir: Path) -> RunOutcome:
-    """A stored run as the comparison sees it."""
-    return _outcome(read_run(run_dir))
+class StudyStore:
+    """The study folder ``out`` as one process sees it: its locks, metadata and stored runs."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.runs = out / "runs"
+        self.locks = StudyLocks(out)
+
+    # ------------------------------------------------------------------ the study
+    def check(self, study: PreparedStudy) -> None:
+        """Refuse ``out`` if it holds a study made with other data, split or settings, or files imblab did
+        not make where the study's runs go (reads only).
+
+        A folder that holds no run yet (an earlier attempt failed before its first run) takes the new
+        settings. Call under the study lock to be sure; without, it is an early, cheap check.
+
+        Raises:
+            SpecError: naming the settings that differ. OutputError: naming the run folder.
+        """
+        for task in study.tasks(self.out):
+            check_replaceable(task.run_dir)
+        study_file = self.out / "study.json"
+        if not study_file.is_file():
+            return
+        previous = _comparable(read_json(study_file, SpecError).get("fingerprint"))
+        current = _comparable(study.fingerprint())
+        changed = [k for k in dict.fromkeys([*previous, *current]) if previous.get(k) != current.get(k)]
+        if not changed or not self._holds_runs():
+            return
+        def shown(value: Any) -> str:
+            return "the default" if value is None else repr(value)
+
+        parts = [
+            {"dataset_sha256": "data", "split": "split"}.get(k) or f"{k} ({shown(previous.get(k))} there, "
+            f"{shown(current.get(k))} here)" for k in changed
+        ]
+        raise SpecError(
+            f"{self.out} holds a study with other {', '.join(parts)}: choose another --out, or remove {self.out}"
+        )
+
+    def _holds_runs(self) -> bool:
+        try:
+            stored = [n for n in os.listdir(self.runs) if not n.startswith(".")]
+        except FileNotFoundError:
+            stored = []
+        return bool(stored) or bool(self.locks.busy())
+
+    def open(self, study: PreparedStudy, tasks: list[RunTask]) -> dict[str, RunOutcome]:
+        """Check the folder, then write ``study.json``, ``split.json`` and ``profile.json``; call under the
+        study lock.
+
+        Returns:
+            The stored runs that count, by run folder name.
+
+        Raises:
+            SpecError: ``out`` holds a study made with other data, split or settings.
+            OutputError: a run's place holds files imblab did not make.
+        """
+        self.check(study)
+        kept = self.stored(study, tasks)  # before writing anything: it may refuse a run folder
+        self.adopt_legacy(study, [t for t in tasks if t.run_dir.name not in kept], kept)
+        self.remove_leftovers()
+        atomic_write_json(self.out / "study.json", study.metadata())
+        atomic_write_json(self.out / "split.json", study.split.to_dict())
+        atomic_write_json(self.out / "profile.json", profile(study.dataset, study.split))
+        return kept
+
+    def stored(self, study: PreparedStudy, tasks: Iterable[RunTask]) -> dict[str, RunOutcome]:
+        """The tasks' runs stored in ``out`` that count (see :func:`stored_run`)."""
+        kept = {}
+        for task in tasks:
+            outcome = self.stored_run(study.run_key(task), task.run_dir)
+            if outcome is not None:
+                kept[task.run_dir.name] = outcome
+        return kept
+
+    @staticmethod
+    def stored_run(key: RunKey, path: Path, *, say: bool = True) -> RunOutcome | None:
+        """The run in ``path`` if it counts for ``key``; None if missing, incomplete, damaged or another run.
+
+        Raises:
+            OutputError: ``path`` holds files imblab did not make (never replaced).
+        """
+        if not (path.exists() or path.is_symlink()):
+            return None
+        check_replaceable(path)
+        try:
+            return read_stored_run(path, key)
+        except ModelError as exc:
+            if say:
+                log.warning("%s; it is trained again", exc)
+            return None
+
+    def adopt_legacy(self, study: PreparedStudy, tasks: list[RunTask], kept: dict[str, RunOutcome]) -> None:
+        """Move runs stored under imblab 0.1's folder names to today's, when they are these very runs."""
+        for task in tasks:
+            legacy = self.runs / legacy_folder(task.technique.display_name, task.seed)
+            if legacy == task.run_dir or not legacy.is_dir() or task.run_dir.exists() or not is_ours(legacy):
+                continue
+            try:
+                outcome = read_stored_run(legacy, study.run_key(task))
+            except ModelError:
+                continue  # another technique's run (two names shared the folder), or damaged: left as it is
+            os.rename(legacy, task.run_dir)
+            kept[task.run_dir.name] = outcome
+
+    def remove_leftovers(self) -> None:
+        """Remove what interrupted writes left: temporary files of the study's own files (written only
+        under the study lock, which the caller holds), and temporary run folders no process owns."""
+        for name in _listdir(self.out):
+            if _TEMP_FILE.fullmatch(name):
+                (self.out / name).unlink(missing_ok=True)
+        for run in sorted({r for r in map(leftover_run, _listdir(self.runs)) if r is not None}):
+            if self.locks.claim(run):  # nobody writes it now
+                try:
+                    remove_leftovers(self.runs, run)
+                finally:
+                    self.locks.release(run)
+
+    # ------------------------------------------------------------------ outputs
+    def write_outputs(self, result: ComparisonResult, outcomes: list[RunOutcome], *, write: bool | None) -> None:
+        """Write the outputs: always (``write=True``), never (False), or when not made from these very runs (None).
+
+        Call under the study lock.
+        """
+        names = [run_folder(o.technique, o.seed) for o in outcomes]
+        state = {"imblab": __version__, "metric": result.metric, "runs": {n: _stamp(self.runs / n) for n in names},
+                 "reference": _stamp(self.out / REFERENCE_FOLDER) if result.reference is not None else None}
+        state_file = self.out / _OUTPUT_STATE
+        current = (
+            state_file.is_file() and _read_state(state_file) == state
+            and all((self.out / name).is_file() for name in _OUTPUT_FILES)
+        )
+        if write or (write is None and not current):
+            write_outputs(result, self.out)
+            atomic_write_json(state_file, state)
 
 
-def _read_reference(out: Path) -> RunOutcome | None:
-    """The study's stored scikit-learn reference, or None when it was not fitted (``--no-reference``)."""
-    folder = out / "reference"
-    if not folder.is_dir():
+def _listdir(folder: Path) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except FileNotFoundError:
+        return []
+
+
+def _stamp(run_dir: Path) -> list[int]:
+    """When and how big the run's metrics.json is: a retrained run has another stamp."""
+    try:
+        info = (run_dir / "metrics.json").stat()
+    except OSError:
+        return [0, 0]
+    return [info.st_mtime_ns, info.st_size]
+
+
+def _comparable(fingerprint: Any) -> dict[str, Any]:
+    """A stored fingerprint in today's form: data, split, and the settings that apply to its backend
+    and differ from their defaults (a study.json of imblab 0.1 kept its training settings apart)."""
+    if not isinstance(fingerprint, Mapping):
+        return {}
+    flat = {k: v for k, v in fingerprint.items() if k != "training"}
+    flat.update(fingerprint.get("training") or {})
+    fixed = {k: flat[k] for k in ("dataset_sha256", "split") if k in flat}
+    return {**fixed, **settings_fingerprint(flat, str(flat.get("backend")))}
+
+
+def _read_state(path: Path) -> Any:
+    try:  # only decides whether the outputs are rewritten: a damaged one just means "rewrite"
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
         return None
-    return _outcome(read_run_files(folder))
-
-
-def _outcome(run: RunResult) -> RunOutcome:
-    arrays = run.arrays()
-    timings = run.metrics.get("timings", {})
-    return RunOutcome(
-        technique=run.metrics["technique"], spec=run.metrics["spec"], seed=int(run.metrics["seed"]),
-        metrics=run.metrics["test_flat"], report=run.metrics["test"]["report"], probes=run.metrics.get("probes", []),
-        seconds=float(timings.get("train_seconds", 0.0) + timings.get("eval_seconds", 0.0)),
-        fit=run.metrics.get("head"), **arrays,
-    )
-
-
-def _read_outcomes(out: Path, techniques: list[str], seeds: list[int]) -> list[RunOutcome]:
-    outcomes = []
-    for run_dir in sorted((out / "runs").glob("*__seed*")):
-        if not is_complete_run(run_dir):
-            continue
-        outcome = outcome_from_run(run_dir)
-        if outcome.technique in techniques and outcome.seed in seeds:
-            outcomes.append(outcome)
-    if not outcomes:
-        raise SpecError(f"{out} holds no finished runs yet: run imblab compare first")
-    return sorted(outcomes, key=lambda o: (techniques.index(o.technique), o.seed))
 
 
 def load_study(
@@ -117,6 +253,10 @@ def load_study(
         seeds: the seeds to compare (default: the study's).
         write: True: write the outputs; None: only when they were not made from exactly these runs; False: never.
         reference: show the study's scikit-learn reference (default: when the study has one and it is stored).
+
+    Raises:
+        SpecError: ``out`` is not a study folder, or holds no finished run. ModelError: a stored run is
+            damaged or another study's (the message names it; ``imblab compare`` retrains it).
     """
     out = Path(out)
     study_file = out / "study.json"
@@ -124,35 +264,51 @@ def load_study(
         raise SpecError(f"{out} is not an imblab study directory (no study.json)")
     meta: dict[str, Any] = read_json(study_file, SpecError)
     shape = (("techniques", list), ("labels", list), ("config", dict), ("metric", str), ("backend", str))
-    if not all(isinstance(meta.get(k), t) for k, t in shape) or "seeds" not in meta["config"]:
+    if (not all(isinstance(meta.get(k), t) for k, t in shape) or "seeds" not in meta["config"]
+            or not all(isinstance(t, dict) and "display_name" in t and "spec" in t for t in meta["techniques"])):
         raise SpecError(f"{study_file} is damaged: it lacks {', '.join(k for k, _ in shape)} or seeds")
-    wanted = techniques or [t.get("display_name") for t in meta["techniques"]]
-    outcomes = _read_outcomes(out, wanted, seeds if seeds is not None else list(meta["config"]["seeds"]))
-    config = {**meta["config"], "backend_resolved": meta["backend"], "labels": meta["labels"]}
+    split = read_json(out / "split.json", SpecError)
+    if not isinstance(split.get("test"), list) or not isinstance(split.get("data_sha256"), str):
+        raise SpecError(f"{out / 'split.json'} is damaged: it lacks the test rows or the data's hash")
+    specs = {t["display_name"]: t["spec"] for t in meta["techniques"]}
+    wanted = techniques or list(specs)
+    unknown = [t for t in wanted if t not in specs]
+    if unknown:
+        raise SpecError(f"{out} has no technique {', '.join(map(repr, unknown))}: it has {', '.join(specs)}")
+    outcomes = []
+    for name in wanted:
+        for seed in seeds if seeds is not None else list(meta["config"]["seeds"]):
+            key = RunKey(technique=name, spec=specs[name], seed=seed, labels=meta["labels"], backend=meta["backend"],
+                         data_sha256=split["data_sha256"], test=split["test"])
+            path = out / "runs" / run_folder(name, seed)
+            if path.exists():
+                try:
+                    outcomes.append(read_stored_run(path, key))
+                except ModelError as exc:
+                    raise ModelError(f"{exc} (imblab compare trains it again)") from None
+            elif (out / "runs" / legacy_folder(name, seed)).is_dir():  # a study of imblab 0.1
+                with contextlib.suppress(ModelError):  # the run of another name that slugs alike
+                    outcomes.append(read_stored_run(out / "runs" / legacy_folder(name, seed), key))
     wants_reference = meta["config"].get("reference", True) if reference is None else reference
-    reference_outcome = _read_reference(out) if wants_reference else None
+    store = StudyStore(out)
+    with store.locks.study():
+        return comparison(store, meta, outcomes, write=write,
+                          reference=read_reference(out / REFERENCE_FOLDER) if wants_reference else None)
+
+
+def comparison(store: StudyStore, meta: Mapping[str, Any], outcomes: list[RunOutcome], *,
+               write: bool | None, reference: RunOutcome | None = None) -> ComparisonResult:
+    """The comparison of ``outcomes`` (in study order) and the study's scikit-learn ``reference``, its outputs
+    written as ``write`` says (under the study lock)."""
+    if not outcomes:
+        raise SpecError(f"{store.out} holds no finished runs yet: run imblab compare first")
+    names = list(dict.fromkeys(o.technique for o in outcomes))
+    config = {**meta["config"], "backend_resolved": meta["backend"], "labels": meta["labels"]}
     result = ComparisonResult(
-        outcomes, meta["labels"], read_json(out / "profile.json", SpecError), config, environment(),
-        baseline="baseline" if "baseline" in wanted else wanted[0], metric=meta["metric"], reference=reference_outcome,
+        outcomes, meta["labels"], read_json(store.out / "profile.json", SpecError), config, environment(),
+        baseline="baseline" if "baseline" in names else names[0], metric=meta["metric"], reference=reference,
     )
     # The outputs are a pure function of the runs: when they were made from these very runs, a re-run
     # (write=None) only reads them back. `imblab report DIR` re-renders unconditionally.
-    runs = [f"{o.technique}__seed{o.seed}" for o in outcomes]
-    state = {"imblab": __version__, "runs": runs, "metric": meta["metric"],
-             "reference": reference_outcome.fit if reference_outcome is not None else None}
-    state_file = out / _OUTPUT_STATE
-    current = (
-        state_file.is_file() and _read_state(state_file) == state
-        and all((out / name).is_file() for name in _OUTPUT_FILES)
-    )
-    if write or (write is None and not current):
-        write_outputs(result, out)
-        atomic_write_json(state_file, state)
+    store.write_outputs(result, outcomes, write=write)
     return result
-
-
-def _read_state(path: Path) -> Any:
-    try:  # only decides whether the outputs are rewritten: a damaged one just means "rewrite"
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None

@@ -40,6 +40,15 @@ class DataSpec:
     limit: int | None = None
     limit_seed: int = 42
 
+    @classmethod
+    def from_settings(cls, values: Mapping[str, Any]) -> DataSpec:
+        """The data settings of ``values`` (a study's or a command's, see :mod:`imblab.settings`)."""
+        return cls(
+            dataset=values["dataset"], text_column=values["text_column"], label_column=values["label_column"],
+            label_names=values["label_names"], encoding=values["encoding"], dedupe=values["dedupe"],
+            limit=values["limit"], limit_seed=values["split_seed"],
+        )
+
     def load(self) -> Dataset:
         """Read the data set and, with ``limit``, take its stratified subsample."""
         dataset = load_dataset(

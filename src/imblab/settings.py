@@ -1,0 +1,509 @@
+"""Every setting of imblab, defined once: CLI flags, study-file keys, validation and the study fingerprint.
+
+:data:`SETTINGS` is the one table. From it come the command-line flags of ``imblab data inspect``,
+``train`` and ``compare`` (:func:`add_arguments`, :func:`from_args`), the ``[data]``, ``[training]``
+and ``[study]`` keys of a study file (:func:`from_study_file`), the fields and checks of
+:class:`~imblab.model.TrainConfig` and :class:`~imblab.study.StudyConfig` (:func:`settings_dataclass`),
+and the part of a study's fingerprint that says what a stored run means (:func:`fingerprint`).
+A bad value is one :class:`~imblab.errors.SpecError` line naming the flag or key and what is allowed.
+
+Adding a setting is one row in :data:`SETTINGS`, e.g. a study-level number of worker processes::
+
+    Setting("workers", STUDY, Integer(at_least=1), 1, "training processes at once", COMPARE),
+
+gives ``imblab compare --workers N``, ``workers = N`` under ``[study]``, ``StudyConfig.workers``, and
+the check "an integer ≥ 1" everywhere. ``train=True`` also makes it a ``TrainConfig`` field;
+``fingerprint=True`` says that a stored run made with another value is another run (a study folder
+then refuses it), for the ``backends`` it applies to. A switch is a :class:`Switch`; named
+``--no-...`` (``flag="--no-reference"``, default True) the flag turns it off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import copy
+import math
+import shlex
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .errors import SpecError
+
+__all__ = [
+    "SETTINGS", "Setting", "Rule", "Integer", "Real", "Choice", "Text", "Switch", "Texts", "Seeds", "LabelNames",
+    "Encoding", "add_arguments", "from_args", "from_study_file", "fingerprint", "settings_dataclass", "setting",
+    "resolve_metric", "train_settings", "with_defaults", "SECTIONS",
+]
+
+
+# ---------------------------------------------------------------------------------------------- rules
+class Rule:
+    """A setting's type and allowed values: ``check`` a typed value, ``parse`` a command-line text."""
+
+    metavar = "VALUE"
+    annotation = "Any"
+
+    @property
+    def allowed(self) -> str:
+        """What is allowed, for messages: "an integer ≥ 0"."""
+        raise NotImplementedError
+
+    def check(self, value: Any) -> Any:
+        """``value`` (normalised) if allowed, else ``ValueError``."""
+        raise NotImplementedError
+
+    def parse(self, text: str) -> Any:
+        return self.check(text)
+
+    def show(self, value: Any) -> str:
+        """``value`` as ``--help`` shows it."""
+        return str(value)
+
+
+@dataclass(frozen=True)
+class Integer(Rule):
+    at_least: int | None = None
+    metavar = "N"
+    annotation = "int | None"
+
+    @property
+    def allowed(self) -> str:
+        return "an integer" + (f" ≥ {self.at_least}" if self.at_least is not None else "")
+
+    def check(self, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(self.allowed)
+        if self.at_least is not None and value < self.at_least:
+            raise ValueError(self.allowed)
+        return value
+
+    def parse(self, text: str) -> int:
+        try:
+            return self.check(int(text))
+        except ValueError:
+            raise ValueError(self.allowed) from None
+
+
+@dataclass(frozen=True)
+class Real(Rule):
+    """A finite number; ``above``/``below`` are open bounds, ``at_least`` a closed one."""
+
+    above: float | None = None
+    at_least: float | None = None
+    below: float | None = None
+    metavar = "X"
+    annotation = "float | None"
+
+    @property
+    def allowed(self) -> str:
+        low = (f"({self.above:g}" if self.above is not None else f"[{self.at_least:g}"
+               if self.at_least is not None else None)
+        if low and self.below is not None:
+            return f"a number in {low}, {self.below:g})"
+        if low:
+            return f"a finite number {'>' if self.above is not None else '≥'} {low[1:]}"
+        return "a finite number" + (f" < {self.below:g}" if self.below is not None else "")
+
+    def check(self, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(self.allowed)
+        if ((self.above is not None and value <= self.above) or (self.at_least is not None and value < self.at_least)
+                or (self.below is not None and value >= self.below)):
+            raise ValueError(self.allowed)
+        return float(value)
+
+    def parse(self, text: str) -> float:
+        try:
+            return self.check(float(text))
+        except ValueError:
+            raise ValueError(self.allowed) from None
+
+
+@dataclass(frozen=True)
+class Choice(Rule):
+    options: tuple[str, ...]
+    annotation = "str | None"
+
+    @property
+    def metavar(self) -> str:  # type: ignore[override]
+        return "{" + ",".join(self.options) + "}"
+
+    @property
+    def allowed(self) -> str:
+        return "one of " + ", ".join(self.options)
+
+    def check(self, value: Any) -> str:
+        if value not in self.options:
+            raise ValueError(self.allowed)
+        return str(value)
+
+
+@dataclass(frozen=True)
+class Text(Rule):
+    """A non-empty text."""
+
+    metavar = "TEXT"
+    annotation = "str | None"
+    allowed = "a non-empty text"  # type: ignore[assignment]
+
+    def check(self, value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(self.allowed)
+        return value
+
+
+@dataclass(frozen=True)
+class Encoding(Text):
+    """A text encoding Python knows (``utf-8``, ``latin-1``, ``cp1252``, ...)."""
+
+    metavar = "NAME"
+    allowed = "a text encoding such as utf-8, latin-1 or cp1252"  # type: ignore[assignment]
+
+    def check(self, value: Any) -> str:
+        try:
+            codecs.lookup(super().check(value))
+        except LookupError:
+            raise ValueError(self.allowed) from None
+        return str(value)
+
+
+@dataclass(frozen=True)
+class Switch(Rule):
+    """true or false; on the command line a flag without a value."""
+
+    annotation = "bool"
+    allowed = "true or false"  # type: ignore[assignment]
+
+    def check(self, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValueError(self.allowed)
+        return value
+
+
+@dataclass(frozen=True)
+class Texts(Rule):
+    """A list of texts; on the command line a flag given once per text."""
+
+    metavar = "TEXT"
+    annotation = "list[str] | None"
+    allowed = "a list of texts"  # type: ignore[assignment]
+
+    def check(self, value: Any) -> list[str]:
+        if isinstance(value, str) or not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise ValueError(self.allowed)
+        return list(value)
+
+    def parse(self, text: str) -> list[str]:
+        return [text]
+
+
+_MAX_SEED = 2**32 - 1  # NumPy's and torch's seeds
+
+
+@dataclass(frozen=True)
+class Seeds(Rule):
+    """A count (3 → seeds 0, 1, 2) or a list of distinct seeds."""
+
+    metavar = "N"
+    annotation = "list[int]"
+    allowed = f"a count ≥ 1 or a list of distinct integers in [0, {_MAX_SEED}]"  # type: ignore[assignment]
+
+    def check(self, value: Any) -> list[int]:
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            return list(range(value))
+        if (isinstance(value, (list, tuple)) and value and len(set(value)) == len(value)
+                and all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= _MAX_SEED for s in value)):
+            return list(value)
+        raise ValueError(self.allowed)
+
+    def show(self, value: Any) -> str:
+        return str(len(value)) if value == list(range(len(value))) else str(value)
+
+    def parse(self, text: str) -> list[int]:
+        try:
+            count = int(text)
+        except ValueError:
+            raise ValueError("a count ≥ 1") from None
+        if count < 1:
+            raise ValueError("a count ≥ 1")
+        return self.check(count)
+
+
+@dataclass(frozen=True)
+class LabelNames(Rule):
+    """``"0=ham,1=spam"``, names for the sorted raw labels, or (in a study file) a list or a table."""
+
+    metavar = "NAMES"
+    annotation = "str | dict[str, str] | list[str] | None"
+    allowed = "a text such as 0=ham,1=spam, a list of names, or a table of raw label = name"  # type: ignore[assignment]
+
+    def check(self, value: Any) -> Any:
+        if isinstance(value, str) and value.strip():
+            return value
+        if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+            return list(value)
+        if isinstance(value, Mapping) and value and all(isinstance(v, str) for v in value.values()):
+            return {str(k): v for k, v in value.items()}
+        raise ValueError(self.allowed)
+
+
+# ---------------------------------------------------------------------------------------------- the table
+DATA, TRAINING, STUDY = "data", "training", "study"
+SECTIONS = (DATA, TRAINING, STUDY)
+"""The study-file sections, in file order (``[[techniques]]`` is the list of techniques)."""
+EVERYWHERE, TRAIN_COMPARE, COMPARE = ("inspect", "train", "compare"), ("train", "compare"), ("compare",)
+ALL_BACKENDS = ("tfidf", "frozen", "finetune")
+SGD, HEADS, ENCODERS = ("finetune",), ("tfidf", "frozen"), ("frozen", "finetune")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting.
+
+    Attributes:
+        name: the field of ``StudyConfig``/``TrainConfig``, the study-file key, the flag ``--name-with-dashes``.
+        section: the study-file section (``data``, ``training``, ``study``); None: not in study files.
+        rule: the type and allowed values.
+        default: the value when it is not given (None: the data's or the backend's own default).
+        help: one line for ``--help``.
+        commands: the commands with a flag for it (``inspect`` is ``imblab data inspect``).
+        train: a ``TrainConfig`` field (what one run is trained with).
+        fingerprint: a run stored with another value is another run (for the backends it applies to).
+        backends: the backends it applies to.
+        flag: the flag when it is not ``--name-with-dashes``; a name without dashes is a positional argument.
+    """
+
+    name: str
+    section: str | None
+    rule: Rule
+    default: Any
+    help: str
+    commands: tuple[str, ...] = ()
+    train: bool = False
+    fingerprint: bool = False
+    backends: tuple[str, ...] = ALL_BACKENDS
+    flag: str = ""
+
+    @property
+    def option(self) -> str:
+        return self.flag or "--" + self.name.replace("_", "-")
+
+    def validate(self, value: Any, where: str) -> Any:
+        """``value`` normalised (None stays None: "the default"); ``SpecError`` naming ``where`` otherwise."""
+        if value is None:
+            return None
+        try:
+            return self.rule.check(value)
+        except ValueError as exc:
+            raise SpecError(f"{where}: must be {exc}") from None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # name, section, rule, default, help, commands with a flag, then what it means for a run
+    Setting("dataset", DATA, Text(), "sms_spam", "built-in name (sms_spam, hate_speech), a .csv/.tsv/.jsonl/.json/"
+            ".parquet file (also .gz/.bz2/.xz/.zst/.zip) or a Hugging Face save_to_disk folder", EVERYWHERE,
+            flag="dataset"),
+    Setting("text_column", DATA, Text(), None, "column holding the text (default: auto-detected)", EVERYWHERE),
+    Setting("label_column", DATA, Text(), None, "column holding the label (default: auto-detected)", EVERYWHERE),
+    Setting("label_names", DATA, LabelNames(), None, "rename labels: 0=ham,1=spam or names for the sorted raw labels",
+            EVERYWHERE),
+    Setting("encoding", DATA, Encoding(), "utf-8", "file encoding", EVERYWHERE),
+    Setting("dedupe", DATA, Switch(), False, "keep only the first row of each distinct text", EVERYWHERE),
+    Setting("limit", DATA, Integer(at_least=1), None, "stratified subsample of N rows before splitting", TRAIN_COMPARE),
+    Setting("split_seed", DATA, Integer(at_least=0), 42, "seed of the train/validation/test split", EVERYWHERE),
+    Setting("val_fraction", DATA, Real(above=0, below=1), 0.1, "validation share", EVERYWHERE),
+    Setting("test_fraction", DATA, Real(above=0, below=1), 0.1, "test share", EVERYWHERE),
+    Setting("backend", TRAINING, Choice(("auto", *ALL_BACKENDS)), "auto", "auto: finetune with a CUDA GPU, else tfidf",
+            TRAIN_COMPARE, fingerprint=True),
+    Setting("model", TRAINING, Text(), None, "Hugging Face id or local path (default: the bundled all-MiniLM-L6-v2)",
+            TRAIN_COMPARE, fingerprint=True, backends=ENCODERS),
+    Setting("epochs", TRAINING, Integer(at_least=0), None, "training epochs (0: the model as initialised)",
+            TRAIN_COMPARE, train=True, fingerprint=True),
+    Setting("batch_size", TRAINING, Integer(at_least=1), None, "examples per step", TRAIN_COMPARE, train=True,
+            fingerprint=True, backends=SGD),
+    Setting("lr", TRAINING, Real(above=0), None, "peak learning rate (AdamW, linear warm-up and decay)", TRAIN_COMPARE,
+            train=True, fingerprint=True, backends=SGD),
+    Setting("weight_decay", TRAINING, Real(at_least=0), None, "AdamW weight decay", TRAIN_COMPARE, train=True,
+            fingerprint=True, backends=SGD),
+    Setting("warmup_ratio", TRAINING, Real(at_least=0, below=1), None, "share of steps warming the learning rate up",
+            TRAIN_COMPARE, train=True, fingerprint=True, backends=SGD),
+    Setting("max_grad_norm", TRAINING, Real(above=0), None, "gradient clipping norm", TRAIN_COMPARE, train=True,
+            fingerprint=True, backends=SGD),
+    Setting("patience", TRAINING, Integer(at_least=1), None, "stop after N epochs without a better validation "
+            "macro-F1 (default: train every epoch)", TRAIN_COMPARE, train=True, fingerprint=True, backends=SGD),
+    Setting("mixed_precision", TRAINING, Choice(("auto", "bf16", "no")), None, "auto: bf16 on a GPU that has it",
+            TRAIN_COMPARE, train=True, fingerprint=True, backends=SGD),
+    Setting("max_length", TRAINING, Integer(at_least=2), 128, "max tokens per text", TRAIN_COMPARE, train=True,
+            fingerprint=True, backends=ENCODERS),
+    Setting("pooling", TRAINING, Choice(("mean", "cls")), "mean", "how token embeddings become one",
+            TRAIN_COMPARE, train=True, fingerprint=True, backends=("frozen",)),
+    Setting("C", TRAINING, Real(above=0), None, "inverse L2 strength of the linear head (default: chosen on "
+            "validation by --metric)", TRAIN_COMPARE, train=True, fingerprint=True, backends=HEADS, flag="--C"),
+    Setting("seed", None, Integer(at_least=0), 0, "training seed", ("train",)),
+    Setting("seeds", STUDY, Seeds(), [0, 1, 2], "seeds per technique: a count (a study file may also list them)",
+            COMPARE),
+    Setting("metric", STUDY, Text(), "macro_f1", "the metric that ranks techniques and chooses C (e.g. macro-f1, "
+            "spam-recall, pr-auc)", TRAIN_COMPARE, train=True, fingerprint=True, backends=HEADS),
+    Setting("probes", STUDY, Texts(), None, "a text whose probabilities are reported (repeatable)", TRAIN_COMPARE,
+            flag="--probe"),
+    Setting("reference", STUDY, Switch(), True, "skip the scikit-learn reference (TF-IDF + balanced "
+            "LogisticRegression, C chosen on validation)", COMPARE, flag="--no-reference"),
+)
+_BY_NAME = {s.name: s for s in SETTINGS}
+for _s in SETTINGS:  # a default its own rule refuses is a mistake in the table: fail at import, not in a run
+    _s.validate(_s.default, f"the default of {_s.name}")
+
+
+def setting(name: str) -> Setting:
+    """The setting called ``name``."""
+    return _BY_NAME[name]
+
+
+def _help(s: Setting) -> str:
+    """``--help`` text: what it is, what it allows, its default, the backends it applies to."""
+    plain = isinstance(s.rule, (Text, Texts, Switch, Choice, LabelNames, Seeds))
+    allowed = "" if plain else f"; {s.rule.allowed}"
+    default = "" if s.default is None or isinstance(s.rule, Switch) else f"; default: {s.rule.show(s.default)}"
+    only = "" if s.backends == ALL_BACKENDS or s.section != TRAINING else f"; {', '.join(s.backends)} only"
+    return f"{s.help}{allowed}{default}{only}".replace("%", "%%")
+
+
+# ---------------------------------------------------------------------------------------------- command line
+def add_arguments(parser: argparse.ArgumentParser, command: str, table: Sequence[Setting] = SETTINGS) -> None:
+    """Add the flags of ``command`` (``inspect``, ``train``, ``compare``), grouped by study-file section.
+
+    Values stay text here (absent: None); :func:`from_args` checks them, so that every bad value is one
+    line naming the flag.
+    """
+    groups: dict[str | None, Any] = {}
+    for s in table:
+        if command not in s.commands:
+            continue
+        if s.section not in groups:
+            groups[s.section] = parser.add_argument_group(f"{s.section or command} settings")
+        group = groups[s.section]
+        if not s.option.startswith("-"):  # positional; a study file may give it to compare
+            group.add_argument(s.name, nargs="?" if command == "compare" else None, default=None, help=_help(s))
+        elif isinstance(s.rule, Switch):  # --dedupe sets True; a flag named --no-... sets False
+            group.add_argument(s.option, dest=s.name, action="store_const", const=not s.option.startswith("--no-"),
+                               default=None, help=_help(s))
+        elif isinstance(s.rule, Texts):
+            group.add_argument(s.option, dest=s.name, action="append", default=None, metavar=s.rule.metavar,
+                               help=_help(s))
+        else:
+            group.add_argument(s.option, dest=s.name, default=None, metavar=s.rule.metavar, help=_help(s))
+
+
+def from_args(args: argparse.Namespace, command: str, table: Sequence[Setting] = SETTINGS) -> dict[str, Any]:
+    """The settings given as flags of ``command``, checked and typed (absent ones are left out).
+
+    Raises:
+        SpecError: a bad value, naming the flag and what it allows: ``--epochs -1: must be an integer ≥ 0``.
+    """
+    values: dict[str, Any] = {}
+    for s in table:
+        raw = getattr(args, s.name, None) if command in s.commands else None
+        if raw is None:
+            continue
+        if isinstance(s.rule, Switch):
+            values[s.name] = bool(raw)
+            continue
+        parsed = []
+        for text in raw if isinstance(s.rule, Texts) else [raw]:
+            try:
+                parsed.append(s.rule.parse(text))
+            except ValueError as exc:
+                raise SpecError(f"{s.option} {shlex.quote(text)}: must be {exc}") from None
+        values[s.name] = [p for ps in parsed for p in ps] if isinstance(s.rule, Texts) else parsed[0]
+    return values
+
+
+def with_defaults(values: Mapping[str, Any], command: str) -> dict[str, Any]:
+    """Every setting of ``command``: ``values`` over the table's defaults."""
+    return {s.name: values.get(s.name, copy.deepcopy(s.default)) for s in SETTINGS if command in s.commands}
+
+
+# ---------------------------------------------------------------------------------------------- study files
+def from_study_file(doc: Mapping[str, Any], path: str | Path) -> dict[str, Any]:
+    """The settings of a parsed study file (sections other than ``[[techniques]]``), checked and typed.
+
+    Raises:
+        SpecError: an unknown section or key (naming the allowed ones), or a bad value (naming the key).
+    """
+    values: dict[str, Any] = {}
+    for section, table in doc.items():
+        if section == "techniques":
+            continue
+        if section not in SECTIONS or not isinstance(table, dict):
+            allowed = ", ".join([*SECTIONS, "techniques"])
+            raise SpecError(f"unknown section [{section}] in {path}: allowed are {allowed}")
+        keys = {s.name: s for s in SETTINGS if s.section == section}
+        for key, value in table.items():
+            if key not in keys:
+                raise SpecError(f"unknown key {key!r} in [{section}] of {path}: allowed are {', '.join(keys)}")
+            values[key] = keys[key].validate(value, f"{key} = {value!r} in [{section}] of {path}")
+    return values
+
+
+# ---------------------------------------------------------------------------------------------- configs
+T = TypeVar("T")
+
+
+def settings_dataclass(select: Callable[[Setting], bool]) -> Callable[[type[T]], type[T]]:
+    """Make a class a dataclass whose fields are the selected settings (then the class's own fields).
+
+    Every selected field is checked (and normalised) on construction and by ``dataclasses.replace``:
+    a bad value is a ``SpecError`` naming the field and what it allows.
+    """
+
+    def build(cls: type[T]) -> type[T]:
+        chosen = [s for s in SETTINGS if select(s)]
+        own = dict(cls.__dict__.get("__annotations__", {}))
+        cls.__annotations__ = {**{s.name: s.rule.annotation for s in chosen}, **own}
+        for s in chosen:
+            mutable = isinstance(s.default, (list, dict))
+            setattr(cls, s.name, field(default_factory=lambda d=s.default: copy.deepcopy(d)) if mutable
+                    else field(default=s.default))
+        after = cls.__dict__.get("__post_init__")
+
+        def __post_init__(self: Any) -> None:
+            for s in chosen:
+                setattr(self, s.name, s.validate(getattr(self, s.name), f"{s.name}={getattr(self, s.name)!r}"))
+            if after is not None:
+                after(self)
+
+        cls.__post_init__ = __post_init__  # type: ignore[attr-defined]
+        return dataclass(cls)
+
+    return build
+
+
+def train_settings(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``TrainConfig`` settings given in ``values`` (None: the backend's default, left out)."""
+    return {s.name: values[s.name] for s in SETTINGS if s.train and values.get(s.name) is not None}
+
+
+# ---------------------------------------------------------------------------------------------- fingerprint
+def fingerprint(values: Mapping[str, Any], backend: str) -> dict[str, Any]:
+    """The settings that say what a stored run of ``backend`` means: those marked ``fingerprint`` that apply
+    to ``backend`` and differ from their default (so that a new setting leaves old study folders valid)."""
+    return {
+        s.name: values[s.name] for s in SETTINGS
+        if s.fingerprint and backend in s.backends and values.get(s.name) is not None and values[s.name] != s.default
+    }
+
+
+def resolve_metric(name: str, labels: list[str]) -> str:
+    """``macro-f1`` → ``macro_f1``, ``spam-recall`` → ``spam_recall``; unknown names list the allowed ones."""
+    from .evaluation import metric_order, normalise_metric
+
+    key = normalise_metric(name)
+    allowed = metric_order(labels)
+    for candidate in allowed:
+        if candidate.lower() == key.lower():
+            return candidate
+    shown = ", ".join(m.replace("_", "-") for m in allowed)
+    raise SpecError(f"unknown metric {name!r}: choose one of {shown}")

@@ -1,0 +1,156 @@
+"""A study's stored runs: the folder of each run, and whether what is stored there is that run.
+
+A run's folder is ``runs/<technique>__seed<k>``. ``<technique>`` is the display name itself when that
+is a plain folder name (lowercase letters, digits and ``_.=-``, at most 60 characters, starting with
+a letter or digit); any other name becomes a slug and ``~`` and 8 hex digits of the name's SHA-256
+(``weighted (spam=10)`` → ``weighted_spam=10~7c1e…``). So every display name has a folder of its own
+(``w/x`` and ``w x`` slug alike but hash apart; ``Focal`` and ``focal`` differ on case-insensitive
+file systems too), and keeps it from run to run.
+
+A stored run counts only when it is complete and is the run the study asks for: its files read back
+(:func:`imblab.run.read_run` checks them), and it has the study's technique, seed, labels, backend
+and test rows. Anything else in its place is retrained when imblab made it (:func:`is_ours`) and
+refused otherwise: imblab never replaces files it did not make.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..comparison import RunOutcome
+from ..errors import ModelError, OutputError
+from ..run import RUN_FILES, RunResult, read_run
+
+__all__ = ["RunKey", "legacy_folder", "outcome_from_run", "outcome_of", "read_stored_run", "run_folder",
+           "technique_folder"]
+
+_PLAIN = re.compile(r"[a-z0-9][a-z0-9_.=-]{0,59}")
+_LEFTOVER = re.compile(r"\.(?P<run>.+)\.[a-z0-9_]{8}\.(?:partial|old)")
+"""``atomic_directory``'s temporary folders (``tempfile.mkdtemp`` adds 8 characters of ``[a-z0-9_]``)."""
+
+
+def technique_folder(display_name: str) -> str:
+    """The folder name of a technique's runs: the name itself if plain, else a slug and a hash of it."""
+    if _PLAIN.fullmatch(display_name):
+        return display_name
+    slug = re.sub(r"[^a-z0-9_.=-]+", "_", display_name.lower()).strip("._=-")[:40] or "technique"
+    return f"{slug}~{hashlib.sha256(display_name.encode('utf-8')).hexdigest()[:8]}"
+
+
+def run_folder(display_name: str, seed: int) -> str:
+    """``focal__seed2``: the folder of a technique's run with ``seed`` under ``runs/``."""
+    return f"{technique_folder(display_name)}__seed{seed}"
+
+
+def legacy_folder(display_name: str, seed: int) -> str:
+    """The folder imblab 0.1 gave the run (a slug alone: two names could share it); read, and moved to
+    :func:`run_folder`, when it holds this very run."""
+    slug = re.sub(r"[^A-Za-z0-9_.=-]+", "_", display_name).strip("_") or "technique"
+    return f"{slug}__seed{seed}"
+
+
+def leftover_run(name: str) -> str | None:
+    """The run whose temporary folder (an interrupted write) ``name`` is, or None."""
+    match = _LEFTOVER.fullmatch(name)
+    return match.group("run") if match else None
+
+
+def remove_leftovers(runs: Path, run: str) -> None:
+    """Remove the temporary folders an interrupted write of ``run`` left (only while no process writes it)."""
+    try:
+        names = os.listdir(runs)
+    except FileNotFoundError:
+        return
+    for name in names:
+        if leftover_run(name) == run:
+            shutil.rmtree(runs / name, ignore_errors=True)
+
+
+def is_ours(path: Path) -> bool:
+    """Whether ``path`` is a folder holding only what imblab writes into a run folder (it may be replaced)."""
+    if path.is_symlink() or not path.is_dir():
+        return False
+    try:
+        return set(os.listdir(path)) <= set(RUN_FILES)
+    except OSError:
+        return False
+
+
+def check_replaceable(path: Path) -> None:
+    """Raise unless ``path`` is missing or a run folder imblab made.
+
+    Raises:
+        OutputError: ``path`` holds something imblab did not make.
+    """
+    if (path.exists() or path.is_symlink()) and not is_ours(path):
+        raise OutputError(
+            f"{path} holds files imblab did not make: move them away (imblab never replaces your files), "
+            "then run the same command again"
+        )
+
+
+def clear_damaged(path: Path) -> None:
+    """Remove a damaged run folder imblab made (checked by :func:`check_replaceable` first), so it is retrained."""
+    check_replaceable(path)
+    if path.exists():
+        shutil.rmtree(path)
+
+
+@dataclass(frozen=True)
+class RunKey:
+    """What a stored run must be to count for a study."""
+
+    technique: str
+    spec: str
+    seed: int
+    labels: Sequence[str]
+    backend: str
+    data_sha256: str
+    test: Sequence[int]
+
+
+def read_stored_run(path: Path, key: RunKey) -> RunOutcome:
+    """The run stored in ``path`` if it is complete and the run ``key`` describes.
+
+    Raises:
+        ModelError: the folder is incomplete or damaged, or holds another run; the message says which.
+    """
+    run = read_run(path)
+    config, metrics = run.config, run.metrics
+    split = config.get("split") if isinstance(config.get("split"), dict) else {}
+    problems = [
+        what for what, ok in (
+            ("technique", (metrics["technique"], metrics["spec"]) == (key.technique, key.spec)),
+            ("seed", metrics["seed"] == key.seed),
+            ("labels", list(run.labels) == list(key.labels)),
+            ("backend", config.get("backend") == key.backend),
+            ("data", split.get("data_sha256") == key.data_sha256),
+            ("test rows", split.get("test") == list(key.test) and len(run.predictions) == len(key.test)),
+        ) if not ok
+    ]
+    if problems:
+        raise ModelError(f"{path} holds a run with other {', '.join(problems)} than this study's")
+    return outcome_of(run)
+
+
+def outcome_of(run: RunResult) -> RunOutcome:
+    """A stored run as the comparison sees it."""
+    arrays = run.arrays()
+    timings = run.metrics.get("timings", {})
+    return RunOutcome(
+        technique=run.metrics["technique"], spec=run.metrics["spec"], seed=int(run.metrics["seed"]),
+        metrics=run.metrics["test_flat"], report=run.metrics["test"]["report"], probes=run.metrics.get("probes", []),
+        seconds=float(timings.get("train_seconds", 0.0) + timings.get("eval_seconds", 0.0)),
+        fit=run.metrics.get("head"), **arrays,
+    )
+
+
+def outcome_from_run(run_dir: str | Path) -> RunOutcome:
+    """The run stored in ``run_dir`` as the comparison sees it."""
+    return outcome_of(read_run(run_dir))
