@@ -35,7 +35,7 @@ from tests.unit.test_cli_errors import assert_one_line_error
 SMALL = ("sms_spam", "--backend", "tfidf", "--limit", "600")
 STUDY = (*SMALL, "--techniques", "baseline,focal,weighted:spam=10", "--seeds", "2")
 OUTPUTS = {"study.json", "split.json", "profile.json", "results.csv", "probes.csv", "differences.csv", "summary.md",
-           "report.html", ".outputs.json", "runs", ".locks"}
+           "report.html", ".outputs.json", "runs", ".locks", "reference"}
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +166,8 @@ def test_d7_display_names_that_slug_alike_get_folders_of_their_own(tmp_path: Pat
                       '[[techniques]]\nname = "focal"\ndisplay_name = "w x"\n')
     out = tmp_path / "study"
     assert cli(capsys, "compare", "--config", config, "--out", out, "--json").returncode == 0
-    assert set(pd.read_csv(out / "results.csv")["technique"]) == {"w/x", "w x"}
+    results = pd.read_csv(out / "results.csv")
+    assert set(results.loc[~results["reference"], "technique"]) == {"w/x", "w x"}
     runs = sorted(os.listdir(out / "runs"))
     assert len(runs) == 2 and runs == sorted({run_folder("w/x", 0), run_folder("w x", 0)})
     assert {json.loads((out / "runs" / r / "metrics.json").read_text())["technique"] for r in runs} == {"w/x", "w x"}
@@ -176,7 +177,8 @@ def test_d7_display_names_that_slug_alike_get_folders_of_their_own(tmp_path: Pat
     # A study of imblab 0.1 stored "w/x" in the folder both names slug to: it is read, then moved, not retrained.
     os.rename(out / "runs" / run_folder("w/x", 0), out / "runs" / "w_x__seed0")
     assert cli(capsys, "report", out).returncode == 0
-    assert set(pd.read_csv(out / "results.csv")["technique"]) == {"w/x", "w x"}
+    results = pd.read_csv(out / "results.csv")
+    assert set(results.loc[~results["reference"], "technique"]) == {"w/x", "w x"}
     assert cli(capsys, "compare", "--config", config, "--out", out, "--json").returncode == 0
     assert stamps(out) == before
 
@@ -280,7 +282,9 @@ def test_an_executor_gets_as_many_claimed_runs_as_it_runs_at_once(tmp_path: Path
                                              techniques="baseline,focal"))
     executor = PairExecutor(tmp_path)
     result = run_study(study, tmp_path, executor=executor)
-    assert executor.calls == [["baseline · seed 0", "baseline · seed 1"], ["focal · seed 0", "focal · seed 1"]]
+    # The scikit-learn reference is claimed first, like one more run.
+    assert executor.calls == [["scikit-learn reference", "baseline · seed 0"], ["baseline · seed 1", "focal · seed 0"],
+                              ["focal · seed 1"]]
     assert len(result.outcomes) == 4
     free = StudyLocks(tmp_path)
     assert all(free.claim(t.run_dir.name) for t in study.tasks(tmp_path))  # every claim was released
