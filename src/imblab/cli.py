@@ -216,9 +216,15 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
     from pathlib import Path
 
+    from .errors import ModelError
+    from .run import is_complete_run
+
     model_dir = Path(args.model_dir)
     if (model_dir / "model" / "imblab.json").is_file():  # a run directory: its model/ folder
         model_dir = model_dir / "model"
+    elif is_complete_run(model_dir):
+        raise ModelError(f"{model_dir} is a study's run stored without its model (imblab compare --keep-models): "
+                         "rebuild it with the imblab train command the study printed")
     model = load_model(model_dir)
     texts = _read_texts(args)
     prior = _parse_prior(args.prior)
@@ -238,6 +244,23 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- compare
+def _add_execution_options(p: argparse.ArgumentParser) -> None:
+    """Where a study's runs are carried out, and which models it keeps."""
+    group = p.add_argument_group("where the runs go (default: one after the other in this process)")
+    group.add_argument("--workers", nargs="?", const="auto", metavar="N",
+                       help="run N runs at once in local processes (without N: one per GPU, else one per core)")
+    group.add_argument("--ray", nargs="?", const="auto", metavar="ADDRESS",
+                       help="run each run as a task on a running Ray cluster: HOST:PORT of its head, or without "
+                            'ADDRESS the one RAY_ADDRESS names or this machine runs (pip install "imblab[ray]")')
+    group.add_argument("--cpus-per-run", type=float, default=None, metavar="N",
+                       help="CPUs each Ray task asks for (default: 1)")
+    group.add_argument("--gpus-per-run", type=float, default=None, metavar="N",
+                       help="GPUs each Ray task asks for (default: 1 on a cluster with GPUs, else 0)")
+    group.add_argument("--keep-models", choices=["all", "best", "none"], default=None,
+                       help="which runs keep their model: all, best (the median seed of the best technique) or "
+                            "none (default: all for tfidf and frozen, best for finetune)")
+
+
 def _study_overrides(args: argparse.Namespace) -> dict[str, Any]:
     techniques: list[str] = []
     if args.techniques is not None:  # an empty --techniques '' is an error, not the default
@@ -249,19 +272,23 @@ def _study_overrides(args: argparse.Namespace) -> dict[str, Any]:
         "batch_size": args.batch_size, "lr": args.lr, "max_length": args.max_length, "limit": args.limit,
         "split_seed": args.split_seed, "text_column": args.text_column, "label_column": args.label_column,
         "label_names": args.label_names, "encoding": args.encoding, "dedupe": args.dedupe or None,
+        "keep_models": args.keep_models,
     }
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .study import build_study_config, check_study_out, default_out_dir, prepare_study, run_study
+    from .study import (build_study_config, check_study_out, chosen_model, default_out_dir, make_executor,
+                        prepare_study, run_study)
     from .reporting.terminal import StudyProgress, print_summary
 
     if args.dataset is None and args.config is None:
         args.dataset = "sms_spam"
     if args.seeds is not None and args.seeds < 1:
         raise _usage(f"--seeds must be at least 1, got {args.seeds}")
+    executor = make_executor(workers=args.workers, ray=args.ray, cpus_per_run=args.cpus_per_run,
+                             gpus_per_run=args.gpus_per_run)
     if args.out:
         check_study_out(args.out)  # before loading data and training: nothing is lost to a bad --out
     study = prepare_study(build_study_config(args.config, **_study_overrides(args)))
@@ -273,15 +300,18 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     )
     with StudyProgress(enabled=not quiet) as progress:
         try:
-            result = run_study(study, out, on_progress=progress.update)
+            result = run_study(study, out, on_progress=progress.update, executor=executor)
         except KeyboardInterrupt:
             sys.stderr.write(f"imblab: interrupted; finished runs are kept in {out}: run the same command to resume\n")
             return 130
+    chosen = chosen_model(out, result)
     if args.json:
-        print(json.dumps({"out": str(out), "report": str(out / "report.html"), "runs": len(result.outcomes)}))
+        print(json.dumps({"out": str(out), "report": str(out / "report.html"), "runs": len(result.outcomes),
+                          "model": str(chosen.model_dir) if chosen.model_dir else None, "rebuild": chosen.command}))
         return 0
     print_summary(result)
     print(f"\nReport: {out / 'report.html'}\nSummary: {out / 'summary.md'}\nResults: {out / 'results.csv'}")
+    print(chosen.hint())
     return 0
 
 
@@ -355,6 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metric", default=None, help="metric that ranks techniques (default: macro-f1)")
     p.add_argument("--config", help="a TOML study file (see examples/); flags override it")
     p.add_argument("--out", help="output folder (default: a new folder under ./imblab-runs/); finished runs are reused")
+    _add_execution_options(p)
     p.add_argument("--json", action="store_true", help="print where the outputs are as JSON")
     p.set_defaults(func=_cmd_compare)
 

@@ -14,6 +14,7 @@ A study file (see ``examples/seed_study.toml``)::
     seeds = 3                     # or a list: [0, 1, 2]
     metric = "macro-f1"
     probes = ["Call to claim your prize!"]
+    keep_models = "best"          # all | best | none (default: all for tfidf/frozen, best for finetune)
     [[techniques]]
     name = "weighted"
     display_name = "weighted (spam=10)"
@@ -35,7 +36,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["StudyConfig", "build_study_config", "load_study_file", "resolve_metric"]
+__all__ = ["KEEP_MODELS", "StudyConfig", "build_study_config", "load_study_file", "resolve_keep_models", "resolve_metric"]
+
+KEEP_MODELS = ("all", "best", "none")
+"""Which runs of a study keep their model: every run, the median seed of the best technique, or none."""
 
 
 def resolve_metric(name: str, labels: list[str]) -> str:
@@ -47,6 +51,23 @@ def resolve_metric(name: str, labels: list[str]) -> str:
             return candidate
     shown = ", ".join(m.replace("_", "-") for m in allowed)
     raise SpecError(f"unknown metric {name!r}: choose one of {shown}")
+
+
+def resolve_keep_models(value: str | None, backend: str) -> str:
+    """``value``, checked; ``None`` is the backend's default.
+
+    The default: ``all`` for tfidf and frozen (a linear head and, for tfidf, its vocabulary: small), ``best``
+    for finetune (each model is the whole network: about 90 MB for MiniLM, 500 MB for roberta-base), as a
+    study's statistics read only each run's predictions and metrics.
+
+    Raises:
+        SpecError: not one of all, best, none.
+    """
+    if value is None:
+        return "best" if backend == "finetune" else "all"
+    if value not in KEEP_MODELS:
+        raise SpecError(f"keep_models must be one of {', '.join(KEEP_MODELS)}, not {value!r}")
+    return value
 
 
 @dataclass
@@ -72,6 +93,7 @@ class StudyConfig:
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
     metric: str = "macro-f1"
     probes: list[str] | None = None
+    keep_models: str | None = None  # all | best | none; None: the backend's default (resolve_keep_models)
     # Each technique: {"spec": "focal:gamma=2"} or {"name": ..., "params": {...}, "display_name": ...}.
     techniques: list[dict[str, Any]] = field(default_factory=lambda: [{"spec": "seed"}])
 
@@ -83,7 +105,7 @@ _SECTIONS = {
     "data": {"dataset", "text_column", "label_column", "label_names", "encoding", "dedupe", "split_seed",
              "val_fraction", "test_fraction", "limit"},
     "training": {"backend", "model", "epochs", "batch_size", "lr", "max_length"},
-    "study": {"seeds", "metric", "probes"},
+    "study": {"seeds", "metric", "probes", "keep_models"},
 }
 
 

@@ -10,10 +10,10 @@ from typing import Any
 from ..data import BUILTINS, Dataset, Split, split_dataset
 from ..errors import SpecError
 from ..techniques import Technique, parse_techniques, technique_from_config
-from ._config import StudyConfig, resolve_metric
+from ._config import StudyConfig, resolve_keep_models, resolve_metric
 from ._tasks import DataSpec, RunTask, remember_data
 
-__all__ = ["PreparedStudy", "prepare_study"]
+__all__ = ["PreparedStudy", "prepare_study", "run_dir"]
 
 # The training settings a study sets; the others are each backend's defaults.
 _TRAINING_KEYS = ("epochs", "batch_size", "lr", "max_length")
@@ -34,17 +34,20 @@ class PreparedStudy:
     probes: list[str]
     training: dict[str, Any]  # TrainConfig fields given explicitly; the rest are the backend's defaults
 
+    keep_models: str = "all"  # which runs keep their model: all, best or none (see _models.py)
+
     def run_dir(self, out: Path, technique: Technique, seed: int) -> Path:
         """``out/runs/<technique>__seed<k>``: where the run of ``technique`` with ``seed`` is stored."""
-        slug = re.sub(r"[^A-Za-z0-9_.=-]+", "_", technique.display_name).strip("_") or "technique"
-        return out / "runs" / f"{slug}__seed{seed}"
+        return run_dir(out, technique.display_name, seed)
 
     def tasks(self, out: Path) -> list[RunTask]:
         """Every run of the study, technique by technique, seed by seed."""
+        # "best" is decided once every run is finished: until then each run stores its model.
+        keep = self.keep_models != "none"
         return [
             RunTask(data=self.data, split=self.split, technique=technique, seed=seed, backend=self.backend,
                     model=self.config.model, run_dir=self.run_dir(out, technique, seed), training=dict(self.training),
-                    probes=tuple(self.probes))
+                    probes=tuple(self.probes), keep_model=keep)
             for technique in self.techniques for seed in self.config.seeds
         ]
 
@@ -57,6 +60,12 @@ class PreparedStudy:
             "model": self.config.model,
             "training": {k: self.training.get(k) for k in _TRAINING_KEYS},
         }
+
+
+def run_dir(out: Path, technique: str, seed: int) -> Path:
+    """``out/runs/<technique>__seed<k>``: the run folder of the technique displayed as ``technique``."""
+    slug = re.sub(r"[^A-Za-z0-9_.=-]+", "_", technique).strip("_") or "technique"
+    return out / "runs" / f"{slug}__seed{seed}"
 
 
 def _resolve_techniques(entries: list[dict[str, Any]], labels: list[str]) -> list[Technique]:
@@ -104,8 +113,10 @@ def prepare_study(config: StudyConfig) -> PreparedStudy:
         builtin = BUILTINS.get(config.dataset)
         probes = list(builtin.default_probes) if builtin else []
     training = {key: getattr(config, key) for key in _TRAINING_KEYS if getattr(config, key) is not None}
+    backend = _resolve_backend(config.backend)
     return PreparedStudy(
         config=config, data=data, dataset=dataset, split=split, labels=labels,
-        techniques=_resolve_techniques(config.techniques, labels), backend=_resolve_backend(config.backend),
+        techniques=_resolve_techniques(config.techniques, labels), backend=backend,
         metric=resolve_metric(config.metric, labels), probes=list(probes), training=training,
+        keep_models=resolve_keep_models(config.keep_models, backend),
     )

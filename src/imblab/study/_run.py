@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..comparison import ComparisonResult
 from ._executors import Executor, SequentialExecutor
+from ._models import prune_models
 from ._plan import PreparedStudy
 from ._store import is_finished, load_study, open_store
 from ._tasks import RunTask
@@ -25,7 +26,9 @@ def run_study(
     on_progress: ProgressCallback | None = None,
     executor: Executor | None = None,
 ) -> ComparisonResult:
-    """Train every missing (technique, seed) run into ``out/runs`` and write the report files.
+    """Train every missing (technique, seed) run into ``out/runs``, write the report files, and keep the
+    models ``study.keep_models`` says (:func:`~._models.prune_models`; :func:`~._models.chosen_model` names
+    the chosen one).
 
     Args:
         study: the prepared study.
@@ -43,7 +46,7 @@ def run_study(
     done = 0
     todo: list[RunTask] = []
     for task in tasks:
-        if is_finished(task):
+        if is_finished(task, with_model=study.keep_models == "all"):
             done += 1
             notify("skipped", done, len(tasks), task.name)
         else:
@@ -59,5 +62,7 @@ def run_study(
 
     (executor or SequentialExecutor()).run(todo, finished, on_start=started)
     # Nothing trained: the outputs are rewritten only if they were not made from exactly these runs.
-    return load_study(out, techniques=[t.display_name for t in study.techniques], seeds=list(study.config.seeds),
-                      write=bool(todo) or None)
+    result = load_study(out, techniques=[t.display_name for t in study.techniques], seeds=list(study.config.seeds),
+                        write=bool(todo) or None)
+    prune_models(out, result, study.keep_models)  # "best" is known only now that every run is finished
+    return result

@@ -5,7 +5,8 @@
       runs/<technique>__seed<k>/              one folder per run, exactly as ``imblab train`` stores it
       results.csv, probes.csv, differences.csv, summary.md, report.html, .outputs.json
 
-A complete run folder made with the same technique is never retrained, so re-running a study (after an
+A finished run folder made with the same technique is never retrained (a run stored without its model is
+finished unless the study keeps every model: see ``_models.py``), so re-running a study (after an
 interruption or to add techniques) only trains what is missing. Each run folder is written atomically
 (:func:`imblab.run.train_run`): an interruption loses only the runs in flight.
 """
@@ -60,9 +61,10 @@ def open_store(study: PreparedStudy, out: Path) -> None:
     atomic_write_json(out / "profile.json", profile(study.dataset, study.split))
 
 
-def is_finished(task: RunTask) -> bool:
-    """Whether the task's run folder holds a complete run of the same technique."""
-    if not is_complete_run(task.run_dir):
+def is_finished(task: RunTask, *, with_model: bool = False) -> bool:
+    """Whether the task's run folder holds a finished run of the same technique (``with_model``: and its model;
+    a study that keeps every model asks for it)."""
+    if not is_complete_run(task.run_dir, with_model=with_model):
         return False
     stored = read_json(task.run_dir / "config.json", ModelError).get("technique_spec")
     return bool(stored == task.technique.spec)

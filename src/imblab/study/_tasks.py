@@ -64,6 +64,7 @@ class RunTask:
         training: the ``TrainConfig`` fields the study sets; the rest are the backend's defaults.
         probes: texts whose probabilities the run records.
         run_dir: where the run is stored.
+        keep_model: store the model in ``run_dir/model`` (a study may keep only some, see ``--keep-models``).
     """
 
     data: DataSpec
@@ -75,6 +76,7 @@ class RunTask:
     run_dir: Path
     training: dict[str, Any] = field(default_factory=dict)
     probes: tuple[str, ...] = ()
+    keep_model: bool = True
 
     @property
     def name(self) -> str:
@@ -93,7 +95,12 @@ def remember_data(spec: DataSpec, dataset: Dataset, sha256: str) -> None:
     _loaded[sha256] = (spec, dataset)
 
 
-def _task_data(task: RunTask) -> Dataset:
+def task_data(task: RunTask) -> Dataset:
+    """The task's rows: the data this process holds already, else loaded and checked against the plan.
+
+    Raises:
+        DataError: the data changed since the study was planned (another content hash).
+    """
     spec, dataset = _loaded.get(task.split.data_hash, (None, None))
     if spec == task.data and dataset is not None:
         return dataset
@@ -113,8 +120,9 @@ def run_task(task: RunTask) -> RunResult:
 
     started = time.perf_counter()
     result = train_run(
-        _task_data(task), task.split, task.technique, backend=task.backend, model_name=task.model, seed=task.seed,
+        task_data(task), task.split, task.technique, backend=task.backend, model_name=task.model, seed=task.seed,
         config=TrainConfig(**task.training), probes=list(task.probes), out=task.run_dir, progress=False,
+        save_model=task.keep_model,
     )
     log.info("%s done in %.1f s", task.name, time.perf_counter() - started)
     return result
