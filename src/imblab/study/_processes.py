@@ -127,7 +127,11 @@ class _Slot:
 
     def submit(self, task: RunTask) -> Future[RunResult]:
         with _sigint_ignored():  # the process starts inside the first submit
-            return self.pool.submit(run_task, task)
+            try:
+                return self.pool.submit(run_task, task)
+            except BrokenProcessPool:  # the worker died while idle: no run was lost
+                self.replace()
+                return self.pool.submit(run_task, task)
 
     def replace(self) -> None:
         """A fresh worker for one that died."""
