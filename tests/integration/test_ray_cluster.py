@@ -11,6 +11,7 @@ About 1–2 minutes on a quiet 2-core machine, most of it Ray's start-up.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -45,7 +46,7 @@ common=(--node-ip-address=127.0.0.1 --num-cpus=1 --object-store-memory=200000000
   done
 ) &
 watcher=$!
-"$PYTHON" -m imblab $STUDY --ray "127.0.0.1:$PORT" --out "$WORK/study"
+"$PYTHON" -m imblab $STUDY --ray "127.0.0.1:$PORT" --out "$WORK/study" --json
 wait "$watcher" || true
 """
 
@@ -83,6 +84,7 @@ def test_study_on_a_two_node_ray_cluster_survives_a_killed_worker(tmp_path: Path
     log = (work / "ray.log").read_text() if (work / "ray.log").exists() else ""
     assert result.returncode == 0, f"{result.stderr}\n{log}"
     assert "Traceback" not in result.stderr, result.stderr
+    assert json.loads(result.stdout)["runs"] == 6  # Ray's own messages (the retry) went to stderr
     assert (work / "killed").is_file(), "the watcher killed no worker"
     pd.testing.assert_frame_equal(comparable(work / "study"), comparable(reference))
     assert len(list((work / "study" / "runs").iterdir())) == 6

@@ -19,7 +19,9 @@ Ray is an optional dependency (``pip install "imblab[ray]"``), imported only her
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
@@ -110,12 +112,15 @@ class RayExecutor:
         if not tasks:
             return
         ray = import_ray()
-        connected = self._connect(ray)
-        try:
-            self._run(ray, tasks, on_result, on_start)
-        finally:
-            if connected:
-                ray.shutdown()  # the driver disconnects; the cluster keeps running
+        # Ray prints the cluster's messages to the driver (a task retried after its worker died, a lost
+        # node) on stdout: they go to stderr, with the progress, so that stdout keeps only results (--json).
+        with contextlib.redirect_stdout(sys.stderr):
+            connected = self._connect(ray)
+            try:
+                self._run(ray, tasks, on_result, on_start)
+            finally:
+                if connected:
+                    ray.shutdown()  # the driver disconnects; the cluster keeps running
 
     def _run(self, ray: Any, tasks: Sequence[RunTask], on_result: OnResult, on_start: OnStart | None) -> None:
         from ray.exceptions import RayError, RayTaskError
