@@ -208,8 +208,9 @@ class ProcessExecutor:
                     k, task, attempt = running.pop(future)
                     try:
                         result = future.result()
-                    except BrokenProcessPool:
-                        # The worker died (killed, out of memory): its run's temporary folder stays behind.
+                    except (BrokenProcessPool, SystemExit):
+                        # The worker died (killed, out of memory: its run's temporary folder stays behind), or
+                        # someone sent it SIGTERM (it stopped the run and cleaned up): a fresh worker runs it.
                         remove_partial(task.run_dir)
                         slots[k].replace()
                         if attempt < self.retries and failure is None:
