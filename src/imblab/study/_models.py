@@ -90,15 +90,13 @@ def prune_models(out: str | Path, result: ComparisonResult, policy: str) -> Chos
     (whole or gone). Only the runs of ``result`` are touched: their folders are imblab's own.
     """
     out = Path(out)
-    chosen = chosen_model(out, result)
     if policy in ("best", "none"):
+        keep = chosen_model(out, result).run_dir if policy == "best" else None
         for outcome in result.outcomes:
             folder = run_dir(out, outcome.technique, int(outcome.seed))
-            if policy == "none" or folder != chosen.run_dir:
+            if folder != keep:
                 atomic_remove(folder / "model")
-        if policy == "none":
-            chosen = chosen_model(out, result)
-    return chosen
+    return chosen_model(out, result)
 
 
 def _flag(name: str, value: Any) -> list[str]:
