@@ -64,5 +64,6 @@ def run_study(
     # Nothing trained: the outputs are rewritten only if they were not made from exactly these runs.
     result = load_study(out, techniques=[t.display_name for t in study.techniques], seeds=list(study.config.seeds),
                         write=bool(todo) or None)
-    prune_models(out, result, study.keep_models)  # "best" is known only now that every run is finished
+    if len(result.outcomes) == len(tasks):  # "best" is known only once every run of the study is finished
+        prune_models(out, result, study.keep_models)
     return result
