@@ -119,7 +119,7 @@ def main() -> None:
               "rows": rows}
     print("\n| configuration | backend | case | seconds |\n| --- | --- | --- | ---: |")
     for row in rows:
-        print(f"| {row["configuration"]} | {row['backend']} | {row['case']} | {row['seconds']:.1f} |")
+        print(f"| {row['configuration']} | {row['backend']} | {row['case']} | {row['seconds']:.1f} |")
     if args.out:
         args.out.write_text(json.dumps(report, indent=2) + "\n")
 

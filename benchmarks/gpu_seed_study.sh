@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The study on one GPU, bf16: the `seed` group (8 techniques) x 3 seeds, fine-tuning, 3 epochs, full SMS
-# spam split, then fine-tuning throughput of imblab's loop vs transformers.Trainer on the same GPU.
+# The study on every GPU of the machine, bf16: the `seed` group (8 techniques) x 3 seeds, fine-tuning, 3 epochs,
+# full SMS spam split (with several GPUs `--workers N`: one run per GPU at once), then fine-tuning throughput of
+# imblab's loop vs transformers.Trainer on one GPU.
 # Budget: under 10 minutes on one H100.
 #
 # On a GPU with hub access:   IMBLAB_DATA_DIR=... bash benchmarks/gpu_seed_study.sh        (roberta-base)
@@ -32,9 +33,16 @@ fi
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
 python3 -c "import torch, transformers; print('torch', torch.__version__, 'transformers', transformers.__version__, 'cuda', torch.cuda.is_available())"
 
+# One worker process per GPU (each sees only its own): the runs of the study go to all of them at once.
+GPUS=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true)
+WORKERS=()
+if [ "${GPUS:-0}" -gt 1 ]; then WORKERS=(--workers "$GPUS"); fi
+echo "GPUs: ${GPUS:-0}${WORKERS[*]:+ -> ${WORKERS[*]}}"
+
 started=$(date +%s)
 python3 -m imblab compare sms_spam --techniques seed --seeds 3 --backend finetune --model "$STUDY_MODEL" \
-  --epochs 3 --batch-size 32 --lr 5e-5 --max-length 128 --probe "Call to claim your prize!" --out /tmp/imblab-gpu-study "$@"
+  --epochs 3 --batch-size 32 --lr 5e-5 --max-length 128 --probe "Call to claim your prize!" --out /tmp/imblab-gpu-study \
+  "${WORKERS[@]}" "$@"
 echo "study wall seconds: $(( $(date +%s) - started ))"
 mkdir -p "$OUT/study"
 cp /tmp/imblab-gpu-study/{summary.md,results.csv,probes.csv,report.html} "$OUT/study/"

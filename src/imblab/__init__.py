@@ -7,7 +7,7 @@ The light parts (data loading, splits, profile, errors) import at once; the mode
 from typing import Any
 
 from .data import Dataset, Split, list_builtins, load_dataset, profile, split_dataset
-from .errors import DataError, ImblabError, ModelError, OutputError, SpecError
+from .errors import DataError, ExecutionError, ImblabError, ModelError, OutputError, SpecError
 
 __version__ = "0.1.0"
 
@@ -26,6 +26,7 @@ _LAZY = {
 __all__ = [
     "DataError",
     "Dataset",
+    "ExecutionError",
     "ImblabError",
     "ModelError",
     "OutputError",

@@ -12,6 +12,7 @@ folder, or a folder imblab recognises as its own by its marker files; anything e
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import shutil
@@ -26,7 +27,7 @@ from .errors import ImblabError, OutputError
 
 __all__ = [
     "atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_write_csv", "atomic_directory",
-    "check_output_dir", "read_json", "neutralise_csv_cells",
+    "atomic_remove", "remove_partial", "check_output_dir", "read_json", "neutralise_csv_cells",
 ]
 
 Recognise = Callable[[Path], bool]
@@ -228,3 +229,25 @@ def atomic_directory(path: str | os.PathLike[str], *, recognise: Recognise | Non
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def remove_partial(path: str | os.PathLike[str]) -> list[Path]:
+    """Remove what :func:`atomic_directory` left beside ``path`` when its writer was killed (SIGKILL, a lost
+    worker): the ``.<name>.*.partial`` folders. Only their owner may call this (the process that writes
+    ``path``, or the driver that gave the run to a worker that died); returns what was removed."""
+    path = Path(path)
+    removed = sorted(path.parent.glob(f".{glob.escape(path.name)}.*.partial")) if path.parent.is_dir() else []
+    for leftover in removed:
+        shutil.rmtree(leftover, ignore_errors=True)
+    return removed
+
+
+def atomic_remove(path: str | os.PathLike[str]) -> None:
+    """Remove the folder ``path`` so that it is whole or gone, never half-deleted: it is renamed to a hidden
+    ``.<name>.*.old`` sibling first (one atomic rename), then deleted."""
+    path = Path(path)
+    if not path.exists():
+        return
+    old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".old"))
+    os.replace(path, old)  # onto the empty placeholder: atomic
+    shutil.rmtree(old, ignore_errors=True)

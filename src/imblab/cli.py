@@ -182,10 +182,24 @@ def _read_texts(args: argparse.Namespace) -> list[str]:
     return texts
 
 
-def _cmd_predict(args: argparse.Namespace) -> int:
-    from .model import load_model, resolve_model_dir
+def _model_dir(path: str) -> Any:
+    """The model folder of a run or model folder (``predict``, ``serve``); a study's run stored without its
+    model (``compare --keep-models``) says how to get it."""
+    from .errors import ModelError
+    from .model import resolve_model_dir
+    from .run import is_complete_run
 
-    model = load_model(resolve_model_dir(args.model_dir))
+    model_dir = resolve_model_dir(path)
+    if not (model_dir / "imblab.json").is_file() and is_complete_run(model_dir):
+        raise ModelError(f"{model_dir} is a study's run stored without its model (imblab compare --keep-models): "
+                         "rebuild it with the imblab train command the study printed")
+    return model_dir
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from .model import load_model
+
+    model = load_model(_model_dir(args.model_dir))
     texts = _read_texts(args)
     prior = _parse_prior(args.prior)
     proba = model.predict_proba(texts, prior="raw" if args.raw else (prior if prior is not None else "true"))
@@ -276,19 +290,36 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- compare
+def _add_execution_options(p: argparse.ArgumentParser) -> None:
+    """Where a study's runs are carried out (not study settings: they never change its numbers)."""
+    group = p.add_argument_group("where the runs go (default: one after the other in this process)")
+    group.add_argument("--workers", nargs="?", const="auto", metavar="N",
+                       help="run N runs at once in local processes (without N: one per GPU, else one per core)")
+    group.add_argument("--ray", nargs="?", const="auto", metavar="ADDRESS",
+                       help="run each run as a task on a running Ray cluster: HOST:PORT of its head, or without "
+                            'ADDRESS the one RAY_ADDRESS names or this machine runs (pip install "imblab[ray]")')
+    group.add_argument("--cpus-per-run", type=float, default=None, metavar="N",
+                       help="CPUs each Ray task asks for (default: 1)")
+    group.add_argument("--gpus-per-run", type=float, default=None, metavar="N",
+                       help="GPUs each Ray task asks for (default: 1 on a cluster with GPUs, else 0)")
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .study import build_study_config, check_study_out, default_out_dir, prepare_study, run_study
+    from .study import (build_study_config, check_study_out, chosen_model, default_out_dir, make_executor,
+                        prepare_study, run_study)
     from .reporting.terminal import StudyProgress, print_summary
 
-    # Everything is checked before anything is written: flags, the output folder, the study file, then
-    # the data, techniques, metric and probes (prepare_study).
+    # Everything is checked before anything is written: flags, the executor, the output folder, the study
+    # file, then the data, techniques, metric and probes (prepare_study).
     given = settings.from_args(args, "compare")
     techniques: list[str] = []
     if args.techniques is not None:  # an empty --techniques '' is an error, not the default
         techniques.append(args.techniques)
     techniques += args.technique or []
+    executor = make_executor(workers=args.workers, ray=args.ray, cpus_per_run=args.cpus_per_run,
+                             gpus_per_run=args.gpus_per_run)
     if args.out:
         check_study_out(args.out)  # before reading the data
     study = prepare_study(build_study_config(args.config, techniques=techniques or None, **given))
@@ -302,15 +333,18 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     )
     with StudyProgress(enabled=not quiet) as progress:
         try:
-            result = run_study(study, out, on_progress=progress.update)
+            result = run_study(study, out, on_progress=progress.update, executor=executor)
         except KeyboardInterrupt:
             sys.stderr.write(f"imblab: interrupted; finished runs are kept in {out}: run the same command to resume\n")
             return 130
+    chosen = chosen_model(out, result)
     if args.json:
-        print(json.dumps({"out": str(out), "report": str(out / "report.html"), "runs": len(result.outcomes)}))
+        print(json.dumps({"out": str(out), "report": str(out / "report.html"), "runs": len(result.outcomes),
+                          "model": str(chosen.model_dir) if chosen.model_dir else None, "rebuild": chosen.command}))
         return 0
     print_summary(result)
     print(f"\nReport: {out / 'report.html'}\nSummary: {out / 'summary.md'}\nResults: {out / 'results.csv'}")
+    print(chosen.hint())
     return 0
 
 
@@ -391,6 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     settings.add_arguments(p, "compare")
     p.add_argument("--config", help="a TOML study file (see examples/); flags override it")
     p.add_argument("--out", help="output folder (default: a new folder under ./imblab-runs/); finished runs are reused")
+    _add_execution_options(p)
     p.add_argument("--json", action="store_true", help="print where the outputs are as JSON")
     p.set_defaults(func=_cmd_compare)
 

@@ -6,7 +6,7 @@ stderr and exit code 2.
 
 from __future__ import annotations
 
-__all__ = ["ImblabError", "DataError", "SpecError", "ModelError", "OutputError"]
+__all__ = ["ImblabError", "DataError", "SpecError", "ModelError", "OutputError", "ExecutionError"]
 
 
 class ImblabError(Exception):
@@ -27,3 +27,8 @@ class ModelError(ImblabError):
 
 class OutputError(ImblabError):
     """An output folder cannot be written, or writing it would replace files imblab did not make."""
+
+
+class ExecutionError(ImblabError):
+    """A study's runs could not be carried out: a worker process or machine was lost for good, or the
+    engine asked for (Ray) is not installed or not reachable."""

@@ -8,7 +8,8 @@ interrupted run leaves nothing behind and a finished one is never half-written::
       config.json       resolved settings, versions, the split (row indices)
       metrics.json      validation and test metrics, probe probabilities, timings
       predictions.csv   test split: id, text, true label, decision, probabilities raw and prior-corrected
-      model/            the saved model (safetensors or npz/JSON + imblab.json), loadable by load_model
+      model/            the saved model (safetensors or npz/JSON + imblab.json), loadable by load_model;
+                        absent from a study's runs whose model was not kept (``compare --keep-models``)
       train.log         one line per epoch
 """
 
@@ -35,11 +36,14 @@ if TYPE_CHECKING:  # the model stack imports torch: only a run that trains pays 
     from .model import TrainConfig, TrainedModel
     from .techniques import Technique
 
-__all__ = ["RunResult", "train_run", "read_run", "read_run_files", "environment", "is_complete_run", "is_run_dir", "check_run_out",
-           "RUN_FILES"]
+__all__ = ["RunResult", "train_run", "read_run", "environment", "is_complete_run", "is_run_dir", "check_run_out",
+           "RUN_FILES", "run_files", "store_run_files", "metrics_json_default"]
 
 RUN_FILES = ("config.json", "metrics.json", "predictions.csv", "model", "train.log")
 """What a run folder holds; a folder with anything else was not made by imblab and is never replaced."""
+
+_RESULT_FILES = ("config.json", "metrics.json", "predictions.csv")
+"""What a finished run holds at least: a study's statistics read nothing else (its model may not be kept)."""
 
 
 @dataclass(frozen=True)
@@ -118,10 +122,13 @@ def train_run(
     probes: Sequence[str] = (),
     out: str | Path,
     progress: bool = True,
+    save_model: bool = True,
 ) -> RunResult:
     """Train ``technique`` on ``split``'s train part, evaluate on validation and test, store in ``out``.
 
     Returns the stored run, as :func:`read_run` would read it back.
+
+    ``save_model=False`` stores the run without its ``model/`` folder (a study that keeps only some models).
 
     Raises:
         OutputError: ``out`` is a file, not writable, or a non-empty folder that is not an imblab run or
@@ -189,7 +196,8 @@ def train_run(
     }
     history = getattr(model, "history", None) or []
     with atomic_directory(out, recognise=_replaceable, what="run") as tmp:
-        model.save(tmp / "model")
+        if save_model:
+            model.save(tmp / "model")
         (tmp / "config.json").write_text(json.dumps(run_config, indent=2, default=metrics_json_default) + "\n")
         (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, default=metrics_json_default) + "\n")
         predictions.to_csv(tmp / "predictions.csv", index=False)
@@ -221,13 +229,20 @@ def check_run_out(out: str | Path) -> Path:
     return check_output_dir(out, recognise=_replaceable, what="run")
 
 
-def is_complete_run(run_dir: str | Path) -> bool:
+def is_complete_run(run_dir: str | Path, *, with_model: bool = False) -> bool:
+    """Whether ``run_dir`` holds a finished run: config.json, metrics.json and predictions.csv (all that a
+    study's statistics read), and with ``with_model`` its ``model/`` folder too.
+
+    The one rule for "finished": a study that does not keep every model (``compare --keep-models``) counts
+    a run stored without its model as finished; a study's scikit-learn reference is stored this way too.
+    """
     run_dir = Path(run_dir)
-    return all((run_dir / name).exists() for name in ("config.json", "metrics.json", "predictions.csv", "model"))
+    return all((run_dir / name).exists() for name in _RESULT_FILES) and (not with_model or (run_dir / "model").is_dir())
 
 
 def is_run_dir(path: str | Path) -> bool:
-    """A complete run folder holding nothing but what imblab writes there (so imblab may replace it)."""
+    """A finished run folder (with or without its model) holding nothing but what imblab writes there (so
+    imblab may replace it)."""
     path = Path(path)
     try:
         return is_complete_run(path) and set(os.listdir(path)) <= set(RUN_FILES)
@@ -244,18 +259,7 @@ def read_run(run_dir: str | Path) -> RunResult:
     """
     run_dir = Path(run_dir)
     if not is_complete_run(run_dir):
-        raise ModelError(f"{run_dir} is not a complete imblab run (config.json, metrics.json, predictions.csv, model/)")
-    return read_run_files(run_dir)
-
-
-def read_run_files(run_dir: str | Path) -> RunResult:
-    """``config.json``, ``metrics.json`` and ``predictions.csv`` of a stored run, checked (no model needed:
-    a study's scikit-learn reference is stored this way).
-
-    Raises:
-        ModelError: a file is missing or damaged; the message names it.
-    """
-    run_dir = Path(run_dir)
+        raise ModelError(f"{run_dir} is not a complete imblab run (config.json, metrics.json, predictions.csv)")
     config = read_json(run_dir / "config.json", ModelError)
     metrics = read_json(run_dir / "metrics.json", ModelError)
     labels = config.get("labels")
@@ -267,6 +271,33 @@ def read_run_files(run_dir: str | Path) -> RunResult:
         raise ModelError(f"{run_dir / 'metrics.json'} is damaged: missing {', '.join(missing) or 'test metrics'}")
     predictions = _read_predictions(run_dir / "predictions.csv", labels)
     return RunResult(run_dir=run_dir, config=config, metrics=metrics, predictions=predictions)
+
+
+def run_files(run_dir: str | Path) -> dict[str, bytes]:
+    """Every file of a stored run, by path relative to ``run_dir`` (what a remote worker sends back)."""
+    run_dir = Path(run_dir)
+    return {path.relative_to(run_dir).as_posix(): path.read_bytes()
+            for path in sorted(run_dir.rglob("*")) if path.is_file()}
+
+
+def store_run_files(out: str | Path, files: dict[str, bytes]) -> RunResult:
+    """Write a run's files (from :func:`run_files`) into ``out`` atomically, as :func:`train_run` does; returns
+    the stored run.
+
+    Raises:
+        OutputError: ``out`` is not a folder imblab may replace (see :func:`check_run_out`).
+        ModelError: ``files`` would escape ``out`` or do not make a complete run.
+    """
+    out = Path(out)
+    outside = [n for n in files if Path(n).is_absolute() or ".." in Path(n).parts or Path(n).parts[0] not in RUN_FILES]
+    missing = [n for n in _RESULT_FILES if n not in files]
+    if outside or missing:
+        raise ModelError(f"not the files of an imblab run: {', '.join(outside) or 'no ' + ', '.join(missing)}")
+    with atomic_directory(out, recognise=_replaceable, what="run") as tmp:
+        for name, data in files.items():
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / name).write_bytes(data)
+    return read_run(out)
 
 
 # pandas 3 parses floats exactly by default (and deprecates the option); pandas 2 needs asking.

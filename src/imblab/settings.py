@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 from .errors import SpecError
 
 __all__ = [
-    "SETTINGS", "Setting", "Rule", "Integer", "Real", "Choice", "Text", "Switch", "Texts", "Seeds", "LabelNames",
+    "SETTINGS", "Setting", "Rule", "to_arguments", "Integer", "Real", "Choice", "Text", "Switch", "Texts", "Seeds", "LabelNames",
     "Encoding", "add_arguments", "from_args", "from_study_file", "fingerprint", "settings_dataclass", "setting",
     "resolve_metric", "train_settings", "with_defaults", "SECTIONS",
 ]
@@ -349,6 +349,9 @@ SETTINGS: tuple[Setting, ...] = (
             "spam-recall, pr-auc)", TRAIN_COMPARE, train=True, fingerprint=True, backends=HEADS),
     Setting("probes", STUDY, Texts(), None, "a text whose probabilities are reported (repeatable)", TRAIN_COMPARE,
             flag="--probe"),
+    Setting("keep_models", STUDY, Choice(("all", "best", "none")), None, "which runs keep their model: all, "
+            "best (the median seed of the best technique) or none (default: all for tfidf/frozen, best for finetune)",
+            COMPARE),
     Setting("reference", STUDY, Switch(), True, "skip the scikit-learn reference (TF-IDF + balanced "
             "LogisticRegression, C chosen on validation)", COMPARE, flag="--no-reference"),
 )
@@ -419,6 +422,29 @@ def from_args(args: argparse.Namespace, command: str, table: Sequence[Setting] =
                 raise SpecError(f"{s.option} {shlex.quote(text)}: must be {exc}") from None
         values[s.name] = [p for ps in parsed for p in ps] if isinstance(s.rule, Texts) else parsed[0]
     return values
+
+
+def to_arguments(values: Mapping[str, Any], command: str) -> list[str]:
+    """The flags of ``command`` that give ``values`` (settings at their default are left out): the inverse
+    of :func:`from_args`, e.g. to print the ``imblab train`` command that rebuilds a study's run."""
+    out: list[str] = []
+    for s in SETTINGS:
+        value = values.get(s.name)
+        if command not in s.commands or not s.option.startswith("-") or value is None or value == s.default:
+            continue
+        if isinstance(s.rule, Switch):
+            if bool(value) == (not s.option.startswith("--no-")):
+                out.append(s.option)
+        elif isinstance(s.rule, Texts):
+            for text in value:
+                out += [s.option, str(text)]
+        elif isinstance(value, Mapping):
+            out += [s.option, ",".join(f"{k}={v}" for k, v in value.items())]
+        elif isinstance(value, (list, tuple)):
+            out += [s.option, ",".join(map(str, value))]
+        else:
+            out += [s.option, str(value)]
+    return out
 
 
 def with_defaults(values: Mapping[str, Any], command: str) -> dict[str, Any]:

@@ -52,6 +52,15 @@ def _pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tenso
     return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
 
 
+def _read_cached(path: Path) -> np.ndarray | None:
+    try:
+        pooled = np.load(path, allow_pickle=False)
+    except (OSError, ValueError):  # absent, or damaged: computed again
+        return None
+    log.info("re-using %d cached embeddings from %s", len(pooled), path)
+    return pooled
+
+
 class FrozenBackend:
     """Frozen encoder -> pooled, normalised embedding -> :class:`LinearHead` fitted by ``fit_head``."""
 
@@ -117,17 +126,26 @@ class FrozenBackend:
         return out
 
     def embeddings(self, texts: Sequence[str]) -> np.ndarray:
-        """(n, d) L2-normalised pooled embeddings, from the disk cache when there."""
+        """(n, d) L2-normalised pooled embeddings, from the disk cache when there.
+
+        Safe with concurrent writers (a study's worker processes, several studies): an entry is computed
+        under its own file lock, so the others wait for it and read the same file — one key never gets two
+        different embeddings, and no work is done twice.
+        """
         path = self._cache_path(texts)
-        try:
-            pooled = np.load(path, allow_pickle=False)
-            log.info("re-using %d cached embeddings from %s", len(texts), path)
-        except (OSError, ValueError):
-            pooled = self._embed(texts)
-            buffer = io.BytesIO()
-            np.save(buffer, pooled, allow_pickle=False)
-            atomic_write_bytes(path, buffer.getvalue())
-            log.info("cached %d embeddings at %s", len(texts), path)
+        pooled = _read_cached(path)
+        if pooled is None:
+            from filelock import FileLock
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with FileLock(f"{path}.lock"):
+                pooled = _read_cached(path)  # another process may have written it while this one waited
+                if pooled is None:
+                    pooled = self._embed(texts)
+                    buffer = io.BytesIO()
+                    np.save(buffer, pooled, allow_pickle=False)
+                    atomic_write_bytes(path, buffer.getvalue())
+                    log.info("cached %d embeddings at %s", len(texts), path)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
     # ------------------------------------------------------------------ protocol

@@ -3,9 +3,12 @@
 * :mod:`._config` — the study's settings (:class:`StudyConfig`, TOML study files, overrides).
 * :mod:`._plan` — the settings resolved against the data (:class:`PreparedStudy`) and its run tasks.
 * :mod:`._tasks` — :class:`RunTask`, one picklable run, and :func:`run_task`, which trains and stores it.
-* :mod:`._executors` — the :class:`Executor` interface and :class:`SequentialExecutor`.
+* :mod:`._executors` — the :class:`Executor` interface, :class:`SequentialExecutor`, :func:`make_executor`;
+  :mod:`._processes` — :class:`ProcessExecutor` (local worker processes); :mod:`._ray` — :class:`RayExecutor`.
+* :mod:`._models` — which runs keep their model (``--keep-models``), :func:`chosen_model`.
 * :mod:`._runs` — a run's folder name, and whether a stored run counts for the study.
 * :mod:`._locks` — the study folder's locks, so that several processes can run one study.
+* :mod:`._reference` — the study's scikit-learn reference (TF-IDF + balanced logistic regression).
 * :mod:`._store` — the study folder: metadata, stored runs, leftovers, outputs, :func:`load_study`.
 * :mod:`._outputs` — results.csv, probes.csv, differences.csv and the reports of a comparison.
 * :mod:`._run`, :mod:`._api` — :func:`run_study` and the Python entry point :func:`compare`.
@@ -15,20 +18,26 @@ Statistics live in :mod:`imblab.comparison` and rendering in :mod:`imblab.report
 
 from ._api import check_study_out, compare, default_out_dir
 from ._config import StudyConfig, build_study_config, load_study_file
-from ._executors import Executor, SequentialExecutor
+from ._executors import Executor, SequentialExecutor, make_executor
+from ._models import ChosenModel, chosen_model, prune_models
 from ._outputs import write_outputs, write_tables
 from ._plan import PreparedStudy, prepare_study
+from ._processes import ProcessExecutor
+from ._ray import RayExecutor
 from ._run import ProgressCallback, run_study
 from ._runs import outcome_from_run, run_folder
 from ._store import load_study
 from ._tasks import DataSpec, RunTask, run_task
 
 __all__ = [
+    "ChosenModel",
     "DataSpec",
     "check_study_out",
     "Executor",
     "PreparedStudy",
+    "ProcessExecutor",
     "ProgressCallback",
+    "RayExecutor",
     "RunTask",
     "SequentialExecutor",
     "StudyConfig",
@@ -37,8 +46,10 @@ __all__ = [
     "default_out_dir",
     "load_study",
     "load_study_file",
+    "make_executor",
     "outcome_from_run",
     "prepare_study",
+    "prune_models",
     "run_folder",
     "run_study",
     "run_task",

@@ -71,9 +71,11 @@ def compare(
         config: a TOML study file (``examples/seed_study.toml``); explicit arguments override it.
         out: where runs and reports go (default a new folder under ``./imblab-runs/``). Finished runs there are reused.
         on_progress: called as runs are kept, start and finish (see :data:`ProgressCallback`).
-        executor: runs the training tasks (default: one after the other in this process).
+        executor: runs the training tasks (default: one after the other in this process;
+            ``ProcessExecutor(2)``: two local processes; ``RayExecutor("auto")``: a Ray cluster).
         **settings: other settings (:data:`imblab.settings.SETTINGS`: ``limit``, ``epochs``, ``split_seed``,
-            ``lr``, ``C``, ...); each is checked before anything is written.
+            ``lr``, ``C``, ``keep_models``: ``"all"``, ``"best"`` or ``"none"``, ...); each is checked before
+            anything is written.
 
     Returns:
         The :class:`ComparisonResult`; its files are already written to ``out``.

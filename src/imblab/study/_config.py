@@ -14,6 +14,7 @@ A study file (see ``examples/seed_study.toml``)::
     seeds = 3                     # or a list: [0, 1, 2]
     metric = "macro-f1"
     probes = ["Call to claim your prize!"]
+    keep_models = "best"          # all | best | none (default: all for tfidf/frozen, best for finetune)
     [[techniques]]
     name = "weighted"
     display_name = "weighted (spam=10)"
@@ -35,7 +36,26 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["StudyConfig", "build_study_config", "load_study_file", "resolve_metric"]
+__all__ = ["KEEP_MODELS", "StudyConfig", "build_study_config", "load_study_file", "resolve_keep_models", "resolve_metric"]
+
+KEEP_MODELS = ("all", "best", "none")
+
+
+def resolve_keep_models(value: str | None, backend: str) -> str:
+    """``value``, checked; ``None`` is the backend's default.
+
+    The default: ``all`` for tfidf and frozen (a linear head and, for tfidf, its vocabulary: small), ``best``
+    for finetune (each model is the whole network: about 90 MB for MiniLM, 500 MB for roberta-base), as a
+    study's statistics read only each run's predictions and metrics.
+
+    Raises:
+        SpecError: not one of all, best, none.
+    """
+    if value is None:
+        return "best" if backend == "finetune" else "all"
+    if value not in KEEP_MODELS:
+        raise SpecError(f"keep_models must be one of {', '.join(KEEP_MODELS)}, not {value!r}")
+    return value
 
 
 @settings_dataclass(lambda s: s.section is not None)

@@ -2,9 +2,14 @@
 
 One interface, :class:`Executor`: ``run(tasks, on_result)`` carries out every task and calls ``on_result``
 in the calling process as each run is finished and stored in its ``task.run_dir`` (an executor whose
-workers do not share this file system copies the run's files there first). :class:`SequentialExecutor`
-runs the tasks one after the other in this process. An executor over processes or machines is a small
-class of its own: it sends each picklable :class:`~._tasks.RunTask` to :func:`~._tasks.run_task`.
+workers do not share this file system copies the run's files there first). Three executors:
+
+* :class:`SequentialExecutor` (the default): one task after the other in this process;
+* :class:`~._processes.ProcessExecutor` (``--workers N``): N local worker processes, one GPU each;
+* :class:`~._ray.RayExecutor` (``--ray [ADDRESS]``): each run a task on a Ray cluster.
+
+Each sends the picklable :class:`~._tasks.RunTask` to :func:`~._tasks.run_task`; a run's numbers do not
+depend on the executor. :func:`make_executor` picks one from the command line's flags.
 """
 
 from __future__ import annotations
@@ -12,12 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
+from ..errors import SpecError
 from ._tasks import RunTask, run_task
 
 if TYPE_CHECKING:
     from ..run import RunResult
 
-__all__ = ["Executor", "OnResult", "OnStart", "SequentialExecutor"]
+__all__ = ["Executor", "OnResult", "OnStart", "SequentialExecutor", "make_executor"]
 
 OnResult = Callable[[RunTask, "RunResult"], None]
 """Called with a task and its finished run, once the run is complete in ``task.run_dir``."""
@@ -52,3 +58,42 @@ class SequentialExecutor:
             if on_start is not None:
                 on_start(task)
             on_result(task, run_task(task))
+
+
+def make_executor(
+    *, workers: int | str | None = None, ray: str | None = None, cpus_per_run: float | None = None,
+    gpus_per_run: float | None = None,
+) -> Executor:
+    """The executor that ``imblab compare``'s flags ask for.
+
+    Args:
+        workers: ``N`` local worker processes, or ``"auto"``: one per CUDA GPU, else one per core.
+        ray: a Ray cluster: ``"auto"`` (``RAY_ADDRESS`` or the cluster started on this machine) or ``HOST:PORT``.
+        cpus_per_run, gpus_per_run: the resources each run asks of the Ray cluster.
+
+    Returns:
+        :class:`SequentialExecutor` when neither ``workers`` nor ``ray`` is given.
+
+    Raises:
+        SpecError: contradictory or out-of-range flags. ExecutionError: ``ray`` without Ray installed.
+    """
+    # Imported here: the executors import this module's types, and ray only when asked for.
+    from ._processes import ProcessExecutor
+    from ._ray import RayExecutor, import_ray
+
+    if workers is not None and ray is not None:
+        raise SpecError("--workers and --ray exclude each other: runs go to local processes or to a Ray cluster")
+    if ray is None and (cpus_per_run is not None or gpus_per_run is not None):
+        raise SpecError("--cpus-per-run and --gpus-per-run are the resources of a Ray task: use them with --ray")
+    if ray is not None:
+        import_ray()  # a missing Ray is reported before any work
+        return RayExecutor(ray, cpus_per_run=1.0 if cpus_per_run is None else cpus_per_run, gpus_per_run=gpus_per_run)
+    if workers is not None:
+        if workers == "auto":
+            return ProcessExecutor()
+        try:
+            count = int(workers)
+        except ValueError:
+            raise SpecError(f"--workers takes a number of processes or auto, not {workers!r}") from None
+        return ProcessExecutor(count)
+    return SequentialExecutor()

@@ -10,12 +10,12 @@ from ..data import BUILTINS, Dataset, Split, split_dataset
 from ..errors import SpecError
 from ..settings import fingerprint, train_settings
 from ..techniques import Technique, parse_techniques, technique_from_config
-from ._config import StudyConfig, resolve_metric
+from ._config import StudyConfig, resolve_keep_models, resolve_metric
 from ._reference import REFERENCE_FOLDER, ReferenceTask
 from ._runs import RunKey, run_folder
 from ._tasks import DataSpec, RunTask, remember_data
 
-__all__ = ["PreparedStudy", "prepare_study"]
+__all__ = ["PreparedStudy", "prepare_study", "run_dir"]
 
 
 @dataclass
@@ -33,16 +33,20 @@ class PreparedStudy:
     probes: list[str]
     training: dict[str, Any]  # TrainConfig fields given explicitly; the rest are the backend's defaults
 
+    keep_models: str = "all"  # which runs keep their model: all, best or none (see _models.py)
+
     def run_dir(self, out: Path, technique: Technique, seed: int) -> Path:
         """``out/runs/<technique>__seed<k>``: where the run of ``technique`` with ``seed`` is stored."""
-        return out / "runs" / run_folder(technique.display_name, seed)
+        return run_dir(out, technique.display_name, seed)
 
     def tasks(self, out: Path) -> list[RunTask]:
         """Every run of the study, technique by technique, seed by seed."""
+        # "best" is decided once every run is finished: until then each run stores its model.
+        keep = self.keep_models != "none"
         return [
             RunTask(data=self.data, split=self.split, technique=technique, seed=seed, backend=self.backend,
                     model=self.config.model, run_dir=self.run_dir(out, technique, seed), training=dict(self.training),
-                    probes=tuple(self.probes))
+                    probes=tuple(self.probes), keep_model=keep)
             for technique in self.techniques for seed in self.config.seeds
         ]
 
@@ -57,7 +61,7 @@ class PreparedStudy:
         """What a stored run must be to count as ``task``'s run."""
         return RunKey(technique=task.technique.display_name, spec=task.technique.spec, seed=task.seed,
                       labels=self.labels, backend=self.backend, data_sha256=self.split.data_hash,
-                      test=self.split.test.tolist())
+                      test=self.split.test.tolist(), with_model=self.keep_models == "all")
 
     def metadata(self) -> dict[str, Any]:
         """What ``study.json`` holds: the settings, their fingerprint, labels, techniques, backend, metric, probes."""
@@ -75,6 +79,12 @@ class PreparedStudy:
             "split": {"seed": self.split.seed, "fractions": list(self.split.fractions), "test_rows": len(self.split.test)},
             **fingerprint(resolved, self.backend),
         }
+
+
+def run_dir(out: Path, technique: str, seed: int) -> Path:
+    """``out/runs/<technique>__seed<k>``: the run folder of the technique displayed as ``technique``
+    (:func:`~._runs.run_folder`)."""
+    return out / "runs" / run_folder(technique, seed)
 
 
 def _resolve_techniques(entries: list[dict[str, Any]], labels: list[str]) -> list[Technique]:
@@ -123,8 +133,10 @@ def prepare_study(config: StudyConfig) -> PreparedStudy:
     # What the runs are trained with: the TrainConfig settings the study gives (the others are each
     # backend's defaults), and its metric, which chooses the linear heads' C.
     training = {**train_settings(config.to_dict()), "metric": metric}
+    backend = _resolve_backend(config.backend)
     return PreparedStudy(
         config=config, data=data, dataset=dataset, split=split, labels=labels,
-        techniques=_resolve_techniques(config.techniques, labels), backend=_resolve_backend(config.backend),
+        techniques=_resolve_techniques(config.techniques, labels), backend=backend,
         metric=metric, probes=list(probes), training=training,
+        keep_models=resolve_keep_models(config.keep_models, backend),
     )

@@ -91,13 +91,13 @@ def is_reference_finished(task: ReferenceTask) -> bool:
 def read_reference(folder: Path) -> RunOutcome | None:
     """The stored reference as the comparison sees it; None when there is none (``--no-reference``) or it is
     damaged (a warning; ``imblab compare`` fits it again)."""
-    from ..run import read_run_files
+    from ..run import read_run
     from ._runs import outcome_of
 
     if not folder.is_dir():
         return None
     try:
-        return outcome_of(read_run_files(folder))
+        return outcome_of(read_run(folder))
     except ModelError as exc:
         log.warning("%s; imblab compare fits the reference again", exc)
         return None
@@ -112,7 +112,7 @@ def run_reference(task: ReferenceTask) -> RunResult:
     from ..backends import DEFAULT_CS, TfidfBackend
     from ..backends._convex import validation_scorer
     from ..evaluation import evaluate
-    from ..run import environment, read_run_files
+    from ..run import environment, read_run
     from ..techniques import correct_prior
 
     started = time.perf_counter()
@@ -157,7 +157,7 @@ def run_reference(task: ReferenceTask) -> RunResult:
         "solver": "scikit-learn lbfgs, warm-started path", "C": best[1], "metric": task.metric, "path": path,
     }, {"train_seconds": train_seconds, "eval_seconds": time.perf_counter() - started - train_seconds}, environment())
     log.info("%s: C=%g (%.1f s)", REFERENCE_NAME, best[1], time.perf_counter() - started)
-    return read_run_files(task.run_dir)
+    return read_run(task.run_dir)
 
 
 def _store(task: ReferenceTask, dataset: Any, labels: list[str], test: Any, raw: np.ndarray, corrected: np.ndarray,

@@ -26,6 +26,7 @@ from pathlib import Path
 from ..comparison import ComparisonResult, RunOutcome
 from ..run import RunResult, is_run_dir
 from ._executors import Executor, SequentialExecutor
+from ._models import prune_models
 from ._plan import PreparedStudy
 from ._reference import ReferenceTask, is_reference_finished, read_reference
 from ._runs import clear_damaged, outcome_of, remove_leftovers
@@ -46,7 +47,9 @@ def run_study(
     on_progress: ProgressCallback | None = None,
     executor: Executor | None = None,
 ) -> ComparisonResult:
-    """Train every missing (technique, seed) run into ``out/runs`` and write the report files.
+    """Train every missing (technique, seed) run into ``out/runs``, write the report files, and keep the
+    models ``study.keep_models`` says (:func:`~._models.prune_models`; :func:`~._models.chosen_model` names
+    the chosen one).
 
     Args:
         study: the prepared study.
@@ -139,7 +142,10 @@ def run_study(
     finally:
         store.locks.release_all()
     with store.locks.study():
-        return comparison(store, study.metadata(), [outcomes[t.run_dir.name] for t in tasks],
-                          write=trained or None,
-                          reference=outcomes.get(reference.run_dir.name) if reference is not None else None)
+        result = comparison(store, study.metadata(), [outcomes[t.run_dir.name] for t in tasks],
+                            write=trained or None,
+                            reference=outcomes.get(reference.run_dir.name) if reference is not None else None)
+        # "best" is known once every run of the study is finished (here, always: this process waited for all).
+        prune_models(out, result, study.keep_models)
+    return result
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from ..comparison import RunOutcome
 from ..errors import ModelError, OutputError
-from ..run import RUN_FILES, RunResult, read_run
+from ..run import RUN_FILES, RunResult, is_complete_run, read_run
 
 __all__ = ["RunKey", "legacy_folder", "outcome_from_run", "outcome_of", "read_stored_run", "run_folder",
            "technique_folder"]
@@ -113,6 +113,7 @@ class RunKey:
     backend: str
     data_sha256: str
     test: Sequence[int]
+    with_model: bool = False  # the study keeps every model (``--keep-models all``): a run without one is retrained
 
 
 def read_stored_run(path: Path, key: RunKey) -> RunOutcome:
@@ -121,6 +122,8 @@ def read_stored_run(path: Path, key: RunKey) -> RunOutcome:
     Raises:
         ModelError: the folder is incomplete or damaged, or holds another run; the message says which.
     """
+    if not is_complete_run(path, with_model=key.with_model):
+        raise ModelError(f"{path} holds no {'model' if is_complete_run(path) else 'complete run'}")
     run = read_run(path)
     config, metrics = run.config, run.metrics
     split = config.get("split") if isinstance(config.get("split"), dict) else {}

@@ -8,7 +8,8 @@
 
 Runs are found by the study's plan, never by listing ``runs/`` (:mod:`._runs` names their folders and
 says whether a stored run counts). A complete run of the same technique is never retrained, so
-re-running a study (after an interruption or to add techniques) only trains what is missing. Each
+re-running a study (after an interruption or to add techniques) only trains what is missing (a run stored
+without its model counts unless the study keeps every model: ``_models.py``). Each
 run folder is written atomically (:func:`imblab.run.train_run`): an interruption, even SIGKILL,
 loses only the runs in flight, and their temporary folders are removed once no process owns them.
 """

@@ -74,6 +74,7 @@ class RunTask:
         training: the ``TrainConfig`` fields the study sets; the rest are the backend's defaults.
         probes: texts whose probabilities the run records.
         run_dir: where the run is stored.
+        keep_model: store the model in ``run_dir/model`` (a study may keep only some, see ``--keep-models``).
     """
 
     data: DataSpec
@@ -85,6 +86,7 @@ class RunTask:
     run_dir: Path
     training: dict[str, Any] = field(default_factory=dict)
     probes: tuple[str, ...] = ()
+    keep_model: bool = True
 
     @property
     def name(self) -> str:
@@ -130,6 +132,7 @@ def run_task(task: RunTask | ReferenceTask) -> RunResult:
     result = train_run(
         task_data(task.data, task.split), task.split, task.technique, backend=task.backend, model_name=task.model, seed=task.seed,
         config=TrainConfig(**task.training), probes=list(task.probes), out=task.run_dir, progress=False,
+        save_model=task.keep_model,
     )
     log.info("%s done in %.1f s", task.name, time.perf_counter() - started)
     return result

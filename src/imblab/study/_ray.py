@@ -1,0 +1,165 @@
+"""A Ray cluster: every run of a study is a Ray task (Moritz et al., "Ray: A Distributed Framework for
+Emerging AI Applications", OSDI 2018).
+
+``RayExecutor`` connects to a running cluster (``ray start --head`` on one machine, ``ray start --address``
+on the others), sends each :class:`~._tasks.RunTask` as a task that asks for ``cpus_per_run`` CPUs and
+``gpus_per_run`` GPUs, and writes each finished run into ``task.run_dir`` as the task returns it:
+
+* no shared file system: the study's rows travel through Ray's object store (put once), a worker trains
+  into a temporary folder of its own machine and returns the run folder's files, and the driver writes them
+  atomically. Every node needs imblab (the same version) and, for transformer backends, the model (a local
+  path present on every node, or a hub id it can load); the embedding cache is each node's own;
+* a worker process or node that dies mid-run: Ray runs the task again (``max_retries``); a run's own error
+  (bad data, an unknown model) is not retried and surfaces as the same one-line error as in one process;
+* the driver shows progress as tasks finish (``ray.wait``) and writes the study; an interrupted driver
+  cancels its tasks, keeps the finished runs, and resumes when run again.
+
+Ray is an optional dependency (``pip install "imblab[ray]"``), imported only here and only when used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ExecutionError, ImblabError, SpecError
+from ._executors import OnResult, OnStart
+from ._tasks import RunTask, remember_data, run_task, task_data
+
+if TYPE_CHECKING:
+    from ..data import Dataset
+
+__all__ = ["RayExecutor", "import_ray"]
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = 'pip install "imblab[ray]"'
+
+
+def import_ray() -> Any:
+    """The ``ray`` module.
+
+    Raises:
+        ExecutionError: Ray is not installed (one line saying how to install it).
+    """
+    try:
+        import ray
+    except ImportError:
+        raise ExecutionError(f"--ray needs Ray, which is not installed: {INSTALL_HINT}") from None
+    return ray
+
+
+def imblab_run_task(task: RunTask, dataset: Dataset, threads: int) -> dict[str, bytes]:
+    """The Ray task (its name shows in the worker's process title, ``ray::imblab_run_task``): train ``task``
+    into a temporary folder on this machine and return the run folder's files."""
+    from ..run import run_files
+    from ._processes import limit_threads
+
+    limit_threads(threads)  # Ray reuses worker processes: set for every task
+    remember_data(task.data, dataset, task.split.data_hash)  # the driver's rows: no file needed here
+    with tempfile.TemporaryDirectory(prefix="imblab-ray-") as tmp:
+        run = run_task(replace(task, run_dir=Path(tmp) / task.run_dir.name))
+        return run_files(run.run_dir)
+
+
+class RayExecutor:
+    """Carries out a study's runs as tasks on a Ray cluster.
+
+    Args:
+        address: the cluster: ``"auto"`` (``RAY_ADDRESS``, else the cluster started on this machine) or
+            ``HOST:PORT`` of its head node.
+        cpus_per_run: CPUs each run asks for (its torch/BLAS threads too).
+        gpus_per_run: GPUs each run asks for (default: 1 when the cluster has GPUs, else 0).
+        max_retries: how many times a run whose worker process or node died is run again.
+
+    Raises:
+        SpecError: a resource out of range.
+    """
+
+    def __init__(self, address: str = "auto", *, cpus_per_run: float = 1.0, gpus_per_run: float | None = None,
+                 max_retries: int = 3) -> None:
+        if not cpus_per_run > 0:
+            raise SpecError(f"--cpus-per-run must be positive, got {cpus_per_run}")
+        if gpus_per_run is not None and not gpus_per_run >= 0:
+            raise SpecError(f"--gpus-per-run must be 0 or more, got {gpus_per_run}")
+        if max_retries < 0:
+            raise SpecError(f"max_retries must be at least 0, got {max_retries}")
+        self.address = address
+        self.cpus_per_run = float(cpus_per_run)
+        self.gpus_per_run = gpus_per_run
+        self.max_retries = max_retries
+
+    def _connect(self, ray: Any) -> bool:
+        """Connect to the cluster unless this process already is; True when this call connected."""
+        if ray.is_initialized():
+            return False
+        try:
+            ray.init(address=self.address, logging_level=logging.WARNING, log_to_driver=False)
+        except (ConnectionError, ValueError, RuntimeError) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ExecutionError(
+                f"cannot connect to a Ray cluster at {self.address}: {first} (start one with `ray start --head`)"
+            ) from None
+        return True
+
+    def run(self, tasks: Sequence[RunTask], on_result: OnResult, *, on_start: OnStart | None = None) -> None:
+        if not tasks:
+            return
+        ray = import_ray()
+        # Ray prints the cluster's messages to the driver (a task retried after its worker died, a lost
+        # node) on stdout: they go to stderr, with the progress, so that stdout keeps only results (--json).
+        with contextlib.redirect_stdout(sys.stderr):
+            connected = self._connect(ray)
+            try:
+                self._run(ray, tasks, on_result, on_start)
+            finally:
+                if connected:
+                    ray.shutdown()  # the driver disconnects; the cluster keeps running
+
+    def _run(self, ray: Any, tasks: Sequence[RunTask], on_result: OnResult, on_start: OnStart | None) -> None:
+        from ray.exceptions import RayError, RayTaskError
+
+        from ..run import store_run_files
+
+        gpus = self.gpus_per_run
+        if gpus is None:
+            gpus = 1.0 if ray.cluster_resources().get("GPU", 0) >= 1 else 0.0
+        remote = ray.remote(imblab_run_task).options(
+            num_cpus=self.cpus_per_run, num_gpus=gpus, max_retries=self.max_retries, retry_exceptions=False,
+        )
+        threads = max(1, int(self.cpus_per_run))
+        rows: dict[str, Any] = {}  # data hash -> the rows in the object store, put once per study
+        refs: dict[Any, RunTask] = {}
+        try:
+            for task in tasks:
+                if task.split.data_hash not in rows:
+                    rows[task.split.data_hash] = ray.put(task_data(task.data, task.split))
+                if on_start is not None:
+                    on_start(task)  # handed to Ray: when it starts is Ray's to decide
+                refs[remote.remote(task, rows[task.split.data_hash], threads)] = task
+            while refs:
+                done, _ = ray.wait(list(refs), num_returns=1)
+                for ref in done:
+                    task = refs.pop(ref)
+                    try:
+                        files = ray.get(ref)
+                    except RayTaskError as exc:
+                        if isinstance(exc.cause, ImblabError):
+                            raise exc.cause from None  # the run's own error, as one process would raise it
+                        raise
+                    except RayError as exc:  # the worker or node died more than max_retries times
+                        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                        raise ExecutionError(
+                            f"{task.name} failed on the Ray cluster after {self.max_retries} retries ({first}); "
+                            "finished runs are kept: run the same command to resume"
+                        ) from None
+                    on_result(task, store_run_files(task.run_dir, files))
+        finally:
+            for ref in refs:  # an error or an interruption: the runs still queued or in flight
+                ray.cancel(ref)
