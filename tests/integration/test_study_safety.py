@@ -263,24 +263,30 @@ def test_three_concurrent_compares_train_every_run_once(reference: Path, tmp_pat
 
 
 class PairExecutor:
-    """Runs two tasks per call (as a pool of two workers would), checking that the driver holds their claims."""
+    """Takes tasks two at a time (as a pool of two workers would), checking that the driver claims a run only
+    when it is taken: the runs taken are held, the others are still free for another process."""
 
-    parallelism = 2
-
-    def __init__(self, out: Path) -> None:
-        self.out, self.calls = out, []  # type: ignore[var-annotated]
+    def __init__(self, out: Path, study) -> None:  # type: ignore[no-untyped-def]
+        self.out, self.study, self.calls = out, study, []  # type: ignore[var-annotated]
 
     def run(self, tasks, on_result, *, on_start=None) -> None:  # type: ignore[no-untyped-def]
-        self.calls.append([t.name for t in tasks])
-        other = StudyLocks(self.out)  # another process's view: the runs handed over are taken
-        assert not any(other.claim(t.run_dir.name) for t in tasks)
-        SequentialExecutor().run(tasks, on_result, on_start=on_start)
+        tasks = iter(tasks)
+        while batch := [t for t in (next(tasks, None), next(tasks, None)) if t is not None]:
+            self.calls.append([t.name for t in batch])
+            other = StudyLocks(self.out)  # another process's view: the runs handed over are taken
+            assert not any(other.claim(t.run_dir.name) for t in batch)
+            done = {t.run_dir.name for t in batch}
+            untaken = [t for t in self.study.tasks(self.out) if t.run_dir.name not in done
+                       and not (self.out / "runs" / t.run_dir.name).exists()]
+            assert all(other.claim(t.run_dir.name) for t in untaken)  # not claimed before they are taken
+            other.release_all()
+            SequentialExecutor().run(batch, on_result, on_start=on_start)
 
 
-def test_an_executor_gets_as_many_claimed_runs_as_it_runs_at_once(tmp_path: Path) -> None:
+def test_an_executor_takes_runs_claimed_one_at_a_time(tmp_path: Path) -> None:
     study = prepare_study(build_study_config(dataset="sms_spam", backend="tfidf", limit=600, seeds=2,
                                              techniques="baseline,focal"))
-    executor = PairExecutor(tmp_path)
+    executor = PairExecutor(tmp_path, study)
     result = run_study(study, tmp_path, executor=executor)
     # The scikit-learn reference is claimed first, like one more run.
     assert executor.calls == [["scikit-learn reference", "baseline · seed 0"], ["baseline · seed 1", "focal · seed 0"],

@@ -14,7 +14,7 @@ depend on the executor. :func:`make_executor` picks one from the command line's 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Protocol
 
 from ..errors import SpecError
@@ -35,13 +35,13 @@ OnStart = Callable[[RunTask], None]
 class Executor(Protocol):
     """Carries out run tasks; a study does not know where or in which order they run.
 
-    An executor that runs several tasks at once may say how many with an ``int`` attribute
-    ``parallelism`` (default 1): :func:`~._run.run_study` claims that many runs at a time (other processes
-    on the same study folder take the rest) and hands them over in one call. Locks stay in the calling
-    process; workers only write the run folders of their tasks.
+    ``tasks`` is an iterable that the executor consumes *lazily*: it takes the next task when it can start
+    it (a free worker), because :func:`~._run.run_study` claims each run only as it hands it over, so that
+    several processes on one study folder share the work and a worker never waits for a batch. Locks stay in
+    the calling process; workers only write the run folders of their tasks.
     """
 
-    def run(self, tasks: Sequence[RunTask], on_result: OnResult, *, on_start: OnStart | None = None) -> None:
+    def run(self, tasks: Iterable[RunTask], on_result: OnResult, *, on_start: OnStart | None = None) -> None:
         """Run every task, calling ``on_result`` (and ``on_start``) in this process.
 
         An exception of a task (or ``KeyboardInterrupt``) propagates once the executor has stopped its
@@ -53,7 +53,7 @@ class Executor(Protocol):
 class SequentialExecutor:
     """One task after the other, in this process."""
 
-    def run(self, tasks: Sequence[RunTask], on_result: OnResult, *, on_start: OnStart | None = None) -> None:
+    def run(self, tasks: Iterable[RunTask], on_result: OnResult, *, on_start: OnStart | None = None) -> None:
         for task in tasks:
             if on_start is not None:
                 on_start(task)

@@ -29,7 +29,7 @@ import shutil
 import signal
 import threading
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
@@ -188,9 +188,10 @@ class ProcessExecutor:
         env = {"CUDA_VISIBLE_DEVICES": self.gpus[k % len(self.gpus)]} if self.gpus else {}
         return _Slot(env, self.threads, multiprocessing.get_context("spawn"))
 
-    def run(self, tasks: Sequence[RunTask], on_result: OnResult, *, on_start: OnStart | None = None) -> None:
-        pending = deque(tasks)
-        slots = [self._slot(k) for k in range(min(self.workers, len(tasks)))]
+    def run(self, tasks: Iterable[RunTask], on_result: OnResult, *, on_start: OnStart | None = None) -> None:
+        # Tasks are taken one at a time, when a worker is free: the study claims each run only then.
+        pending = iter(tasks)
+        slots: list[_Slot] = []
         running: dict[Future[RunResult], tuple[int, RunTask, int]] = {}
         failure: BaseException | None = None
 
@@ -199,9 +200,18 @@ class ProcessExecutor:
                 on_start(task)
             running[slots[k].submit(task)] = (k, task, attempt)
 
+        def submit_next(k: int) -> None:
+            task = next(pending, None) if failure is None else None
+            if task is not None:
+                submit(k, task)
+
         try:
-            for k in range(len(slots)):
-                submit(k, pending.popleft())
+            while len(slots) < self.workers:  # a worker for each task there is, up to `workers`
+                task = next(pending, None)
+                if task is None:
+                    break
+                slots.append(self._slot(len(slots)))
+                submit(len(slots) - 1, task)
             while running:
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -226,8 +236,7 @@ class ProcessExecutor:
                         failure = failure or exc
                         continue
                     on_result(task, result)
-                    if pending and failure is None:
-                        submit(k, pending.popleft())
+                    submit_next(k)
         except BaseException:
             for slot in slots:
                 slot.stop()

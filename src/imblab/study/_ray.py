@@ -23,7 +23,7 @@ import contextlib
 import logging
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,9 +108,13 @@ class RayExecutor:
             ) from None
         return True
 
-    def run(self, tasks: Sequence[RunTask], on_result: OnResult, *, on_start: OnStart | None = None) -> None:
-        if not tasks:
+    def run(self, tasks: Iterable[RunTask], on_result: OnResult, *, on_start: OnStart | None = None) -> None:
+        # Every task is handed to Ray at once (the cluster queues what it cannot start yet).
+        remaining = iter(tasks)
+        first = next(remaining, None)
+        if first is None:
             return
+        tasks = [first, *remaining]
         ray = import_ray()
         # Ray prints the cluster's messages to the driver (a task retried after its worker died, a lost
         # node) on stdout: they go to stderr, with the progress, so that stdout keeps only results (--json).

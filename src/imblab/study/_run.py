@@ -6,11 +6,10 @@ process ends with the same results. The protocol, in the process that runs the s
 
 1. Under the study lock: check the folder (the same study, no foreign files), remove what interrupted
    writes left, write ``study.json``; the stored runs that count are kept.
-2. Claim runs: under the study lock, take each missing run's own lock without waiting (a run another
-   process holds is skipped for now), look again whether it was finished meanwhile, and clear its
-   place. An executor's width (its ``parallelism`` attribute, 1 by default) of runs is claimed at a
-   time, so that processes share the work.
-3. Hand the claimed runs to the executor; release each run's lock when its folder is complete.
+2. Claim runs one at a time, as the executor asks for the next one (a worker is free): under the study
+   lock, take a missing run's own lock without waiting (a run another process holds is skipped for now),
+   look again whether it was finished meanwhile, and clear its place; so processes share the work.
+3. The executor trains it; its lock is released when its folder is complete.
 4. When every missing run is held by others, wait for the first one's lock: when it is free the run is
    either finished (kept) or was abandoned by a process that died (claimed and trained here).
 5. Under the study lock: the comparison, and its outputs when they are not made from these very runs.
@@ -20,7 +19,7 @@ The executor's workers only write the run folders they are given: locking stays 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..comparison import ComparisonResult, RunOutcome
@@ -104,7 +103,31 @@ def run_study(
             clear_damaged(task.run_dir)
         return True
 
-    width = max(1, int(getattr(executor, "parallelism", 1)))
+    def claimed() -> Iterator[RunTask | ReferenceTask]:
+        """The missing runs, each claimed only when the executor can start it (so that other processes on this
+        folder take the rest): first any run nobody holds; when every missing run is held by another
+        process, wait for one, then keep its finished run or (its process died) train it here."""
+        nonlocal trained
+        while pending:
+            task = None
+            with store.locks.study():
+                for candidate in list(pending):
+                    if store.locks.claim(candidate.run_dir.name):
+                        pending.remove(candidate)
+                        if take(candidate):
+                            task = candidate
+                            break
+            if task is None and pending:  # every missing run is being trained by another process
+                waited = pending.pop(0)
+                notify("waiting", len(outcomes), total, waited.name)
+                store.locks.wait(waited.run_dir.name)
+                with store.locks.study():
+                    if take(waited):  # its process died before finishing it
+                        task = waited
+            if task is not None:
+                trained = True
+                yield task
+
     try:
         with store.locks.study():
             kept = store.open(study, tasks)
@@ -119,26 +142,7 @@ def run_study(
         pending: list[RunTask | ReferenceTask] = [
             t for t in [*([reference] if reference is not None else []), *tasks] if t.run_dir.name not in outcomes
         ]
-        while pending:
-            mine: list[RunTask | ReferenceTask] = []
-            with store.locks.study():
-                for task in list(pending):
-                    if len(mine) == width:
-                        break
-                    if store.locks.claim(task.run_dir.name):
-                        pending.remove(task)
-                        if take(task):
-                            mine.append(task)
-            if not mine and pending:  # every missing run is being trained by another process
-                task = pending.pop(0)
-                notify("waiting", len(outcomes), total, task.name)
-                store.locks.wait(task.run_dir.name)
-                with store.locks.study():
-                    if take(task):  # its process died before finishing it
-                        mine.append(task)
-            if mine:
-                executor.run(mine, finished, on_start=started)
-                trained = True
+        executor.run(claimed(), finished, on_start=started)
     finally:
         store.locks.release_all()
     with store.locks.study():
