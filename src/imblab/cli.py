@@ -130,6 +130,38 @@ def _usage(message: str) -> ImblabError:
     return SpecError(message)
 
 
+# ---------------------------------------------------------------------------------------------- costs
+def _add_cost_options(p: argparse.ArgumentParser, *, prior_alias: bool = False) -> None:
+    """``--costs`` and ``--deploy-prior``: every command that decides takes them (compare, train, predict)."""
+    p.add_argument("--costs", metavar="fn=N,fp=N[,positive=LABEL] | FILE.toml",
+                   help="what an error costs: a missed positive (fn) and a false alarm (fp), the positive label "
+                   "explicit or the minority; or a TOML file whose [costs] table holds a matrix (true × predicted) "
+                   "for more than two labels. Decisions then minimise the expected cost (Elkan 2001)")
+    names = ("--deploy-prior", "--prior") if prior_alias else ("--deploy-prior",)
+    p.add_argument(*names, dest="deploy_prior", metavar="LABEL=P,...",
+                   help="the class mix in production, e.g. spam=0.02 (one label may be left out: it gets the rest; "
+                   "default: the training prior); probabilities are corrected to it (Saerens et al. 2002)")
+
+
+def _cost_inputs(args: argparse.Namespace) -> tuple[Any, Any]:
+    """(costs, deployment prior) as given: ``--costs`` text, or the [costs] table of a TOML file (whose
+    deploy_prior applies unless ``--deploy-prior`` is given)."""
+    costs, prior = args.costs, args.deploy_prior
+    if costs is not None and costs.strip().lower().endswith(".toml"):
+        from pathlib import Path
+
+        from .study import load_study_file
+
+        path = Path(costs)
+        if not path.is_file():
+            raise _usage(f"--costs {costs}: no such file")
+        config = load_study_file(path)
+        if config.costs is None and config.deploy_prior is None:
+            raise _usage(f"--costs {costs}: the file has no [costs] table")
+        costs, prior = config.costs, prior if prior is not None else config.deploy_prior
+    return costs, prior
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from .run import check_run_out
 
@@ -142,11 +174,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from .techniques import parse_spec
 
     config = _train_config(args)
+    costs_given, prior_given = _cost_inputs(args)
     dataset = _load(args)
     if args.limit is not None:  # --limit 0 is an error (in stratified_subsample), not "no limit"
         dataset = stratified_subsample(dataset, args.limit, seed=args.split_seed)
     split = split_dataset(dataset, validation=args.val_fraction, test=args.test_fraction, seed=args.split_seed)
     technique = parse_spec(args.technique, labels=list(dataset.label_names))
+    from .evaluation import resolve_costs
+
+    # Against the training split's counts (the default positive label and prior), before anything is trained.
+    costs = resolve_costs(costs_given, prior_given, dataset.label_names, split.take(dataset, "train").class_counts)
     backend = resolve_backend_name(args.backend or "auto")
     if args.backend in (None, "auto"):
         sys.stderr.write(f"imblab: backend auto → {backend}\n")
@@ -154,7 +191,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     out = args.out or default_out_dir(f"{dataset.name}-{technique.name}-seed{args.seed}")
     run = train_run(
         dataset, split, technique, backend=backend, model_name=args.model, seed=args.seed, config=config,
-        probes=probes, out=out, progress=not args.json and sys.stderr.isatty(),
+        probes=probes, out=out, progress=not args.json and sys.stderr.isatty(), costs=costs,
     )
     payload = {
         "run_dir": str(run.run_dir), "technique": technique.display_name, "spec": technique.spec,
@@ -163,6 +200,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "test_prior_corrected": run.metrics["test_prior_corrected"], "probes": run.metrics["probes"],
         "timings": run.metrics["timings"],
     }
+    if "costs" in run.metrics:
+        payload["costs"] = run.metrics["costs"]
     if args.json:
         print(json.dumps(payload, indent=2, ensure_ascii=False, default=float))
         return 0
@@ -173,21 +212,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- predict
-def _parse_prior(text: str | None) -> dict[str, float] | None:
-    if text is None:
-        return None
-    prior: dict[str, float] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        label, sep, value = part.partition("=")
-        try:
-            prior[label.strip()] = float(value)
-        except ValueError:
-            raise _usage(f"--prior {text!r}: write label=probability pairs, e.g. spam=0.05,ham=0.95") from None
-        if not sep:
-            raise _usage(f"--prior {text!r}: write label=probability pairs, e.g. spam=0.05,ham=0.95")
-    return prior
-
-
 def _read_texts(args: argparse.Namespace) -> list[str]:
     texts = list(args.texts)
     if args.file:
@@ -220,19 +244,33 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     if (model_dir / "model" / "imblab.json").is_file():  # a run directory: its model/ folder
         model_dir = model_dir / "model"
     model = load_model(model_dir)
+    costs, prior = _cost_inputs(args)
+    # Costs and prior are checked before any text is read or encoded; given ones override the model's stored ones.
+    setting = model.cost_setting(costs, prior)
     texts = _read_texts(args)
-    prior = _parse_prior(args.prior)
-    proba = model.predict_proba(texts, prior="raw" if args.raw else (prior if prior is not None else "true"))
-    labels = model.predict(texts)
+    logits = model.predict_logits(texts)  # one forward pass for the probabilities and both decisions
+    decided = model.decide_by_cost(logits=logits, costs=costs, deploy_prior=prior) if setting is not None else None
+    if args.raw:
+        proba = model.proba_from_logits(logits, "raw")
+    elif decided is not None and decided.setting.prior_given:
+        proba = decided.proba  # at the deployment prior the cost label is decided at
+    else:
+        proba = model.proba_from_logits(logits, "true")
+    labels = [model.labels[i] for i in model.decide(logits)]
     rows = [
         {"text": text, "label": label, "probabilities": dict(zip(model.labels, map(float, proba[i])))}
         for i, (text, label) in enumerate(zip(texts, labels))
     ]
+    if decided is not None:
+        for row, record in zip(rows, decided.records()):
+            row.update(record)
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
     from .reporting.terminal import print_predictions
 
+    if decided is not None:
+        sys.stderr.write(f"imblab: cost label = least expected cost ({decided.setting.describe()})\n")
     print_predictions(rows, model.labels)
     return 0
 
@@ -249,6 +287,7 @@ def _study_overrides(args: argparse.Namespace) -> dict[str, Any]:
         "batch_size": args.batch_size, "lr": args.lr, "max_length": args.max_length, "limit": args.limit,
         "split_seed": args.split_seed, "text_column": args.text_column, "label_column": args.label_column,
         "label_names": args.label_names, "encoding": args.encoding, "dedupe": args.dedupe or None,
+        **dict(zip(("costs", "deploy_prior"), _cost_inputs(args))),
     }
 
 
@@ -325,6 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--technique", default="baseline", help="NAME or NAME:key=value,... (see imblab techniques)")
     p.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
     _add_training_options(p)
+    _add_cost_options(p)
     p.add_argument("--out", help="run directory (default: a new folder under ./imblab-runs/)")
     p.add_argument("--json", action="store_true", help="print metrics as JSON")
     p.set_defaults(func=_cmd_train)
@@ -335,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file", help="one text per line, or a .csv/.tsv/.jsonl/.json/.parquet with a text column")
     p.add_argument("--text-column", help="text column of --file")
     p.add_argument("--encoding", default="utf-8", help="encoding of --file")
-    p.add_argument("--prior", help="deployment prior, e.g. spam=0.05,ham=0.95 (default: the training data's)")
+    _add_cost_options(p, prior_alias=True)
     p.add_argument("--raw", action="store_true", help="probabilities as trained, without prior correction")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_predict)
@@ -352,7 +392,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--technique", action="append", metavar="SPEC", help="add one technique (repeatable)")
     p.add_argument("--seeds", type=int, default=None, help="seeds per technique (default: 3)")
     _add_training_options(p)
-    p.add_argument("--metric", default=None, help="metric that ranks techniques (default: macro-f1)")
+    p.add_argument("--metric", default=None, help="metric that ranks techniques (default: macro-f1; with costs "
+                   "the expected cost ranks them and this one is shown beside it)")
+    _add_cost_options(p)
     p.add_argument("--config", help="a TOML study file (see examples/); flags override it")
     p.add_argument("--out", help="output folder (default: a new folder under ./imblab-runs/); finished runs are reused")
     p.add_argument("--json", action="store_true", help="print where the outputs are as JSON")

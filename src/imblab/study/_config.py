@@ -18,6 +18,13 @@ A study file (see ``examples/seed_study.toml``)::
     name = "weighted"
     display_name = "weighted (spam=10)"
     params = { weights = { ham = 0.576, spam = 10 } }
+    [costs]                       # optional: rank by expected cost (see examples/hate_speech_costs.toml)
+    fn = 10                       # a missed positive (default: the minority label; positive = "spam")
+    fp = 1                        # a false alarm; or matrix = [[…], …] (true × predicted), labels = [...]
+    deploy_prior = { spam = 0.02 }  # the production class mix (default: the training prior)
+
+Costs and the deployment prior only change the outputs, never a run: a re-run with other costs retrains
+nothing (they are not part of the study's fingerprint).
 """
 
 from __future__ import annotations
@@ -74,10 +81,17 @@ class StudyConfig:
     probes: list[str] | None = None
     # Each technique: {"spec": "focal:gamma=2"} or {"name": ..., "params": {...}, "display_name": ...}.
     techniques: list[dict[str, Any]] = field(default_factory=lambda: [{"spec": "seed"}])
+    # "fn=10,fp=1" (--costs) or a [costs] table without deploy_prior; resolved by evaluation.resolve_costs.
+    costs: str | dict[str, Any] | None = None
+    # "spam=0.02" (--deploy-prior) or {label: p} ([costs] deploy_prior).
+    deploy_prior: str | dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
+
+#: Keys of a study file's [costs] table: the cost matrix (evaluation.Costs.from_config) and the deployment prior.
+_COST_KEYS = ("fn", "fp", "positive", "matrix", "labels", "deploy_prior")
 
 _SECTIONS = {
     "data": {"dataset", "text_column", "label_column", "label_names", "encoding", "dedupe", "split_seed",
@@ -100,8 +114,11 @@ def load_study_file(path: str | Path) -> StudyConfig:
     for section, value in doc.items():
         if section == "techniques":
             continue
+        if section == "costs":
+            config.costs, config.deploy_prior = _cost_section(value, path)
+            continue
         if section not in _SECTIONS or not isinstance(value, dict):
-            raise SpecError(f"unknown section [{section}] in {path}: allowed are {', '.join([*_SECTIONS, 'techniques'])}")
+            raise SpecError(f"unknown section [{section}] in {path}: allowed are {', '.join([*_SECTIONS, 'costs', 'techniques'])}")
         for key, item in value.items():
             if key not in _SECTIONS[section]:
                 raise SpecError(f"unknown key {key!r} in [{section}] of {path}: allowed are {', '.join(sorted(_SECTIONS[section]))}")
@@ -125,6 +142,17 @@ def load_study_file(path: str | Path) -> StudyConfig:
             parsed.append(dict(t))
         config.techniques = parsed
     return config
+
+
+def _cost_section(value: Any, path: Path) -> tuple[dict[str, Any] | None, Any]:
+    """A [costs] table split into the costs (checked against the labels later) and the deployment prior."""
+    if not isinstance(value, dict):
+        raise SpecError(f"[costs] in {path} must be a table (fn = …, fp = … or matrix = […])")
+    unknown = sorted(set(value) - set(_COST_KEYS))
+    if unknown:
+        raise SpecError(f"unknown key {unknown[0]!r} in [costs] of {path}: allowed are {', '.join(_COST_KEYS)}")
+    costs = {k: v for k, v in value.items() if k != "deploy_prior"}
+    return costs or None, value.get("deploy_prior")
 
 
 def build_study_config(config: str | Path | StudyConfig | None = None, **overrides: Any) -> StudyConfig:

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..data import BUILTINS, Dataset, Split, split_dataset
 from ..errors import SpecError
+from ..evaluation import CostSetting, resolve_costs
 from ..techniques import Technique, parse_techniques, technique_from_config
 from ._config import StudyConfig, resolve_metric
 from ._tasks import DataSpec, RunTask, remember_data
@@ -33,6 +36,7 @@ class PreparedStudy:
     metric: str
     probes: list[str]
     training: dict[str, Any]  # TrainConfig fields given explicitly; the rest are the backend's defaults
+    costs: CostSetting | None = None  # only the outputs depend on it, never a run
 
     def run_dir(self, out: Path, technique: Technique, seed: int) -> Path:
         """``out/runs/<technique>__seed<k>``: where the run of ``technique`` with ``seed`` is stored."""
@@ -104,8 +108,11 @@ def prepare_study(config: StudyConfig) -> PreparedStudy:
         builtin = BUILTINS.get(config.dataset)
         probes = list(builtin.default_probes) if builtin else []
     training = {key: getattr(config, key) for key in _TRAINING_KEYS if getattr(config, key) is not None}
+    # Checked here, before anything is trained or written: a bad cost or prior is one line, exit 2.
+    train_counts = np.bincount(dataset.y[split.train], minlength=len(labels))
+    costs = resolve_costs(config.costs, config.deploy_prior, labels, train_counts)
     return PreparedStudy(
         config=config, data=data, dataset=dataset, split=split, labels=labels,
         techniques=_resolve_techniques(config.techniques, labels), backend=_resolve_backend(config.backend),
-        metric=resolve_metric(config.metric, labels), probes=list(probes), training=training,
+        metric=resolve_metric(config.metric, labels), probes=list(probes), training=training, costs=costs,
     )

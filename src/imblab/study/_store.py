@@ -4,10 +4,12 @@
       study.json, split.json, profile.json    the resolved study, its split and the data profile
       runs/<technique>__seed<k>/              one folder per run, exactly as ``imblab train`` stores it
       results.csv, probes.csv, differences.csv, summary.md, report.html, .outputs.json
+      costs.csv, cost_curves.svg              with costs (--costs, --deploy-prior or [costs])
 
 A complete run folder made with the same technique is never retrained, so re-running a study (after an
 interruption or to add techniques) only trains what is missing. Each run folder is written atomically
-(:func:`imblab.run.train_run`): an interruption loses only the runs in flight.
+(:func:`imblab.run.train_run`): an interruption loses only the runs in flight. Costs and the deployment prior are not part of the fingerprint:
+they change the outputs, never a run, so a re-run with other costs retrains nothing and rewrites the outputs.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from .._io import atomic_write_json, read_json
 from ..comparison import ComparisonResult, RunOutcome
 from ..data import profile
 from ..errors import ModelError, SpecError
+from ..evaluation import CostSetting, resolve_costs
 from ..run import environment, is_complete_run, read_run
 from ._outputs import write_outputs
 from ._plan import PreparedStudy
@@ -32,6 +35,7 @@ __all__ = ["is_finished", "load_study", "open_store", "outcome_from_run"]
 _FINGERPRINT_KEYS = ("dataset_sha256", "split", "backend", "model", "training")
 _OUTPUT_STATE = ".outputs.json"
 _OUTPUT_FILES = ("results.csv", "probes.csv", "summary.md", "report.html")
+_COST_FILES = ("costs.csv", "cost_curves.svg")
 
 
 def open_store(study: PreparedStudy, out: Path) -> None:
@@ -77,6 +81,7 @@ def outcome_from_run(run_dir: Path) -> RunOutcome:
         technique=run.metrics["technique"], spec=run.metrics["spec"], seed=int(run.metrics["seed"]),
         metrics=run.metrics["test_flat"], report=run.metrics["test"]["report"], probes=run.metrics.get("probes", []),
         seconds=float(timings.get("train_seconds", 0.0) + timings.get("eval_seconds", 0.0)), **arrays,
+        **(run.validation_arrays() or {}),
     )
 
 
@@ -115,23 +120,40 @@ def load_study(
     wanted = techniques or [t.get("display_name") for t in meta["techniques"]]
     outcomes = _read_outcomes(out, wanted, seeds if seeds is not None else list(meta["config"]["seeds"]))
     config = {**meta["config"], "backend_resolved": meta["backend"], "labels": meta["labels"]}
+    profile_data = read_json(out / "profile.json", SpecError)
+    costs = _study_costs(meta, profile_data, out)
     result = ComparisonResult(
-        outcomes, meta["labels"], read_json(out / "profile.json", SpecError), config, environment(),
-        baseline="baseline" if "baseline" in wanted else wanted[0], metric=meta["metric"],
+        outcomes, meta["labels"], profile_data, config, environment(),
+        baseline="baseline" if "baseline" in wanted else wanted[0], metric=meta["metric"], costs=costs,
     )
-    # The outputs are a pure function of the runs: when they were made from these very runs, a re-run
-    # (write=None) only reads them back. `imblab report DIR` re-renders unconditionally.
+    # The outputs are a pure function of the runs and the costs: when they were made from these very runs
+    # with these costs, a re-run (write=None) only reads them back. `imblab report DIR` re-renders unconditionally.
     runs = [f"{o.technique}__seed{o.seed}" for o in outcomes]
-    state = {"imblab": __version__, "runs": runs, "metric": meta["metric"]}
+    state = {"imblab": __version__, "runs": runs, "metric": meta["metric"],
+             "costs": None if costs is None else costs.to_dict()}
     state_file = out / _OUTPUT_STATE
-    current = (
-        state_file.is_file() and _read_state(state_file) == state
-        and all((out / name).is_file() for name in _OUTPUT_FILES)
-    )
+    previous = _read_state(state_file) if state_file.is_file() else None
+    expected = _OUTPUT_FILES + (_COST_FILES if costs is not None else ())
+    current = previous == state and all((out / name).is_file() for name in expected)
     if write or (write is None and not current):
         write_outputs(result, out)
+        if costs is None and isinstance(previous, dict) and previous.get("costs") is not None:
+            for name in _COST_FILES:  # imblab wrote them for the costs it no longer has: they would mislead
+                (out / name).unlink(missing_ok=True)
         atomic_write_json(state_file, state)
     return result
+
+
+def _study_costs(meta: dict[str, Any], profile_data: dict[str, Any], out: Path) -> CostSetting | None:
+    """The study's costs and deployment prior (study.json), resolved against its labels and training counts."""
+    config = meta["config"]
+    if config.get("costs") is None and config.get("deploy_prior") is None:
+        return None
+    labels = meta["labels"]
+    train = profile_data.get("split", {}).get("counts", {}).get("train")
+    if not isinstance(train, dict) or not all(isinstance(train.get(label), int) for label in labels):
+        raise SpecError(f"{out / 'profile.json'} is damaged: no training counts per label, needed for the costs")
+    return resolve_costs(config.get("costs"), config.get("deploy_prior"), labels, [train[label] for label in labels])
 
 
 def _read_state(path: Path) -> Any:
