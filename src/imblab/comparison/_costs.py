@@ -292,7 +292,6 @@ class CostComparison:
         sentence = ("Bayes decision against the rule tuned on validation (tuned − Bayes per 1,000 texts): "
                     + "; ".join(parts) + ".")
         eces = {t: self.ece(t) for t in self.result.techniques}
-        calibrated = min(eces, key=lambda t: eces[t])
         if tuned_wins:
             winners = [t for t, _ in tuned_wins]
             listed = ", ".join(f"{t} {number(eces[t], 3)}" for t in winners)
@@ -303,9 +302,12 @@ class CostComparison:
             if rest and min(eces[t] for t in winners) >= max(eces[t] for t in rest):
                 sentence += f"; {_join([f'{t} {number(eces[t], 3)}' for t in rest])} for the others)."
             else:
-                sentence += (f"; {number(eces[calibrated], 3)} for the best calibrated, {calibrated}: the top-label "
-                             f"ECE averages over every confidence, while the decision depends on the probabilities "
-                             f"near its threshold, which a deployment prior far from the training prior magnifies).")
+                against = ""
+                if rest:
+                    best_rest = min(rest, key=lambda t: eces[t])
+                    against = f", against {number(eces[best_rest], 3)} for {best_rest}"
+                sentence += (f"{against}; the top-label ECE averages over every confidence, while the decision "
+                             f"depends only on the probabilities near its threshold).")
         else:
             sentence += (f" The tuned rule never beats the Bayes decision here. The Bayes decision is exact when the "
                          f"prior-corrected probabilities are calibrated (ECE here {number(min(eces.values()), 3)}–"
