@@ -157,7 +157,9 @@ class CostComparison:
         if decision not in DECISIONS:
             raise ValueError(f"decision must be one of {DECISIONS}, not {decision!r}")
         rows = self.per_run[self.per_run["technique"] == technique]
-        return seed_interval(rows[f"{decision}_per_1000"].to_numpy(), self.result.confidence)
+        s = seed_interval(rows[f"{decision}_per_1000"].to_numpy(), self.result.confidence)
+        # A t-interval can go below 0; a cost cannot.
+        return SeedSummary(s.n, s.mean, s.std, max(s.low, 0.0) if np.isfinite(s.low) else s.low, s.high)
 
     def ece(self, technique: str) -> float:
         """Mean over seeds of the test ECE of the prior-corrected probabilities."""
@@ -243,7 +245,7 @@ class CostComparison:
     def reading(self) -> list[str]:
         """Sentences on cost: ranking against the chosen metric, Bayes against tuned, and the cost curves (the
         costs themselves are stated by the report's header)."""
-        out = [s for s in (self._reading_agreement(), self._reading_bayes_vs_tuned()) if s]
+        out = [s for s in (self._reading_agreement(), self._reading_bayes_vs_tuned(), self._reading_own()) if s]
         out += self._reading_curves()
         return out
 
@@ -315,6 +317,19 @@ class CostComparison:
                          f"{n_val:,} validation texts ({positives:,} {self.setting.labels[k]}) and carries their noise "
                          f"to new data.")
         return sentence
+
+    def _reading_own(self) -> str | None:
+        """Techniques whose own, cost-blind decisions are significantly cheaper than their Bayes decision."""
+        cheaper = []
+        for t in self.result.techniques:
+            d = self.difference(t, t, "own", "bayes")
+            if d is not None and d.high < 0:
+                cheaper.append(f"{t} {self._diff_text(d)}")
+        if not cheaper:
+            return None
+        return (f"Cost-blind decisions (the technique's own argmax or thresholds) beat the Bayes decision for "
+                f"{_join(cheaper)} (own − Bayes per 1,000 texts): another sign that these probabilities, once "
+                f"corrected to the deployment prior, are off where the decision is made.")
 
     def _reading_curves(self) -> list[str]:
         curves = self.curves

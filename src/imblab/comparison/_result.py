@@ -209,6 +209,8 @@ class ComparisonResult:
                 low, high = s.low, s.high
                 if is_proportion(m) and m != "mcc":  # a t-interval can leave [0, 1]; the metric cannot
                     low, high = max(low, 0.0), min(high, 1.0)
+                elif m == COST_METRIC:  # nor can a cost go below 0
+                    low = max(low, 0.0)
                 rows.append(
                     {"technique": technique, "metric": m, "n": s.n, "mean": s.mean, "std": s.std,
                      "ci_low": low, "ci_high": high}
