@@ -96,6 +96,14 @@ def print_run(payload: dict[str, Any], labels: list[str], arrays: dict[str, np.n
         raw = ", ".join(f"{k} {v:.3f}" for k, v in probe["raw"].items())
         corrected = ", ".join(f"{k} {v:.3f}" for k, v in probe["corrected"].items())
         console.print(f"Probe {probe['text']!r}: {raw} (prior-corrected: {corrected})", markup=False, highlight=False)
+    costs = payload.get("costs")
+    if costs:
+        per = costs["per_1000_texts"]
+        console.print(
+            f"Expected cost per 1,000 test texts ({costs['described']}): Bayes decision {_num(per['bayes'], 2)}, "
+            f"rule tuned on validation {_num(per['tuned_on_validation'], 2)}, the technique's own decisions "
+            f"{_num(per['own_decisions'], 2)}. predict and serve decide by these costs unless told otherwise.",
+            markup=False, highlight=False)
     console.print(f"Saved to {payload['run_dir']}", markup=False, highlight=False)
 
 
