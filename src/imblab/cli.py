@@ -95,10 +95,43 @@ def _usage(message: str) -> ImblabError:
     return SpecError(message)
 
 
+# ---------------------------------------------------------------------------------------------- costs
+def _add_cost_options(p: argparse.ArgumentParser, *, prior_alias: bool = False) -> None:
+    """``--costs`` and ``--deploy-prior``: every command that decides takes them (compare, train, predict)."""
+    p.add_argument("--costs", metavar="fn=N,fp=N[,positive=LABEL] | FILE.toml",
+                   help="what an error costs: a missed positive (fn) and a false alarm (fp), the positive label "
+                   "explicit or the minority; or a TOML file whose [costs] table holds a matrix (true × predicted) "
+                   "for more than two labels. Decisions then minimise the expected cost (Elkan 2001)")
+    names = ("--deploy-prior", "--prior") if prior_alias else ("--deploy-prior",)
+    p.add_argument(*names, dest="deploy_prior", metavar="LABEL=P,...",
+                   help="the class mix in production, e.g. spam=0.02 (one label may be left out: it gets the rest; "
+                   "default: the training prior); probabilities are corrected to it (Saerens et al. 2002)")
+
+
+def _cost_inputs(args: argparse.Namespace) -> tuple[Any, Any]:
+    """(costs, deployment prior) as given: ``--costs`` text, or the [costs] table of a TOML file (whose
+    deploy_prior applies unless ``--deploy-prior`` is given)."""
+    costs, prior = args.costs, args.deploy_prior
+    if costs is not None and costs.strip().lower().endswith(".toml"):
+        from pathlib import Path
+
+        from .study import load_study_file
+
+        path = Path(costs)
+        if not path.is_file():
+            raise _usage(f"--costs {costs}: no such file")
+        config = load_study_file(path)
+        if config.costs is None and config.deploy_prior is None:
+            raise _usage(f"--costs {costs}: the file has no [costs] table")
+        costs, prior = config.costs, prior if prior is not None else config.deploy_prior
+    return costs, prior
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from .run import check_run_out
 
     values = settings.with_defaults(settings.from_args(args, "train"), "train")  # every flag, before anything else
+    costs_given, prior_given = _cost_inputs(args)
     if args.out:
         check_run_out(args.out)  # before loading data and training: nothing is lost to a bad --out
     from .backends import resolve_backend_name
@@ -115,6 +148,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
     technique = parse_spec(args.technique, labels=labels)
     metric = settings.resolve_metric(values["metric"], labels)  # the validation metric that chooses C
     config = TrainConfig(**{**settings.train_settings(values), "metric": metric})
+    from .evaluation import resolve_costs
+
+    # Against the training split's counts (the default positive label and prior), before anything is trained.
+    costs = resolve_costs(costs_given, prior_given, dataset.label_names, split.take(dataset, "train").class_counts)
     backend = resolve_backend_name(values["backend"])
     if values["backend"] == "auto":
         sys.stderr.write(f"imblab: backend auto → {backend}\n")
@@ -125,7 +162,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     out = args.out or default_out_dir(f"{dataset.name}-{technique.name}-seed{seed}")
     run = train_run(
         dataset, split, technique, backend=backend, model_name=values["model"], seed=seed, config=config,
-        probes=probes, out=out, progress=not args.json and sys.stderr.isatty(),
+        probes=probes, out=out, progress=not args.json and sys.stderr.isatty(), costs=costs,
     )
     payload = {
         "run_dir": str(run.run_dir), "technique": technique.display_name, "spec": technique.spec,
@@ -134,6 +171,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "test_prior_corrected": run.metrics["test_prior_corrected"], "probes": run.metrics["probes"],
         "timings": run.metrics["timings"], "head": run.metrics.get("head"),
     }
+    if "costs" in run.metrics:
+        payload["costs"] = run.metrics["costs"]
     if args.json:
         print(json.dumps(payload, indent=2, ensure_ascii=False, default=float))
         return 0
@@ -144,21 +183,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- predict
-def _parse_prior(text: str | None) -> dict[str, float] | None:
-    if text is None:
-        return None
-    prior: dict[str, float] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        label, sep, value = part.partition("=")
-        try:
-            prior[label.strip()] = float(value)
-        except ValueError:
-            raise _usage(f"--prior {text!r}: write label=probability pairs, e.g. spam=0.05,ham=0.95") from None
-        if not sep:
-            raise _usage(f"--prior {text!r}: write label=probability pairs, e.g. spam=0.05,ham=0.95")
-    return prior
-
-
 def _read_texts(args: argparse.Namespace) -> list[str]:
     texts = list(args.texts)
     if args.file:
@@ -200,19 +224,33 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from .model import load_model
 
     model = load_model(_model_dir(args.model_dir))
+    costs, prior = _cost_inputs(args)
+    # Costs and prior are checked before any text is read or encoded; given ones override the model's stored ones.
+    setting = model.cost_setting(costs, prior)
     texts = _read_texts(args)
-    prior = _parse_prior(args.prior)
-    proba = model.predict_proba(texts, prior="raw" if args.raw else (prior if prior is not None else "true"))
-    labels = model.predict(texts)
+    logits = model.predict_logits(texts)  # one forward pass for the probabilities and both decisions
+    decided = model.decide_by_cost(logits=logits, costs=costs, deploy_prior=prior) if setting is not None else None
+    if args.raw:
+        proba = model.proba_from_logits(logits, "raw")
+    elif decided is not None and decided.setting.prior_given:
+        proba = decided.proba  # at the deployment prior the cost label is decided at
+    else:
+        proba = model.proba_from_logits(logits, "true")
+    labels = [model.labels[i] for i in model.decide(logits)]
     rows = [
         {"text": text, "label": label, "probabilities": dict(zip(model.labels, map(float, proba[i])))}
         for i, (text, label) in enumerate(zip(texts, labels))
     ]
+    if decided is not None:
+        for row, record in zip(rows, decided.records()):
+            row.update(record)
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
     from .reporting.terminal import print_predictions
 
+    if decided is not None:
+        sys.stderr.write(f"imblab: cost label = least expected cost ({decided.setting.describe()})\n")
     print_predictions(rows, model.labels)
     return 0
 
@@ -322,7 +360,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                              gpus_per_run=args.gpus_per_run)
     if args.out:
         check_study_out(args.out)  # before reading the data
-    study = prepare_study(build_study_config(args.config, techniques=techniques or None, **given))
+    costs, deploy_prior = _cost_inputs(args)
+    study = prepare_study(build_study_config(args.config, techniques=techniques or None, costs=costs,
+                                             deploy_prior=deploy_prior, **given))
     if args.out:
         check_study_out(args.out, study)  # the folder holds no other study
     out = Path(args.out) if args.out else default_out_dir(study.config.dataset)
@@ -386,6 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("train", help="train one technique, evaluate it, save the model")
     p.add_argument("--technique", default="baseline", help="NAME or NAME:key=value,... (see imblab techniques)")
     settings.add_arguments(p, "train")
+    _add_cost_options(p)
     p.add_argument("--out", help="run directory (default: a new folder under ./imblab-runs/)")
     p.add_argument("--json", action="store_true", help="print metrics as JSON")
     p.set_defaults(func=_cmd_train)
@@ -396,7 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file", help="one text per line, or a .csv/.tsv/.jsonl/.json/.parquet with a text column")
     p.add_argument("--text-column", help="text column of --file")
     p.add_argument("--encoding", default="utf-8", help="encoding of --file")
-    p.add_argument("--prior", help="deployment prior, e.g. spam=0.05,ham=0.95 (default: the training data's)")
+    _add_cost_options(p, prior_alias=True)
     p.add_argument("--raw", action="store_true", help="probabilities as trained, without prior correction")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_predict)
@@ -423,6 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--techniques", help="seed (default), all, or SPEC,SPEC,...")
     p.add_argument("--technique", action="append", metavar="SPEC", help="add one technique (repeatable)")
     settings.add_arguments(p, "compare")
+    _add_cost_options(p)
     p.add_argument("--config", help="a TOML study file (see examples/); flags override it")
     p.add_argument("--out", help="output folder (default: a new folder under ./imblab-runs/); finished runs are reused")
     _add_execution_options(p)

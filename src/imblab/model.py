@@ -26,6 +26,7 @@ from scipy.special import softmax
 from ._io import atomic_directory, read_json
 from .backends import BACKENDS, Backend, HeadConfig, make_backend, resolve_backend_name
 from .errors import DataError, ModelError, SpecError
+from .evaluation import CostDecisions, Costs, CostSetting, parse_prior, resolve_costs
 from .settings import resolve_metric, settings_dataclass
 from .techniques import FittedTechnique, PostHoc, Technique, correct_prior, parse_spec
 from .training import LoopConfig
@@ -88,6 +89,8 @@ class TrainedModel:
         effective_prior: (C,) the prior the technique's probabilities are calibrated to.
         backend: the trained backend; ``backend_name`` its name.
         history: per-epoch rows of the training loop (loss, samples/s, seconds, ...).
+        costs: the costs given at training (``train --costs``), stored with the model; None if none.
+        deploy_prior: (C,) the deployment prior given at training (``--deploy-prior``); None if none.
     """
 
     def __init__(
@@ -102,6 +105,8 @@ class TrainedModel:
         seed: int,
         history: list[dict[str, Any]],
         fit_seconds: float | None = None,
+        costs: Costs | None = None,
+        deploy_prior: np.ndarray | None = None,
     ) -> None:
         self.labels = list(labels)
         self.fitted = fitted
@@ -114,6 +119,8 @@ class TrainedModel:
         self.seed = seed
         self.history = history
         self.fit_seconds = fit_seconds
+        self.costs = costs
+        self.deploy_prior = None if deploy_prior is None else np.asarray(deploy_prior, dtype=np.float64)
 
     @property
     def true_prior(self) -> np.ndarray:
@@ -188,30 +195,21 @@ class TrainedModel:
     def prior_vector(self, prior: Prior) -> np.ndarray | None:
         """The target prior of ``predict_proba`` as a (C,) vector; ``None`` for "raw".
 
+        Args:
+            prior: "raw", "true" (the training prior), or a deployment prior as ``{label: p}`` or
+                ``"spam=0.02"`` text, read by :func:`imblab.evaluation.parse_prior` (a distribution; one label
+                may be left out and gets the rest).
+
         Raises:
-            ModelError: an unknown keyword, a label not in the model, or a non-positive value.
+            SpecError: an unknown keyword, a label not in the model, a value outside (0, 1], a sum other than 1.
         """
-        if isinstance(prior, str):
+        if isinstance(prior, str) and "=" not in prior:
             if prior == "raw":
                 return None
             if prior == "true":
                 return self.true_prior
-            raise ModelError(f"prior must be 'true', 'raw' or {{label: probability}}, not {prior!r}")
-        unknown = set(prior) - set(self.labels)
-        missing = set(self.labels) - set(prior)
-        if unknown or missing:
-            raise ModelError(
-                f"the prior must give every label of the model ({', '.join(self.labels)}); "
-                + (f"unknown: {', '.join(sorted(unknown))}" if unknown else f"missing: {', '.join(sorted(missing))}")
-            )
-        try:
-            vector = np.array([float(prior[label]) for label in self.labels])
-        except (TypeError, ValueError):
-            raise ModelError("every prior probability must be a number") from None
-        if not np.all(np.isfinite(vector) & (vector > 0)):
-            bad = ", ".join(f"{label}={v:g}" for label, v in zip(self.labels, vector) if not (np.isfinite(v) and v > 0))
-            raise ModelError(f"every prior probability must be a finite number > 0 (got {bad})")
-        return vector / vector.sum()
+            raise SpecError(f"prior must be 'true', 'raw' or label=probability pairs, not {prior!r}")
+        return parse_prior(prior, self.labels)
 
     def predict_proba(self, texts: Sequence[str], prior: Prior = "true") -> np.ndarray:
         """(n, C) class probabilities, post-hoc transform (temperature, logit adjustment) applied.
@@ -237,6 +235,75 @@ class TrainedModel:
     def predict(self, texts: Sequence[str]) -> list[str]:
         """The decided label of each text (thresholds applied)."""
         return [self.labels[i] for i in self.decide(self.predict_logits(texts))]
+
+    # ------------------------------------------------------------------ decisions by cost
+    def cost_setting(
+        self, costs: Costs | str | Mapping[str, Any] | None = None, deploy_prior: Prior | np.ndarray | None = None
+    ) -> CostSetting | None:
+        """The costs and deployment prior decisions use: each argument, else what is stored with the model.
+
+        Args:
+            costs: ``"fn=10,fp=1[,positive=spam]"``, a ``[costs]`` table (``{"fn": 10, "fp": 1}`` or
+                ``{"matrix": [[...]], "labels": [...]}``), a :class:`~imblab.evaluation.Costs`, or None.
+            deploy_prior: ``"spam=0.02"``, ``{label: p}`` or None (the stored one, else the training prior).
+
+        Returns:
+            None when neither is given nor stored.
+
+        Raises:
+            SpecError: a bad cost or prior.
+        """
+        if isinstance(deploy_prior, str) and deploy_prior in ("true", "raw"):
+            raise SpecError(f"a deployment prior is label=probability pairs, not {deploy_prior!r}")
+        return resolve_costs(
+            costs if costs is not None else self.costs,
+            deploy_prior if deploy_prior is not None else self.deploy_prior,
+            self.labels, self.fitted.class_counts,
+        )
+
+    def decide_by_cost(
+        self,
+        texts: Sequence[str] | None = None,
+        *,
+        logits: np.ndarray | None = None,
+        costs: Costs | str | Mapping[str, Any] | None = None,
+        deploy_prior: Prior | np.ndarray | None = None,
+    ) -> CostDecisions:
+        """The label of least expected cost for each text (Elkan 2001), at the deployment prior.
+
+        The technique's probabilities are corrected from its effective prior to the deployment prior (Saerens
+        et al. 2002), then each text gets argmin_j Σ_i p_i·C[i, j]. Costs and prior default to those stored
+        with the model (``train --costs … --deploy-prior …``); with neither, every error costs 1 at the training
+        prior (the most probable label). ``imblab predict`` and the HTTP server both decide through this.
+
+        Args:
+            texts: the texts; or ``logits`` already computed by :meth:`predict_logits` (one forward pass).
+            logits: (n, C) raw backend logits instead of ``texts``.
+            costs: see :meth:`cost_setting`.
+            deploy_prior: see :meth:`cost_setting`.
+
+        Raises:
+            SpecError: a bad cost or prior.
+        """
+        if (texts is None) == (logits is None):
+            raise ValueError("give texts or logits, not both")
+        setting = self.cost_setting(costs, deploy_prior) or CostSetting(
+            Costs.zero_one(self.labels, positive=self.labels[int(np.argmin(self.true_prior))] if len(self.labels) == 2
+                           else None),
+            self.true_prior, self.true_prior, costs_given=False, prior_given=False)
+        if logits is None:
+            logits = self.predict_logits(list(texts or []))
+        return setting.decide(self._technique_proba(logits), calibrated_to=self.effective_prior)
+
+    def keep_costs(self, setting: CostSetting | None) -> None:
+        """Store what the user gave of ``setting`` (costs, deployment prior) with the model (saved by :meth:`save`)."""
+        if setting is None:
+            self.costs, self.deploy_prior = None, None
+            return
+        if list(setting.labels) != self.labels:
+            raise SpecError(f"the costs are for labels {', '.join(setting.labels)}; the model has {', '.join(self.labels)}")
+        self.costs = setting.costs if setting.costs_given else None
+        self.deploy_prior = setting.deploy_prior.copy() if setting.prior_given else None
 
     # ------------------------------------------------------------------ persistence
     def resolved_config(self) -> dict[str, Any]:
@@ -272,6 +339,9 @@ class TrainedModel:
             "seed": self.seed,
             "history": self.history,
             "versions": _versions(),
+            # What train --costs / --deploy-prior gave: predict and serve decide with them by default.
+            "costs": None if self.costs is None else self.costs.to_dict(),
+            "deploy_prior": None if self.deploy_prior is None else dict(zip(self.labels, self.deploy_prior.tolist())),
         }
 
     def save(self, directory: str | Path) -> Path:
@@ -363,6 +433,11 @@ def load_model(directory: str | Path) -> TrainedModel:
         history = meta.get("history", [])
         if not isinstance(history, list):
             raise ModelError("history must be a list")
+        costs = None if meta.get("costs") is None else Costs.from_dict(_field(meta, "costs", dict))
+        if costs is not None and list(costs.labels) != labels:
+            raise ModelError(f"costs are for labels {', '.join(costs.labels)}, the model has {', '.join(labels)}")
+        deploy_prior = (None if meta.get("deploy_prior") is None
+                        else parse_prior(_field(meta, "deploy_prior", dict), labels))
     except (ModelError, SpecError, DataError) as exc:
         raise ModelError(f"{meta_path} is damaged or foreign: {exc}") from None
     except (KeyError, TypeError, ValueError) as exc:
@@ -374,7 +449,7 @@ def load_model(directory: str | Path) -> TrainedModel:
         raise ModelError(f"{directory}: the weights have {outputs} outputs but {METADATA_FILE} names "
                          f"{len(labels)} labels ({', '.join(labels)})")
     return TrainedModel(labels=labels, fitted=fitted, posthoc=posthoc, backend=backend, loop=loop, config=config,
-                        seed=seed, history=history)
+                        seed=seed, history=history, costs=costs, deploy_prior=deploy_prior)
 
 
 def _field(meta: dict[str, Any], name: str, kind: type, where: Path | None = None) -> Any:

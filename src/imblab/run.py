@@ -8,6 +8,8 @@ interrupted run leaves nothing behind and a finished one is never half-written::
       config.json       resolved settings, versions, the split (row indices)
       metrics.json      validation and test metrics, probe probabilities, timings
       predictions.csv   test split: id, text, true label, decision, probabilities raw and prior-corrected
+      validation.csv    validation split: id, true label, probabilities raw and prior-corrected (what a
+                        cost-optimal threshold is tuned on at report time, for any costs)
       model/            the saved model (safetensors or npz/JSON + imblab.json), loadable by load_model;
                         absent from a study's runs whose model was not kept (``compare --keep-models``)
       train.log         one line per epoch
@@ -33,13 +35,14 @@ from .data import Dataset, Split
 from .errors import ModelError
 
 if TYPE_CHECKING:  # the model stack imports torch: only a run that trains pays for it
+    from .evaluation import CostSetting
     from .model import TrainConfig, TrainedModel
     from .techniques import Technique
 
 __all__ = ["RunResult", "train_run", "read_run", "environment", "is_complete_run", "is_run_dir", "check_run_out",
            "RUN_FILES", "run_files", "store_run_files", "metrics_json_default"]
 
-RUN_FILES = ("config.json", "metrics.json", "predictions.csv", "model", "train.log")
+RUN_FILES = ("config.json", "metrics.json", "predictions.csv", "validation.csv", "model", "train.log")
 """What a run folder holds; a folder with anything else was not made by imblab and is never replaced."""
 
 _RESULT_FILES = ("config.json", "metrics.json", "predictions.csv")
@@ -54,10 +57,21 @@ class RunResult:
     config: dict[str, Any]
     metrics: dict[str, Any]
     predictions: pd.DataFrame
+    validation: pd.DataFrame | None = None  # None for runs made before validation.csv was stored
 
     @property
     def labels(self) -> list[str]:
         return list(self.config["labels"])
+
+    def validation_arrays(self) -> dict[str, np.ndarray] | None:
+        """val_y (label indices) and val_proba_corrected (m, C) of the validation split; None if not stored."""
+        if self.validation is None:
+            return None
+        index = {label: i for i, label in enumerate(self.labels)}
+        return {
+            "val_y": self.validation["label"].map(index).to_numpy(dtype=np.int64),
+            "val_proba_corrected": self.validation[[f"p:{label}" for label in self.labels]].to_numpy(dtype=np.float64),
+        }
 
     def arrays(self) -> dict[str, np.ndarray]:
         """y_true, pred (label indices) and proba / proba_corrected (n, C) of the test split."""
@@ -123,6 +137,7 @@ def train_run(
     out: str | Path,
     progress: bool = True,
     save_model: bool = True,
+    costs: CostSetting | None = None,
 ) -> RunResult:
     """Train ``technique`` on ``split``'s train part, evaluate on validation and test, store in ``out``.
 
@@ -130,15 +145,21 @@ def train_run(
 
     ``save_model=False`` stores the run without its ``model/`` folder (a study that keeps only some models).
 
+    With ``costs`` (resolved against the training split, :func:`imblab.evaluation.resolve_costs`), the model
+    stores the costs and deployment prior given, and ``metrics.json`` gets the expected cost on test of the
+    Bayes decisions, of the threshold tuned on validation and of the technique's own decisions.
+
     Raises:
         OutputError: ``out`` is a file, not writable, or a non-empty folder that is not an imblab run or
             model folder (checked before training: see :func:`imblab._io.check_output_dir`).
     """
     out = check_run_out(out)  # before importing torch and training
-    from .evaluation import evaluate, flatten_metrics
+    from .evaluation import evaluate, flatten_metrics, run_costs
     from .model import TrainConfig, TrainedModel
 
     labels = list(dataset.label_names)
+    if costs is not None and list(costs.labels) != labels:
+        raise ValueError(f"costs for labels {list(costs.labels)}, the data has {labels}")
     train, val, test = (split.take(dataset, part) for part in ("train", "validation", "test"))
     config = config or TrainConfig()
     started = time.perf_counter()
@@ -158,6 +179,12 @@ def train_run(
     test_logits, raw, decisions = views["test"]
     corrected = model.proba_from_logits(test_logits, prior="true")
     results["test_prior_corrected"] = evaluate(test.y, corrected, labels)
+    val_corrected = model.proba_from_logits(views["validation"][0], prior="true")
+    cost_results = None
+    if costs is not None:
+        model.keep_costs(costs)
+        cost_results = {"setting": costs.to_dict(), "described": costs.describe(),
+                        **run_costs(costs, test.y, corrected, decisions, val.y, val_corrected).to_dict()}
     eval_seconds = time.perf_counter() - started
 
     # Built in one go: a column added per label fragments the frame (a PerformanceWarning per run at 50 labels).
@@ -166,6 +193,11 @@ def train_run(
         "predicted": [labels[k] for k in decisions],
         **{f"p_raw:{label}": raw[:, c] for c, label in enumerate(labels)},
         **{f"p:{label}": corrected[:, c] for c, label in enumerate(labels)},
+    })
+    validation = pd.DataFrame({
+        "id": list(val.row_ids), "label": list(val.labels),
+        **{f"p_raw:{label}": views["validation"][1][:, c] for c, label in enumerate(labels)},
+        **{f"p:{label}": val_corrected[:, c] for c, label in enumerate(labels)},
     })
 
     run_config = {
@@ -194,6 +226,8 @@ def train_run(
         "probes": _probe_rows(model, probes),
         "timings": {"train_seconds": train_seconds, "eval_seconds": eval_seconds},
     }
+    if cost_results is not None:
+        metrics["costs"] = cost_results
     history = getattr(model, "history", None) or []
     with atomic_directory(out, recognise=_replaceable, what="run") as tmp:
         if save_model:
@@ -201,6 +235,7 @@ def train_run(
         (tmp / "config.json").write_text(json.dumps(run_config, indent=2, default=metrics_json_default) + "\n")
         (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, default=metrics_json_default) + "\n")
         predictions.to_csv(tmp / "predictions.csv", index=False)
+        validation.to_csv(tmp / "validation.csv", index=False)
         (tmp / "train.log").write_text("".join(json.dumps(h, default=metrics_json_default) + "\n" for h in history))
     return read_run(out)
 
@@ -270,7 +305,9 @@ def read_run(run_dir: str | Path) -> RunResult:
             or not isinstance(metrics.get("test_flat"), dict)):
         raise ModelError(f"{run_dir / 'metrics.json'} is damaged: missing {', '.join(missing) or 'test metrics'}")
     predictions = _read_predictions(run_dir / "predictions.csv", labels)
-    return RunResult(run_dir=run_dir, config=config, metrics=metrics, predictions=predictions)
+    validation_file = run_dir / "validation.csv"
+    validation = _read_predictions(validation_file, labels, test=False) if validation_file.exists() else None
+    return RunResult(run_dir=run_dir, config=config, metrics=metrics, predictions=predictions, validation=validation)
 
 
 def run_files(run_dir: str | Path) -> dict[str, bytes]:
@@ -305,8 +342,9 @@ _ROUND_TRIP: dict[str, Any] = {"float_precision": "round_trip"} if int(pd.__vers
 _METRICS_KEYS = ("technique", "spec", "seed", "test", "test_flat")
 
 
-def _read_predictions(path: Path, labels: list[str]) -> pd.DataFrame:
-    """predictions.csv, checked: every column, a known label in every row, probabilities in [0, 1]."""
+def _read_predictions(path: Path, labels: list[str], *, test: bool = True) -> pd.DataFrame:
+    """predictions.csv (``test``) or validation.csv, checked: every column, a known label in every row,
+    probabilities in [0, 1]."""
     try:
         frame = pd.read_csv(
             path, keep_default_na=False, dtype={"text": str, "label": str, "predicted": str},
@@ -316,11 +354,12 @@ def _read_predictions(path: Path, labels: list[str]) -> pd.DataFrame:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ModelError(f"{path} is damaged: {first}") from None
     probabilities = [f"p_raw:{label}" for label in labels] + [f"p:{label}" for label in labels]
-    absent = [c for c in ("id", "text", "label", "predicted", *probabilities) if c not in frame.columns]
+    columns = ("id", "text", "label", "predicted") if test else ("id", "label")
+    absent = [c for c in (*columns, *probabilities) if c not in frame.columns]
     if absent:
         raise ModelError(f"{path} is damaged: no column {', '.join(absent[:3])}")
     known = set(labels)
-    if not frame["label"].isin(known).all() or not frame["predicted"].isin(known).all():
+    if not frame["label"].isin(known).all() or (test and not frame["predicted"].isin(known).all()):
         raise ModelError(f"{path} is damaged: a row has a label that is not one of {', '.join(labels)}")
     values = frame[probabilities].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
     if not np.all(np.isfinite(values) & (values >= 0) & (values <= 1)):

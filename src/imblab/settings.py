@@ -464,7 +464,7 @@ def from_study_file(doc: Mapping[str, Any], path: str | Path) -> dict[str, Any]:
         if section == "techniques":
             continue
         if section not in SECTIONS or not isinstance(table, dict):
-            allowed = ", ".join([*SECTIONS, "techniques"])
+            allowed = ", ".join([*SECTIONS, "costs", "techniques"])
             raise SpecError(f"unknown section [{section}] in {path}: allowed are {allowed}")
         keys = {s.name: s for s in SETTINGS if s.section == section}
         for key, value in table.items():

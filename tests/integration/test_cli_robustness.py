@@ -311,8 +311,11 @@ def test_foreign_transformer_weights_are_never_unpickled(trained_run: Path, tmp_
 
 
 def test_prior_must_be_finite_and_positive(trained_run: Path, capsys) -> None:
-    assert_one_line_error(cli(capsys, "predict", trained_run, "hello", "--prior", "spam=inf,ham=0.5"), "spam=inf")
-    assert_one_line_error(cli(capsys, "predict", trained_run, "hello", "--prior", "spam=nan,ham=0.5"), "finite")
+    # The one prior parser (evaluation.parse_prior) names the label and the value, and the allowed range.
+    assert_one_line_error(cli(capsys, "predict", trained_run, "hello", "--prior", "spam=inf,ham=0.5"),
+                          "the prior of spam is 'inf'", "(0, 1]")
+    assert_one_line_error(cli(capsys, "predict", trained_run, "hello", "--prior", "spam=nan,ham=0.5"),
+                          "the prior of spam is 'nan'", "(0, 1]")
 
 
 def test_predict_prints_markup_like_text_as_is(trained_run: Path, capsys) -> None:

@@ -15,7 +15,7 @@ import torch
 
 from imblab.backends import DEFAULT_CS, make_backend, resolve_backend_name
 from imblab.data import load_dataset, split_dataset, stratified_subsample
-from imblab.errors import ModelError
+from imblab.errors import ModelError, SpecError
 from imblab.model import TrainConfig, TrainedModel, load_model
 
 LABELS = ["ham", "spam"]
@@ -214,9 +214,14 @@ def test_prior_correction(sms) -> None:  # type: ignore[no-untyped-def]
     assert true[:, 1].mean() < raw[:, 1].mean()
     deploy = model.predict_proba(texts, prior={"ham": 0.5, "spam": 0.5})
     assert deploy[:, 1].mean() > true[:, 1].mean()
-    with pytest.raises(ModelError, match="missing"):
-        model.predict_proba(texts, prior={"spam": 0.5})
-    with pytest.raises(ModelError):
+    # One prior parser (evaluation.parse_prior): a label left out gets the rest, text works like a mapping.
+    np.testing.assert_array_equal(model.predict_proba(texts, prior={"spam": 0.5}), deploy)
+    np.testing.assert_array_equal(model.predict_proba(texts, prior="spam=0.5"), deploy)
+    with pytest.raises(SpecError, match="unknown label 'eggs'"):
+        model.predict_proba(texts, prior={"spam": 0.5, "eggs": 0.5})
+    with pytest.raises(SpecError, match="sum to 0.6, not 1"):
+        model.predict_proba(texts, prior={"spam": 0.3, "ham": 0.3})
+    with pytest.raises(SpecError):
         model.predict_proba(texts, prior="uniform")
 
 

@@ -12,6 +12,7 @@ from ..errors import ImblabError
 __all__ = ["RunOutcome"]
 
 _ARRAYS = ("y_true", "proba", "pred", "proba_corrected")
+_VALIDATION = ("val_y", "val_proba_corrected")
 
 
 @dataclass
@@ -31,6 +32,9 @@ class RunOutcome:
         probes: ``[{"text": str, "raw": {label: p}, "corrected": {label: p}}]``.
         seconds: Training plus evaluation wall time.
         fit: What the training chose, for the linear heads the C and its path (``metrics.json``'s ``head``).
+        val_y: ``(m,)`` validation label indices, or None (runs stored before validation.csv).
+        val_proba_corrected: ``(m, C)`` validation probabilities corrected to the true class prior, or None;
+            what a cost-optimal threshold is tuned on (:mod:`._costs`).
     """
 
     technique: str
@@ -45,6 +49,8 @@ class RunOutcome:
     probes: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
     fit: dict[str, Any] | None = None
+    val_y: np.ndarray | None = None
+    val_proba_corrected: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.y_true = np.asarray(self.y_true, dtype=np.int64)
@@ -59,6 +65,19 @@ class RunOutcome:
             )
         if self.proba_corrected.shape != self.proba.shape:
             raise ImblabError(f"run {self.technique!r} seed {self.seed}: proba_corrected has the wrong shape")
+        if (self.val_y is None) != (self.val_proba_corrected is None):
+            raise ImblabError(f"run {self.technique!r} seed {self.seed}: validation labels without probabilities")
+        if self.val_y is not None and self.val_proba_corrected is not None:
+            self.val_y = np.asarray(self.val_y, dtype=np.int64)
+            self.val_proba_corrected = np.asarray(self.val_proba_corrected, dtype=np.float64)
+            if self.val_proba_corrected.shape != (len(self.val_y), self.proba.shape[1]):
+                raise ImblabError(f"run {self.technique!r} seed {self.seed}: validation probabilities have the "
+                                  f"wrong shape {self.val_proba_corrected.shape}")
+
+    @property
+    def has_validation(self) -> bool:
+        """Whether the run's validation predictions are known (a cost threshold can be tuned on them)."""
+        return self.val_y is not None
 
     @property
     def n_classes(self) -> int:
@@ -79,7 +98,11 @@ class RunOutcome:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict, arrays as nested lists."""
-        return {**self.meta_dict(), **{name: getattr(self, name).tolist() for name in _ARRAYS}}
+        out = {**self.meta_dict(), **{name: getattr(self, name).tolist() for name in _ARRAYS}}
+        for name in _VALIDATION:
+            value = getattr(self, name)
+            out[name] = None if value is None else value.tolist()
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RunOutcome:
@@ -94,4 +117,5 @@ class RunOutcome:
             probes=list(d.get("probes", [])),
             seconds=float(d.get("seconds", 0.0)),
             fit=d.get("fit"),
+            **{name: None if d.get(name) is None else np.asarray(d[name]) for name in _VALIDATION},
         )

@@ -98,10 +98,12 @@ def _reading_best(result: ComparisonResult) -> str:
 
 def _reading_reference(result: ComparisonResult) -> str | None:
     """The best technique against the scikit-learn reference, with the paired-bootstrap interval."""
-    reference, m = result.reference_name, result.metric
+    reference = result.reference_name
+    # The reference makes no cost-based decisions: with costs it is compared on the quality metric.
+    m = result.metric if result.cost_setting is None else result.quality_metric
     if reference is None or m not in result.bootstrap_metrics:
         return None
-    best = _ranked(result, m)[0]
+    best = _ranked(result, result.metric)[0]
     d = result.compare(best, reference, m)
     verdict = ("within test-set noise: a tie" if not d.significant
                else "a real lead over the yardstick" if d.better else "significantly behind the yardstick")

@@ -12,8 +12,18 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ImblabError, SpecError
-from ..evaluation import all_metrics, higher_is_better, is_proportion, metric_order, metric_title, normalise_metric
+from ..evaluation import (
+    CostSetting,
+    all_metrics,
+    higher_is_better,
+    is_proportion,
+    metric_order,
+    metric_title,
+    normalise_metric,
+)
 from ._bootstrap import BootstrapDifference, bootstrap_replicates, bootstrap_weights, difference_interval
+from ._costs import METRIC as COST_METRIC
+from ._costs import CostComparison
 from ._outcome import RunOutcome
 from ._reading import format_difference, reading
 from ._seeds import median_index, seed_interval
@@ -34,12 +44,15 @@ class ComparisonResult:
         environment: Package versions, machine, timings (shown in the report).
         baseline: Display name of the technique the others are compared with; if absent, the first
             technique is used.
-        metric: The metric that ranks techniques (``"macro_f1"``; dashes are accepted: ``"macro-f1"``).
+        metric: The metric that ranks techniques (``"macro_f1"``; dashes are accepted: ``"macro-f1"``) —
+            unless ``costs`` are given: then the expected cost ranks them and this one is shown beside it.
         n_boot: Bootstrap replicates of the paired differences.
         bootstrap_seed: Seed of the bootstrap resampling.
         confidence: Coverage of every interval.
         reference: The study's scikit-learn reference, tested on the same split: shown beside the techniques
             (tables, ``results``, ``summary``, the paired bootstrap) but never ranked as one.
+        costs: The user's costs and deployment prior (:func:`imblab.evaluation.resolve_costs`): adds the
+            ``expected_cost`` metric (per 1,000 texts, Bayes decisions; :attr:`cost` has the rest) and ranks by it.
 
     Raises:
         ImblabError: No outcomes, runs on different test splits, or a duplicated (technique, seed).
@@ -60,6 +73,7 @@ class ComparisonResult:
         bootstrap_seed: int = 0,
         confidence: float = 0.95,
         reference: RunOutcome | None = None,
+        costs: CostSetting | None = None,
     ) -> None:
         if not outcomes:
             raise ImblabError("no runs to compare")
@@ -84,8 +98,12 @@ class ComparisonResult:
             log.warning("baseline %r is not among the techniques; comparing with %r", baseline, self.techniques[0])
             baseline = self.techniques[0]
         self.baseline = baseline
-        self.metric = normalise_metric(metric)
-        if self.metric not in self.metrics:
+        self.cost_setting = costs
+        #: The metric given (``metric``); it ranks the techniques unless costs are given.
+        self.quality_metric = normalise_metric(metric)
+        #: The metric that ranks the techniques: the expected cost when costs are given.
+        self.metric = COST_METRIC if costs is not None else self.quality_metric
+        if self.quality_metric not in self.metrics:
             raise SpecError(f"unknown metric {metric!r}; choose one of: {', '.join(self.metrics)}")
 
     def _check_outcomes(self) -> None:
@@ -133,13 +151,18 @@ class ComparisonResult:
     @cached_property
     def _own_metrics(self) -> dict[tuple[str, int], dict[str, float]]:
         """Each run's metrics computed here from its predictions (fills gaps in ``RunOutcome.metrics``)."""
-        return {
+        own = {
             (o.technique, int(o.seed)): {
                 k: float(v)
                 for k, v in all_metrics(o.y_true, o.pred, o.proba, self.labels, positive=self.minority).items()
             }
             for o in self._all_outcomes
         }
+        if self.cost is not None:  # the techniques' runs (the reference has no cost-based decisions)
+            for key, values in own.items():
+                if key in self.cost.runs:
+                    values[COST_METRIC] = 1000 * self.cost.runs[key].bayes
+        return own
 
     @property
     def _all_outcomes(self) -> list[RunOutcome]:
@@ -160,7 +183,21 @@ class ComparisonResult:
         present: set[str] = set()
         for o in self.outcomes:
             present.update(o.metrics)
+        if self.cost_setting is not None:
+            present.add(COST_METRIC)
         return metric_order(self.labels, present)
+
+    @cached_property
+    def resampling_weights(self) -> np.ndarray:
+        """``(n_boot, n)`` resampling counts of the test examples, shared by every paired difference."""
+        return bootstrap_weights(len(self.y_true), self.n_boot, self.bootstrap_seed)
+
+    @cached_property
+    def cost(self) -> CostComparison | None:
+        """Expected costs, the tuned rule and the cost curves at the given costs; None without costs."""
+        if self.cost_setting is None:
+            return None
+        return CostComparison(self, self.cost_setting, self.resampling_weights)
 
     @cached_property
     def results(self) -> pd.DataFrame:
@@ -195,6 +232,8 @@ class ComparisonResult:
                 low, high = s.low, s.high
                 if is_proportion(m) and m != "mcc":  # a t-interval can leave [0, 1]; the metric cannot
                     low, high = max(low, 0.0), min(high, 1.0)
+                elif m == COST_METRIC:  # nor can a cost go below 0
+                    low = max(low, 0.0)
                 rows.append(
                     {"technique": technique, "metric": m, "n": s.n, "mean": s.mean, "std": s.std,
                      "ci_low": low, "ci_high": high}
@@ -222,10 +261,12 @@ class ComparisonResult:
     @cached_property
     def _bootstrap(self) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, float]]]:
         """Replicates (technique → metric → (B,)) and seed-averaged point values on the full test split."""
-        weights = bootstrap_weights(len(self.y_true), self.n_boot, self.bootstrap_seed)
         names = [*self.techniques, *([self.reference_name] if self.reference is not None else [])]
         runs = {t: [(o.pred, o.proba) for o in self._rows_of(t)] for t in names}
-        replicates = bootstrap_replicates(self.y_true, runs, self.labels, weights, self.minority)
+        replicates = bootstrap_replicates(self.y_true, runs, self.labels, self.resampling_weights, self.minority)
+        if self.cost is not None:  # the same replicates: the cost differences are paired like every other
+            for t in self.techniques:
+                replicates[t][COST_METRIC] = self.cost.replicates["bayes"][t]
         point = {
             t: {m: float(np.mean([self._own_metrics[(t, int(o.seed))][m] for o in self._rows_of(t)]))
                 for m in replicates[t]}
@@ -246,8 +287,9 @@ class ComparisonResult:
         for name in (technique, other):
             if name not in replicates:
                 raise ImblabError(f"no technique {name!r}; techniques: {', '.join(self.techniques)}")
-        if metric not in replicates[technique]:
-            raise SpecError(f"the bootstrap does not cover {metric!r}; it covers: {', '.join(self.bootstrap_metrics)}")
+        if metric not in replicates[technique] or metric not in replicates[other]:
+            raise SpecError(f"the bootstrap does not cover {metric!r} for both; it covers: "
+                            f"{', '.join(m for m in self.bootstrap_metrics if m in replicates[other])}")
         return difference_interval(
             metric, replicates[technique][metric], replicates[other][metric],
             point[technique][metric], point[other][metric], self.confidence,
@@ -333,5 +375,9 @@ class ComparisonResult:
         return format_difference(metric, value, low, high, self.confidence, ci_prefix)
 
     def reading(self) -> list[str]:
-        """Plain-language sentences computed from the numbers (see :func:`._reading.reading`)."""
-        return reading(self)
+        """Plain-language sentences computed from the numbers (see :func:`._reading.reading`), with the cost
+        sentences (:meth:`CostComparison.reading`) after the first when costs are given."""
+        sentences = reading(self)
+        if self.cost is not None:
+            sentences[1:1] = self.cost.reading()
+        return sentences

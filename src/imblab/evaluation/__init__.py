@@ -7,6 +7,8 @@
 * :mod:`._evaluate` — :func:`evaluate` (one split, as ``metrics.json`` stores it) and :func:`flatten_metrics`.
 * :mod:`._costs`, :mod:`._cost_tuning`, :mod:`._cost_curves` — costs and decisions: Bayes decisions,
   expected cost, the validation-tuned rule, cost curves.
+* :mod:`._cost_setting` — :func:`resolve_costs`: ``--costs``/``--deploy-prior`` (or a stored model's) as one
+  :class:`CostSetting` that every command decides with.
 
 Nothing here imports scikit-learn at import time (only :func:`evaluate` uses it, for the text of the
 classification report), so reading a finished study stays fast.
@@ -35,6 +37,7 @@ from ._cost_curves import (
     one_error_tolerance,
     probability_cost,
 )
+from ._cost_setting import CostDecisions, CostSetting, RunCosts, resolve_costs, run_costs
 from ._cost_tuning import CostRule, tune_cost_threshold
 from ._costs import Costs, bayes_decisions, cost_from_confusion, expected_cost, parse_prior
 from ._evaluate import evaluate, flatten_metrics
@@ -55,9 +58,12 @@ __all__ = [
     "DEFAULT_BINS",
     "METRICS",
     "PER_LABEL",
+    "RunCosts",
     "Cheapest",
     "CostCurve",
+    "CostDecisions",
     "CostRule",
+    "CostSetting",
     "Costs",
     "all_metrics",
     "bayes_decisions",
@@ -88,5 +94,7 @@ __all__ = [
     "probability_metrics",
     "ranking_metrics",
     "reliability_curve",
+    "resolve_costs",
+    "run_costs",
     "tune_cost_threshold",
 ]

@@ -51,6 +51,11 @@ METRICS: dict[str, _M] = {
         "description": "Mean squared error of the minority-class probability (binary) or of the probability vector (multiclass).",
     },
     "nll": {"higher_is_better": False, "title": "Log-loss", "description": "Mean negative log-likelihood of the true class."},
+    # Only with --costs / --deploy-prior: it depends on the user's costs, so no run stores it.
+    "expected_cost": {
+        "higher_is_better": False, "title": "Expected cost / 1,000",
+        "description": "Expected cost per 1,000 texts of the Bayes decisions at the deployment prior (Elkan 2001).",
+    },
     # Per-label metrics are stored as "<label>_<suffix>"; see metric_info.
     "precision": {"higher_is_better": True, "title": "Precision", "description": "Share of the label's predictions that are right."},
     "recall": {"higher_is_better": True, "title": "Recall", "description": "Share of the label's examples found."},
@@ -103,12 +108,12 @@ AGGREGATES = (
     "nll",
 )
 
-_TITLES = {**{name: METRICS[name]["title"] for name in AGGREGATES}, "seconds": "Time (s)"}
+_TITLES = {**{name: METRICS[name]["title"] for name in (*AGGREGATES, "expected_cost")}, "seconds": "Time (s)"}
 
 _ALIASES = {"log_loss": "nll", "logloss": "nll", "f1": "macro_f1", "gmean": "g_mean", "auc": "roc_auc"}
 
 #: Metrics on an unbounded or non-percentage scale: differences are shown as raw values, not points.
-_NOT_PROPORTIONS = frozenset({"nll", "ece", "brier", "seconds"})
+_NOT_PROPORTIONS = frozenset({"nll", "ece", "brier", "expected_cost", "seconds"})
 
 
 def per_label_metrics(labels: Sequence[str]) -> list[str]:

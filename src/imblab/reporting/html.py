@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
-from .plots import all_plots, technique_colors
+from .plots import Plot, all_plots, cost_curve_chart, technique_colors
 from ._tables import (
     PROBES_NOTE,
     classification_reports,
+    cost_table,
     differences_table,
     headline,
     per_label_table,
@@ -82,13 +83,19 @@ def _profile(profile: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def render_html(result: ComparisonResult) -> str:
-    """The whole report as one HTML string."""
+def render_html(result: ComparisonResult, cost_chart: Plot | None = None) -> str:
+    """The whole report as one HTML string (``cost_chart``: the cost curves if already drawn)."""
     plots = all_plots(result)
+    costs = cost_table(result)
+    if costs is not None and cost_chart is None:
+        cost_chart = cost_curve_chart(result)
     colors = technique_colors(result.techniques, result.baseline)
     dataset = result.profile.get("dataset") or result.config.get("dataset") or "data"
-    sections = [("reading", "Reading"), ("data", "Data"), ("results", "Results"), ("differences", "Differences"),
-                ("figures", "Figures"), ("probes", "Probes"), ("reports", "Class reports"), ("setup", "Setup")]
+    sections = [("reading", "Reading"), ("costs", "Costs"), ("data", "Data"), ("results", "Results"),
+                ("differences", "Differences"), ("figures", "Figures"), ("probes", "Probes"),
+                ("reports", "Class reports"), ("setup", "Setup")]
+    if costs is None:
+        sections.remove(("costs", "Costs"))
     probes = probes_tables(result)
     if not probes:
         sections.remove(("probes", "Probes"))
@@ -101,6 +108,11 @@ def render_html(result: ComparisonResult) -> str:
         "baseline": result.baseline,
         "n_boot": result.n_boot,
         "reading": result.reading(),
+        "costs": costs,
+        "cost_chart": None if cost_chart is None else {
+            "id": cost_chart.id, "title": cost_chart.title, "caption": cost_chart.caption, "svg": Markup(cost_chart.svg)},
+        "cost_sentences": [] if result.cost is None or result.cost.curves is None
+        else [result.cost.curves.sentences[t] for t in result.cost.curves.cheapest.names],
         "profile": _profile(result.profile),
         "results": results_table(result),
         "per_label": per_label_table(result),

@@ -9,6 +9,7 @@ from ._tables import (
     PROBES_NOTE,
     Cell,
     Table,
+    cost_table,
     differences_table,
     headline,
     per_label_table,
@@ -65,6 +66,22 @@ def _table(table: Table, first: str = "technique", with_ci: bool = True) -> str:
     return out
 
 
+def _costs_section(result: ComparisonResult) -> list[str]:
+    """The cost table, where each technique is cheapest, and the cost-curve figure (cost_curves.svg)."""
+    table = cost_table(result)
+    if table is None or result.cost is None:
+        return []
+    parts = ["## Costs", "", _table(table), ""]
+    curves = result.cost.curves
+    if curves is not None:
+        parts += ["### Cost curves", "", "![Cost curves: normalised expected cost against the probability-cost "
+                  "function, one line per technique](cost_curves.svg)", ""]
+        parts += [f"- {_text(curves.sentences[t])}." for t in curves.cheapest.names]
+        parts += ["", "<sub>Drummond & Holte (2006) cost curves of each technique's Bayes decisions, mean over seeds on "
+                  "the test split; ties within one test error are no win. The figure is also in report.html.</sub>", ""]
+    return parts
+
+
 def render_markdown(result: ComparisonResult) -> str:
     """The whole ``summary.md`` text."""
     h = headline(result)
@@ -76,10 +93,12 @@ def render_markdown(result: ComparisonResult) -> str:
         f"{h['n_test']:,} examples (minority **{_text(h['minority'])}**: {h['minority_count']:,}, "
         f"{h['minority_share']}). Ranking metric: **{_text(h['metric'])}**; baseline: **{_text(result.baseline)}**.",
         "",
+        *([f"Ranked by expected cost per 1,000 texts: {_text(h['costs'])}.", ""] if h["costs"] else []),
         "## Reading",
         "",
         *(f"- {_text(sentence)}" for sentence in result.reading()),
         "",
+        *_costs_section(result),
         "## Results",
         "",
         _table(results_table(result)),

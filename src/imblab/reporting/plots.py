@@ -1,4 +1,5 @@
-"""Report figures as inline SVG strings: metric intervals, differences, PR curves, reliability, confusion, probes.
+"""Report figures as inline SVG strings: metric intervals, differences, PR curves, reliability, confusion, probes,
+and (with costs) the cost curves.
 
 Figures are drawn on ``matplotlib.figure.Figure`` objects (no pyplot, no global backend or state) and
 serialised to SVG with text kept as text, so they stay sharp, small and searchable inside one HTML file.
@@ -27,7 +28,7 @@ from ..evaluation import DEFAULT_BINS, confusion_matrices, higher_is_better, is_
 if TYPE_CHECKING:
     from ..comparison import ComparisonResult
 
-__all__ = ["Plot", "technique_colors", "all_plots"]
+__all__ = ["Plot", "technique_colors", "all_plots", "cost_curve_chart"]
 
 #: Okabe & Ito (2008) without yellow (too light on white), then Paul Tol's muted scheme.
 PALETTE = (
@@ -453,6 +454,63 @@ def probe_chart(result: ComparisonResult) -> Plot | None:
         "Probe probabilities",
         f"Mean probability of {label} over seeds for each probe text, as the technique trained it (dot) and "
         f"corrected to the training prior (diamond); lines: ± one standard deviation over seeds.",
+        svg,
+    )
+
+
+def cost_curve_chart(result: ComparisonResult) -> Plot | None:
+    """Cost curves (Drummond & Holte 2006): normalised expected cost of each technique's Bayes decisions against
+    the probability-cost PC(+), averaged over seeds; the lower envelope and the user's operating point marked."""
+    cost = result.cost
+    curves = None if cost is None else cost.curves
+    if cost is None or curves is None:
+        return None
+    colors = technique_colors(result.techniques, result.baseline)
+    pc = curves.pc
+    with _figure(7.6, 4.6) as fig:
+        ax = fig.subplots()
+        # The trivial classifiers: always the other label (NE = PC) and always the positive one (NE = 1 − PC).
+        ax.plot([0, 1], [0, 1], color="#c4c8cf", lw=0.9, ls=(0, (2, 2)))
+        ax.plot([0, 1], [1, 0], color="#c4c8cf", lw=0.9, ls=(0, (2, 2)))
+        for t in result.techniques:
+            ax.plot(pc, curves.curves[t], color=colors[t], lw=2.0 if t == result.baseline else 1.4, alpha=0.95,
+                    label=t, zorder=3 if t == result.baseline else 2)
+        ax.fill_between(pc, 0, curves.cheapest.envelope, color=INK, alpha=0.06, lw=0, zorder=0)
+        ax.plot(pc, curves.cheapest.envelope, color=INK, lw=7, alpha=0.16, solid_capstyle="round",
+                label="lower envelope (cheapest technique)", zorder=1)
+        top = float(np.nanmax([np.nanmax(c) for c in curves.curves.values()]))
+        if curves.operating_pc is not None:
+            x = curves.operating_pc
+            ax.axvline(x, color=INK, lw=1.0, ls=(0, (4, 2)), zorder=4)
+            i = int(np.argmin(np.abs(pc - x)))
+            ax.scatter([x], [curves.cheapest.envelope[i]], s=36, color=INK, zorder=5)
+            ax.annotate(("your costs" if curves.exact else "≈ your costs") + f"\nPC = {x:.3f}", (x, min(top, 0.5) * 0.98),
+                        xytext=(5, 0), textcoords="offset points", fontsize=8, color=INK, va="top")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, min(0.5, top * 1.1) if top > 0 else 0.5)
+        ax.set_xlabel(f"probability-cost PC({curves.positive}) = p·fn / (p·fn + (1 − p)·fp)")
+        ax.set_ylabel("normalised expected cost")
+        # The same axis in the user's units: the fn/fp ratio at the deployment prior.
+        p = curves.prior_positive
+        ratios = [r for r in (0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000) if 0.02 < float(p * r / (p * r + 1 - p)) < 0.98]
+        secondary = ax.secondary_xaxis("top")
+        secondary.set_xticks([p * r / (p * r + 1 - p) for r in ratios], [f"{r:g}" for r in ratios])
+        secondary.set_xlabel(f"fn / fp at {100 * p:.3g} % {curves.positive}", color=MUTED, fontsize=8)
+        ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5))
+        svg = _svg(fig, "cost curves")
+    what = ("" if curves.exact else
+            f" A cost matrix has no one-dimensional cost space: the curves are {curves.positive} against the rest "
+            f"(a missed {curves.positive} costs fn, predicting it for another label fp), and your point approximates "
+            f"the matrix by its prior-weighted mean miss and false-alarm costs.")
+    return Plot(
+        "plot-costs",
+        "Cost curves",
+        f"Normalised expected cost of each technique's Bayes decisions (probabilities corrected to each operating "
+        f"point, then the label of least expected cost) against the probability-cost function, which folds the "
+        f"prior of {curves.positive} and the two error costs into one number (Drummond & Holte 2006); mean over "
+        f"seeds on the test split. Grey band and shade: the lower envelope, the cheapest technique at each point; dotted: "
+        f"always predicting one label; dashed: your costs and deployment prior. Top axis: the same points as "
+        f"fn/fp ratios at the deployment prior.{what}",
         svg,
     )
 

@@ -96,20 +96,34 @@ def print_run(payload: dict[str, Any], labels: list[str], arrays: dict[str, np.n
         raw = ", ".join(f"{k} {v:.3f}" for k, v in probe["raw"].items())
         corrected = ", ".join(f"{k} {v:.3f}" for k, v in probe["corrected"].items())
         console.print(f"Probe {probe['text']!r}: {raw} (prior-corrected: {corrected})", markup=False, highlight=False)
+    costs = payload.get("costs")
+    if costs:
+        per = costs["per_1000_texts"]
+        console.print(
+            f"Expected cost per 1,000 test texts ({costs['described']}): Bayes decision {_num(per['bayes'], 2)}, "
+            f"rule tuned on validation {_num(per['tuned_on_validation'], 2)}, the technique's own decisions "
+            f"{_num(per['own_decisions'], 2)}. predict and serve decide by these costs unless told otherwise.",
+            markup=False, highlight=False)
     console.print(f"Saved to {payload['run_dir']}", markup=False, highlight=False)
 
 
 def print_predictions(rows: list[dict[str, Any]], labels: list[str], console: Console | None = None) -> None:
-    """``imblab predict``: text, label, one column per class probability."""
+    """``imblab predict``: text, label, one column per class probability (and, with costs, the label of least
+    expected cost and its expected cost)."""
     console = console or Console()
+    by_cost = bool(rows) and "cost_label" in rows[0]
     table = Table()
     table.add_column("text", overflow="fold", max_width=60)
     table.add_column("label")
+    if by_cost:
+        table.add_column("cost label")
+        table.add_column("exp. cost", justify="right")
     for label in labels:
         table.add_column(escape(f"P({label})"), justify="right")
     for row in rows:
-        table.add_row(escape(row["text"]), f"[bold]{escape(row['label'])}[/]",
-                      *(f"{row['probabilities'][k]:.3f}" for k in labels))
+        cost = [f"[bold]{escape(row['cost_label'])}[/]", f"{row['expected_cost']:.3g}"] if by_cost else []
+        table.add_row(escape(row["text"]), f"[bold]{escape(row['label'])}[/]" if not by_cost else escape(row["label"]),
+                      *cost, *(f"{row['probabilities'][k]:.3f}" for k in labels))
     console.print(table)
 
 
@@ -152,7 +166,8 @@ def _summary_table(result: ComparisonResult, stacked: bool) -> Table:
     terminal's default, and what rich assumes when the output is piped); only technique names wrap.
     """
     m, minority = result.metric, result.minority_label
-    columns = [c for c in dict.fromkeys([m, f"{minority}_recall", f"{minority}_precision"]) if c in result.metrics]
+    wanted = [m, result.quality_metric, f"{minority}_recall", f"{minority}_precision"]
+    columns = [c for c in dict.fromkeys(wanted) if c in result.metrics]
     several = any(result.stat(t, m)["n"] > 1 for t in result.techniques)
     title = f"{len(result.techniques)} techniques × {len(result.seeds)} seed(s)" + (
         (" · mean ± std over seeds" + (", 95 % CI under the first metric" if stacked else "")) if several else ""
@@ -211,10 +226,39 @@ def print_summary(result: ComparisonResult, console: Console | None = None) -> N
     piped to a file) each number is stacked over its spread, so that no number is ever cut.
     """
     console = console or Console()
+    if result.cost is not None:
+        console.print(f"Ranked by expected cost per 1,000 texts: {result.cost.setting.describe()}.", markup=False,
+                      highlight=False)
     table = _summary_table(result, stacked=False)
     if Measurement.get(console, console.options.update_width(10_000), table).maximum > console.width:
         table = _summary_table(result, stacked=True)
     console.print(table)
+    if result.cost is not None:
+        console.print(_cost_table(result))
+    # The best technique; with costs, agreement with the metric, Bayes against tuned and the cost curves; the
+    # best technique against the scikit-learn reference.
     sentences = result.reading()
-    for sentence in sentences[: 2 if result.reference_name is not None else 1]:
+    reference = [s for s in sentences if "vs the scikit-learn reference" in s]
+    shown = sentences[:1] + (result.cost.reading() if result.cost is not None else []) + reference
+    for sentence in shown:
         console.print(sentence, markup=False, highlight=False)
+
+
+def _cost_table(result: ComparisonResult) -> Table:
+    """Cheapest first: the Bayes decision against the rule tuned on validation, per 1,000 texts."""
+    cost = result.cost
+    assert cost is not None
+    table = Table(title="Expected cost per 1,000 texts (mean ± std over seeds): Bayes decision vs the rule "
+                  "tuned on validation, paired-bootstrap 95 % CI", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("technique", overflow="fold", min_width=12)
+    for title in ("Bayes", "tuned", "tuned − Bayes"):
+        table.add_column(title, justify="right", no_wrap=True)
+    for t in cost.ranking:
+        cells = []
+        for decision in ("bayes", "tuned"):
+            s = cost.summary(t, decision)
+            cells.append(f"{_num(s.mean, 2)} ± {_num(s.std, 2)}" if s.n > 1 else _num(s.mean, 2))
+        d = cost.tuned_minus_bayes(t)
+        cells.append("—" if d is None else escape(f"{d.difference:+.2f} [{d.low:.2f}, {d.high:.2f}]"))
+        table.add_row(escape(t), *cells)
+    return table

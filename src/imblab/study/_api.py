@@ -52,6 +52,8 @@ def compare(
     model: str | None = None,
     probes: Sequence[str] | None = None,
     metric: str | None = None,
+    costs: str | dict[str, Any] | None = None,
+    deploy_prior: str | dict[str, float] | None = None,
     config: str | Path | StudyConfig | None = None,
     out: str | Path | None = None,
     on_progress: ProgressCallback | None = None,
@@ -67,7 +69,12 @@ def compare(
         backend: ``auto`` (default), ``tfidf``, ``frozen`` or ``finetune``.
         model: Hugging Face id or local path for ``frozen``/``finetune``.
         probes: texts whose predicted probabilities are tabulated (default for sms_spam: "Call to claim your prize!").
-        metric: the metric that ranks techniques and chooses the linear heads' ``C`` (default ``macro-f1``).
+        metric: the metric that ranks techniques (default ``macro-f1``) — unless costs are given — and chooses
+            the linear heads' ``C``.
+        costs: ``"fn=10,fp=1[,positive=spam]"`` or a ``[costs]`` table (``{"matrix": [[...]], "labels": [...]}``,
+            true × predicted): rank by expected cost per 1,000 texts (``result.cost``). Not part of the runs: a
+            re-run with other costs retrains nothing.
+        deploy_prior: the production class mix, ``"spam=0.02"`` or ``{"spam": 0.02}`` (default: the training prior).
         config: a TOML study file (``examples/seed_study.toml``); explicit arguments override it.
         out: where runs and reports go (default a new folder under ``./imblab-runs/``). Finished runs there are reused.
         on_progress: called as runs are kept, start and finish (see :data:`ProgressCallback`).
@@ -83,7 +90,8 @@ def compare(
     study_config = build_study_config(
         config, dataset=dataset, techniques=techniques,
         seeds=list(seeds) if seeds is not None and not isinstance(seeds, int) else seeds,
-        backend=backend, model=model, probes=probes, metric=metric, **settings,
+        backend=backend, model=model, probes=probes, metric=metric, costs=costs, deploy_prior=deploy_prior,
+        **settings,
     )
     if out is not None:
         check_study_out(out)  # before reading the data

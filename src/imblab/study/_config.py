@@ -15,6 +15,10 @@ A study file (see ``examples/seed_study.toml``)::
     metric = "macro-f1"
     probes = ["Call to claim your prize!"]
     keep_models = "best"          # all | best | none (default: all for tfidf/frozen, best for finetune)
+    [costs]                       # optional: rank by expected cost (see examples/hate_speech_costs.toml)
+    fn = 10                       # a missed spam costs 10 false alarms; or matrix = [[0, 1], [10, 0]] (true × predicted)
+    fp = 1
+    deploy_prior = { spam = 0.02 }  # the production class mix (default: the training prior)
     [[techniques]]
     name = "weighted"
     display_name = "weighted (spam=10)"
@@ -68,6 +72,11 @@ class StudyConfig:
 
     # Each technique: {"spec": "focal:gamma=2"} or {"name": ..., "params": {...}, "display_name": ...}.
     techniques: list[dict[str, Any]] = field(default_factory=lambda: [{"spec": "seed"}])
+    # Decisions, not training (never part of the fingerprint: a re-run with other costs retrains nothing):
+    # "fn=10,fp=1" (--costs) or a [costs] table without deploy_prior; resolved by evaluation.resolve_costs.
+    costs: str | dict[str, Any] | None = None
+    # "spam=0.02" (--deploy-prior) or {label: p} ([costs] deploy_prior).
+    deploy_prior: str | dict[str, Any] | None = None
 
     if TYPE_CHECKING:  # the other fields come from the settings table
         def __init__(self, **settings: Any) -> None: ...
@@ -90,7 +99,10 @@ def load_study_file(path: str | Path) -> StudyConfig:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SpecError(f"cannot parse {path}: {exc}") from None
+    costs = doc.pop("costs", None)
     values = from_study_file(doc, path)
+    if costs is not None:
+        values["costs"], values["deploy_prior"] = _cost_section(costs, path)
     dataset = values.get("dataset")
     if dataset is not None and dataset not in ("sms_spam", "hate_speech") and (path.parent / dataset).exists():
         values["dataset"] = str(path.parent / dataset)
@@ -107,6 +119,21 @@ def load_study_file(path: str | Path) -> StudyConfig:
             parsed.append(dict(t))
         values["techniques"] = parsed
     return StudyConfig(**values)
+
+
+#: Keys of a study file's [costs] table: the cost matrix (evaluation.Costs.from_config) and the deployment prior.
+_COST_KEYS = ("fn", "fp", "positive", "matrix", "labels", "deploy_prior")
+
+
+def _cost_section(value: Any, path: Path) -> tuple[dict[str, Any] | None, Any]:
+    """A [costs] table split into the costs (checked against the labels later) and the deployment prior."""
+    if not isinstance(value, dict):
+        raise SpecError(f"[costs] in {path} must be a table (fn = …, fp = … or matrix = […])")
+    unknown = sorted(set(value) - set(_COST_KEYS))
+    if unknown:
+        raise SpecError(f"unknown key {unknown[0]!r} in [costs] of {path}: allowed are {', '.join(_COST_KEYS)}")
+    costs = {k: v for k, v in value.items() if k != "deploy_prior"}
+    return costs or None, value.get("deploy_prior")
 
 
 def build_study_config(config: str | Path | StudyConfig | None = None, **overrides: Any) -> StudyConfig:

@@ -13,9 +13,11 @@ __all__ = ["write_outputs", "write_tables"]
 
 
 def write_tables(result: ComparisonResult, directory: str | os.PathLike[str]) -> dict[str, Path]:
-    """Write ``results.csv``, ``probes.csv`` and ``differences.csv`` atomically."""
+    """Write ``results.csv``, ``probes.csv``, ``differences.csv`` (and ``costs.csv`` with costs) atomically."""
     directory = Path(directory)
-    tables = (("results", result.results), ("probes", result.probes), ("differences", result.differences))
+    tables = [("results", result.results), ("probes", result.probes), ("differences", result.differences)]
+    if result.cost is not None:
+        tables.append(("costs", result.cost.per_run))
     return {name: atomic_write_csv(directory / f"{name}.csv", table) for name, table in tables}
 
 

@@ -6,8 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..data import BUILTINS, Dataset, Split, split_dataset
 from ..errors import SpecError
+from ..evaluation import CostSetting, resolve_costs
 from ..settings import fingerprint, train_settings
 from ..techniques import Technique, parse_techniques, technique_from_config
 from ._config import StudyConfig, resolve_keep_models, resolve_metric
@@ -32,6 +35,7 @@ class PreparedStudy:
     metric: str
     probes: list[str]
     training: dict[str, Any]  # TrainConfig fields given explicitly; the rest are the backend's defaults
+    costs: CostSetting | None = None  # only the outputs depend on it, never a run
 
     keep_models: str = "all"  # which runs keep their model: all, best or none (see _models.py)
 
@@ -134,9 +138,12 @@ def prepare_study(config: StudyConfig) -> PreparedStudy:
     # backend's defaults), and its metric, which chooses the linear heads' C.
     training = {**train_settings(config.to_dict()), "metric": metric}
     backend = _resolve_backend(config.backend)
+    # Checked here, before anything is trained or written: a bad cost or prior is one line, exit 2.
+    train_counts = np.bincount(dataset.y[split.train], minlength=len(labels))
+    costs = resolve_costs(config.costs, config.deploy_prior, labels, train_counts)
     return PreparedStudy(
         config=config, data=data, dataset=dataset, split=split, labels=labels,
         techniques=_resolve_techniques(config.techniques, labels), backend=backend,
-        metric=metric, probes=list(probes), training=training,
+        metric=metric, probes=list(probes), training=training, costs=costs,
         keep_models=resolve_keep_models(config.keep_models, backend),
     )

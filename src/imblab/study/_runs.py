@@ -150,7 +150,7 @@ def outcome_of(run: RunResult) -> RunOutcome:
         technique=run.metrics["technique"], spec=run.metrics["spec"], seed=int(run.metrics["seed"]),
         metrics=run.metrics["test_flat"], report=run.metrics["test"]["report"], probes=run.metrics.get("probes", []),
         seconds=float(timings.get("train_seconds", 0.0) + timings.get("eval_seconds", 0.0)),
-        fit=run.metrics.get("head"), **arrays,
+        fit=run.metrics.get("head"), **arrays, **(run.validation_arrays() or {}),
     )
 
 

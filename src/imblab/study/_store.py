@@ -5,13 +5,16 @@
       runs/<technique>__seed<k>/              one folder per run, exactly as ``imblab train`` stores it
       results.csv, probes.csv, differences.csv, summary.md, report.html, .outputs.json
       .locks/                                 the study's locks (:mod:`._locks`)
+      costs.csv, cost_curves.svg              with costs (--costs, --deploy-prior or [costs])
 
 Runs are found by the study's plan, never by listing ``runs/`` (:mod:`._runs` names their folders and
 says whether a stored run counts). A complete run of the same technique is never retrained, so
 re-running a study (after an interruption or to add techniques) only trains what is missing (a run stored
 without its model counts unless the study keeps every model: ``_models.py``). Each
 run folder is written atomically (:func:`imblab.run.train_run`): an interruption, even SIGKILL,
-loses only the runs in flight, and their temporary folders are removed once no process owns them.
+loses only the runs in flight, and their temporary folders are removed once no process owns them. Costs and
+the deployment prior are not part of the fingerprint: they change the outputs, never a run, so a re-run with
+other costs retrains nothing and rewrites the outputs.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from .._io import atomic_write_json, read_json
 from ..comparison import ComparisonResult, RunOutcome
 from ..data import profile
 from ..errors import ModelError, SpecError
+from ..evaluation import CostSetting, resolve_costs
 from ..run import environment
 from ..settings import fingerprint as settings_fingerprint
 from ._locks import LOCK_DIR, StudyLocks
@@ -56,6 +60,7 @@ _OUTPUT_STATE = ".outputs.json"
 _OUTPUT_FILES = ("results.csv", "probes.csv", "summary.md", "report.html")
 # imblab._io's temporary files (``tempfile.mkstemp`` adds 8 characters of [a-z0-9_]).
 _TEMP_FILE = re.compile(r"\.[^/]+\.[a-z0-9_]{8}\.tmp")
+_COST_FILES = ("costs.csv", "cost_curves.svg")
 
 
 def is_study_dir(path: Path) -> bool:
@@ -196,15 +201,19 @@ class StudyStore:
         Call under the study lock.
         """
         names = [run_folder(o.technique, o.seed) for o in outcomes]
+        costs = result.cost_setting
         state = {"imblab": __version__, "metric": result.metric, "runs": {n: _stamp(self.runs / n) for n in names},
-                 "reference": _stamp(self.out / REFERENCE_FOLDER) if result.reference is not None else None}
+                 "reference": _stamp(self.out / REFERENCE_FOLDER) if result.reference is not None else None,
+                 "costs": None if costs is None else costs.to_dict()}
         state_file = self.out / _OUTPUT_STATE
-        current = (
-            state_file.is_file() and _read_state(state_file) == state
-            and all((self.out / name).is_file() for name in _OUTPUT_FILES)
-        )
+        previous = _read_state(state_file) if state_file.is_file() else None
+        expected = _OUTPUT_FILES + (_COST_FILES if costs is not None else ())
+        current = previous == state and all((self.out / name).is_file() for name in expected)
         if write or (write is None and not current):
             write_outputs(result, self.out)
+            if costs is None and isinstance(previous, dict) and previous.get("costs") is not None:
+                for name in _COST_FILES:  # imblab wrote them for the costs it no longer has: they would mislead
+                    (self.out / name).unlink(missing_ok=True)
             atomic_write_json(state_file, state)
 
 
@@ -305,11 +314,25 @@ def comparison(store: StudyStore, meta: Mapping[str, Any], outcomes: list[RunOut
         raise SpecError(f"{store.out} holds no finished runs yet: run imblab compare first")
     names = list(dict.fromkeys(o.technique for o in outcomes))
     config = {**meta["config"], "backend_resolved": meta["backend"], "labels": meta["labels"]}
+    profile_data = read_json(store.out / "profile.json", SpecError)
     result = ComparisonResult(
-        outcomes, meta["labels"], read_json(store.out / "profile.json", SpecError), config, environment(),
+        outcomes, meta["labels"], profile_data, config, environment(),
         baseline="baseline" if "baseline" in names else names[0], metric=meta["metric"], reference=reference,
+        costs=_study_costs(meta, profile_data, store.out),
     )
     # The outputs are a pure function of the runs: when they were made from these very runs, a re-run
     # (write=None) only reads them back. `imblab report DIR` re-renders unconditionally.
     store.write_outputs(result, outcomes, write=write)
     return result
+
+
+def _study_costs(meta: Mapping[str, Any], profile_data: dict[str, Any], out: Path) -> CostSetting | None:
+    """The study's costs and deployment prior (study.json), resolved against its labels and training counts."""
+    config = meta["config"]
+    if config.get("costs") is None and config.get("deploy_prior") is None:
+        return None
+    labels = meta["labels"]
+    train = profile_data.get("split", {}).get("counts", {}).get("train")
+    if not isinstance(train, dict) or not all(isinstance(train.get(label), int) for label in labels):
+        raise SpecError(f"{out / 'profile.json'} is damaged: no training counts per label, needed for the costs")
+    return resolve_costs(config.get("costs"), config.get("deploy_prior"), labels, [train[label] for label in labels])
