@@ -55,7 +55,10 @@ def test_every_setting_has_a_flag_or_a_file_key_and_a_valid_default() -> None:
 
 def test_config_fields_come_from_the_table() -> None:
     assert [f.name for f in fields(TrainConfig)] == [s.name for s in SETTINGS if s.train]
-    assert [f.name for f in fields(StudyConfig)] == [s.name for s in SETTINGS if s.section] + ["techniques"]
+    # Besides the table's settings: the techniques, and the costs and deployment prior (decisions, never a run's
+    # training: their [costs] table and --costs/--deploy-prior are parsed by the cost module).
+    assert [f.name for f in fields(StudyConfig)] == [s.name for s in SETTINGS if s.section] + [
+        "techniques", "costs", "deploy_prior"]
     defaults = TrainConfig()
     assert all(getattr(defaults, s.name) == s.default for s in SETTINGS if s.train)
 
@@ -101,7 +104,7 @@ def test_study_file_lists_allowed_keys_and_sections(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="allowed are backend, model, epochs, batch_size, lr"):
         load_study_file(path)
     path.write_text("[trianing]\n")
-    with pytest.raises(SpecError, match="allowed are data, training, study, techniques"):
+    with pytest.raises(SpecError, match="allowed are data, training, study, costs, techniques"):
         load_study_file(path)
     path.write_text('[training]\nbackend = "tfidf"\nC = 2\nepochs = 0\n[study]\nseeds = [3, 5]\n')
     config = load_study_file(path)
