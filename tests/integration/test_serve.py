@@ -28,7 +28,7 @@ import pytest
 from tests.unit.test_cli_errors import assert_one_line_error, run_cli
 
 KEY = "s3cret-key"
-PRIORS: list[Any] = ["true", "raw", {"spam": 0.02, "ham": 0.98}, {"ham": 3, "spam": 1}]
+PRIORS: list[Any] = ["true", "raw", {"spam": 0.02, "ham": 0.98}, {"spam": 0.1}]  # one label left out: the rest
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -147,7 +147,7 @@ def tfidf_server(tfidf_run: Path, tmp_path_factory) -> Iterator[Server]:
         server.stop()
 
 
-@pytest.mark.parametrize("prior", [None, *PRIORS], ids=["default", "true", "raw", "mapping", "unnormalised"])
+@pytest.mark.parametrize("prior", [None, *PRIORS], ids=["default", "true", "raw", "mapping", "one label"])
 def test_tfidf_answers_equal_load_model_exactly(tfidf_server: Server, tfidf_model, texts: list[str], prior) -> None:
     body: dict[str, Any] = {"texts": texts[:50]}
     if prior is not None:
@@ -155,6 +155,22 @@ def test_tfidf_answers_equal_load_model_exactly(tfidf_server: Server, tfidf_mode
     response = post(tfidf_server, body)
     assert response.status_code == 200, response.text
     assert response.json() == {"predictions": expected(tfidf_model, texts[:50], prior or "true"), "truncated": []}
+
+
+@pytest.mark.parametrize("costs,deploy_prior", [("fn=10,fp=1", "spam=0.02"), ({"fn": 1, "fp": 5}, None),
+                                                ({"matrix": [[0, 1], [20, 0]], "labels": ["ham", "spam"]}, {"spam": 0.3})],
+                         ids=["text", "table", "matrix"])
+def test_costs_give_the_cost_optimal_label_of_the_model(tfidf_server: Server, tfidf_model, texts: list[str],
+                                                          costs: Any, deploy_prior: Any) -> None:
+    body = {"texts": texts[:50], "costs": costs, **({"deploy_prior": deploy_prior} if deploy_prior else {})}
+    response = post(tfidf_server, body)
+    assert response.status_code == 200, response.text
+    decided = tfidf_model.decide_by_cost(texts[:50], costs=costs, deploy_prior=deploy_prior)
+    rows = response.json()["predictions"]
+    assert [row["cost_label"] for row in rows] == decided.labels
+    assert [row["expected_cost"] for row in rows] == decided.expected_cost.tolist()
+    # The probabilities and the model's own label are those asked for without costs.
+    assert [{k: row[k] for k in ("label", "probabilities")} for row in rows] == expected(tfidf_model, texts[:50], "true")
 
 
 def test_a_long_text_is_cut_to_max_chars(tfidf_server: Server, tfidf_model) -> None:
@@ -196,7 +212,7 @@ def test_openapi_docs(tfidf_server: Server) -> None:
     spec = httpx.get(f"{tfidf_server.url}/openapi.json", timeout=30).json()
     assert {"/predict", "/info", "/health"} <= set(spec["paths"])
     request = spec["components"]["schemas"]["PredictRequest"]
-    assert set(request["properties"]) == {"texts", "prior"} and request["required"] == ["texts"]
+    assert set(request["properties"]) == {"texts", "prior", "costs", "deploy_prior"} and request["required"] == ["texts"]
     assert "X-API-Key" in json.dumps(spec["components"]["securitySchemes"])
 
 
@@ -215,8 +231,14 @@ BAD_REQUESTS = {
     "prior a number": (dict(json={"texts": ["a"], "prior": 0.5}), 422, "prior"),
     "unknown prior label": (dict(json={"texts": ["a"], "prior": {"spam": 0.1, "eggs": 0.9}}), 422, "eggs"),
     "missing prior label": (dict(json={"texts": ["a"], "prior": {"spam": 1.0}}), 422, "ham"),
-    "zero prior": (dict(json={"texts": ["a"], "prior": {"spam": 0, "ham": 1}}), 422, "> 0"),
-    "negative prior": (dict(json={"texts": ["a"], "prior": {"spam": -1, "ham": 2}}), 422, "> 0"),
+    "prior not a distribution": (dict(json={"texts": ["a"], "prior": {"ham": 3, "spam": 1}}), 422, "(0, 1]"),
+    "zero prior": (dict(json={"texts": ["a"], "prior": {"spam": 0, "ham": 1}}), 422, "(0, 1]"),
+    "negative prior": (dict(json={"texts": ["a"], "prior": {"spam": -1, "ham": 2}}), 422, "(0, 1]"),
+    "negative cost": (dict(json={"texts": ["a"], "costs": "fn=-1,fp=1"}), 422, "fn"),
+    "cost not a number": (dict(json={"texts": ["a"], "costs": {"fn": "ten", "fp": 1}}), 422, "fn"),
+    "cost matrix of the wrong shape": (dict(json={"texts": ["a"], "costs": {"matrix": [[0, 1, 2], [1, 0, 2]]}}),
+                                       422, "matrix"),
+    "deployment prior of an unknown label": (dict(json={"texts": ["a"], "deploy_prior": "eggs=0.5"}), 422, "eggs"),
     "prior as text": (dict(json={"texts": ["a"], "prior": {"spam": "0.1", "ham": 0.9}}), 422, "spam"),
     "prior not finite": (dict(content=b'{"texts": ["a"], "prior": {"spam": NaN, "ham": 1}}',
                               headers={"content-type": "application/json"}), 422, "finite"),
@@ -339,7 +361,7 @@ def minilm_server(minilm_run: Path, tmp_path_factory) -> Iterator[Server]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("prior", PRIORS, ids=["true", "raw", "mapping", "unnormalised"])
+@pytest.mark.parametrize("prior", PRIORS, ids=["true", "raw", "mapping", "one label"])
 def test_minilm_single_requests_equal_load_model_exactly(minilm_server: Server, minilm_model, texts, prior) -> None:
     for batch in (texts[:1], texts[30:50]):
         response = post(minilm_server, {"texts": batch, "prior": prior})

@@ -89,32 +89,37 @@ def create_app(
                          **asdict(batcher.stats)},
         }
 
-    @app.post("/predict", response_model=PredictResponse, dependencies=guard,
+    @app.post("/predict", response_model=PredictResponse, response_model_exclude_none=True, dependencies=guard,
               responses=error_responses(400, 401, 413, 422),
               summary="labels and probabilities of texts, under the prior you ask for")
     async def predict(request: PredictRequest) -> PredictResponse:
         if len(request.texts) > limits.max_texts:
             raise HTTPException(413, f"a request may hold at most {limits.max_texts:,} texts, got "
                                      f"{len(request.texts):,}; send them in several requests.")
-        try:
-            served.model.prior_vector(request.prior)  # a bad prior is the caller's error, found before any work
-        except ModelError as exc:
+        try:  # a bad prior or cost is the caller's error, found before any work
+            served.model.prior_vector(request.prior)
+            setting = served.model.cost_setting(request.costs, request.deploy_prior)
+        except (ModelError, SpecError) as exc:
             raise HTTPException(422, _sentence(str(exc))) from None
         texts = [text[: limits.max_chars] for text in request.texts]
         truncated = [i for i, text in enumerate(request.texts) if len(text) > limits.max_chars]
         logits = await batcher(texts)
-        return PredictResponse(predictions=_rows(served.model, logits, request), truncated=truncated)
+        return PredictResponse(predictions=_rows(served.model, logits, request, setting is not None),
+                               truncated=truncated)
 
     return app
 
 
-def _rows(model: TrainedModel, logits: np.ndarray, request: PredictRequest) -> list[Prediction]:
-    """The answer of each text from one forward pass: ``predict``'s label and ``predict_proba``'s numbers."""
+def _rows(model: TrainedModel, logits: np.ndarray, request: PredictRequest, by_cost: bool) -> list[Prediction]:
+    """The answer of each text from one forward pass: ``predict``'s label and ``predict_proba``'s numbers, and
+    with costs (given or stored with the model) ``decide_by_cost``'s label and expected cost."""
     proba = model.proba_from_logits(logits, request.prior)
     decisions = model.decide(logits)
+    records = (model.decide_by_cost(logits=logits, costs=request.costs, deploy_prior=request.deploy_prior).records()
+               if by_cost else [{} for _ in decisions])
     return [
-        Prediction(label=model.labels[decision], probabilities=dict(zip(model.labels, row.tolist())))
-        for decision, row in zip(decisions, proba)
+        Prediction(label=model.labels[decision], probabilities=dict(zip(model.labels, row.tolist())), **record)
+        for decision, row, record in zip(decisions, proba, records)
     ]
 
 

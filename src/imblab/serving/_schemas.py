@@ -19,8 +19,17 @@ PriorKeyword = Literal["true", "raw"]
 
 _PRIOR_DOC = (
     '"true" (default): corrected to the training prior, estimating real-world frequencies; "raw": as the '
-    'technique trained them; {"spam": 0.02, "ham": 0.98}: corrected to that deployment prior (every label, '
-    "positive values, normalised)."
+    'technique trained them; {"spam": 0.02, "ham": 0.98}: corrected to that deployment prior (a distribution; '
+    "one label may be left out: it gets the rest)."
+)
+_COSTS_DOC = (
+    'what an error costs, for the cost-optimal label: "fn=10,fp=1[,positive=spam]", {"fn": 10, "fp": 1} or '
+    '{"matrix": [[0, 1], [10, 0]], "labels": ["ham", "spam"]} (true × predicted); default: the costs stored with '
+    "the model (train --costs), if any."
+)
+_DEPLOY_DOC = (
+    'the class mix in production the cost-optimal label is decided at: "spam=0.02" or {"spam": 0.02}; default: '
+    "the one stored with the model, else the training prior."
 )
 
 
@@ -34,6 +43,8 @@ class PredictRequest(BaseModel):
 
     texts: list[StrictStr] = Field(min_length=1, description="the texts, at least one")
     prior: Union[PriorKeyword, dict[str, Probability]] = Field(default="true", description=_PRIOR_DOC)
+    costs: Union[StrictStr, dict[str, Any], None] = Field(default=None, description=_COSTS_DOC)
+    deploy_prior: Union[StrictStr, dict[str, Probability], None] = Field(default=None, description=_DEPLOY_DOC)
 
 
 class Prediction(BaseModel):
@@ -43,6 +54,9 @@ class Prediction(BaseModel):
                                    "independent of the requested prior")
     probabilities: dict[str, float] = Field(description="per label, under the requested prior "
                                                         "(as TrainedModel.predict_proba)")
+    cost_label: str | None = Field(default=None, description="the label of least expected cost (Elkan 2001) at the "
+                                   "deployment prior, when costs or a deployment prior are given or stored")
+    expected_cost: float | None = Field(default=None, description="the expected cost of cost_label, in the costs' units")
 
 
 class PredictResponse(BaseModel):

@@ -55,6 +55,7 @@ class ServedModel:
             "posthoc": {"kind": model.posthoc.kind, "temperature": model.posthoc.temperature,
                         "scale": model.posthoc.scale, "details": model.posthoc.details},
             "thresholds": _thresholds(model),
+            "costs": None if model.cost_setting() is None else model.cost_setting().to_dict(),
             "test_metrics": self.test_metrics,
             "source": {"model_dir": _str(self.model_dir), "run_dir": _str(self.run_dir)},
             "versions": {"trained_with": self.trained_with, "serving": _serving_versions()},
