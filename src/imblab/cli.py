@@ -307,6 +307,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         limits = ServeLimits(**{k: v for k, v in (("max_texts", args.max_texts), ("max_chars", args.max_chars),
                                                   ("max_body_bytes", args.max_body_bytes)) if v is not None})
         served = load_served_model(args.model_dir)
+        costs, prior = _cost_inputs(args)
+        if costs is not None or prior is not None:  # the server's default costs (a request may give its own)
+            served.model.keep_costs(served.model.cost_setting(costs, prior))
         app = create_app(served, max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, api_key=api_key,
                          limits=limits)
         model = served.model
@@ -458,6 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="characters per text; longer texts are cut (default: 10000)")
     p.add_argument("--max-body-bytes", type=int, default=None, help="bytes per request body (default: 4194304)")
     p.add_argument("--no-access-log", action="store_true", help="do not log one line per request")
+    _add_cost_options(p)
     p.set_defaults(func=_cmd_serve)
 
     p = commands.add_parser("compare", help="the study: every technique × seeds, statistics, report")

@@ -295,12 +295,19 @@ def test_100_concurrent_requests_are_all_answered_exactly(tfidf_server: Server, 
 
 def test_without_batching_each_request_is_its_own_pass_and_sigterm_stops_cleanly(tfidf_run, tfidf_model, texts,
                                                                                   tmp_path) -> None:
-    server = start_server(tfidf_run / "model", tmp_path / "server.log", "--max-wait-ms", "0", "--api-key", KEY)
+    # Started with default costs: every answer also carries the cost-optimal label at those costs and prior.
+    server = start_server(tfidf_run / "model", tmp_path / "server.log", "--max-wait-ms", "0", "--api-key", KEY,
+                          "--costs", "fn=10,fp=1", "--deploy-prior", "spam=0.02")
     try:
         bodies = concurrent_bodies(texts, n=12)
         responses = asyncio.run(concurrent_answers(server, bodies))
         for body, response in zip(bodies, responses):
-            assert response.json()["predictions"] == expected(tfidf_model, body["texts"], body["prior"])
+            rows = response.json()["predictions"]
+            assert [{k: row[k] for k in ("label", "probabilities")} for row in rows] == expected(
+                tfidf_model, body["texts"], body["prior"])
+            decided = tfidf_model.decide_by_cost(body["texts"], costs="fn=10,fp=1", deploy_prior="spam=0.02")
+            assert [row["cost_label"] for row in rows] == decided.labels
+        assert info(server)["costs"] is not None
         batching = info(server)["batching"]
         assert not batching["enabled"] and batching["batches"] == batching["requests"] == 12
         assert info(server)["test_metrics"] is None  # served from the model folder: no run metrics
