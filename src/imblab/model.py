@@ -15,7 +15,7 @@ import logging
 import math
 import platform
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from importlib import metadata
 from pathlib import Path
@@ -61,7 +61,8 @@ class TrainConfig:
         pooling: "mean" or "cls" (frozen).
         C: inverse L2 strength of the linear heads (scikit-learn's ``C``); None chooses it on the
             validation split from a path of values.
-        metric: the validation metric that chooses ``C`` (a flat metric name, e.g. ``macro_f1``).
+        metric: the validation metric (a flat metric name, e.g. ``macro_f1``): it chooses ``C``, and scores
+            fine-tuning's per-epoch validation when ``fit`` has an ``on_epoch`` listener.
     """
 
     epochs: int | None = None
@@ -176,6 +177,7 @@ class TrainedModel:
         seed: int = 0,
         config: TrainConfig | None = None,
         progress: bool = True,
+        on_epoch: Callable[[dict[str, Any]], None] | None = None,
     ) -> TrainedModel:
         """Train ``technique`` on ``backend`` and fit its post-hoc step on the validation split.
 
@@ -189,6 +191,9 @@ class TrainedModel:
             seed: seeds model initialisation, sampling, batch order and dropout.
             config: training settings; ``None`` fields take the backend's defaults.
             progress: show a progress bar on stderr.
+            on_epoch: called with each fine-tuning epoch's history row, its ``validation_score`` the
+                ``config.metric`` on the validation split (signed: higher is better); it may raise to stop
+                training (tuning prunes unpromising trials so). The linear heads have no epochs.
 
         Raises:
             SpecError: a bad technique spec or setting. DataError: a class without training rows.
@@ -209,7 +214,7 @@ class TrainedModel:
         log.info("training %s on %s (%d texts, seed %d): %s", tech.display_name, name, len(y), seed, loop)
         head = HeadConfig(C=config.C, metric=config.metric, fit=config.epochs != 0)
         history = model.fit(list(train_texts), y, fitted, loop=loop, seed=seed, val_texts=list(val_texts), val_y=vy,
-                            progress=progress, head=head)
+                            progress=progress, head=head, on_epoch=on_epoch)
         posthoc = fitted.fit_posthoc(model.predict_logits(list(val_texts)), vy)
         return cls(labels=labels, fitted=fitted, posthoc=posthoc, backend=model, loop=loop, config=config, seed=seed,
                    history=history, fit_seconds=time.perf_counter() - started)
