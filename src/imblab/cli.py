@@ -101,7 +101,7 @@ def _cmd_techniques(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- train
-def _add_training_options(p: argparse.ArgumentParser) -> None:
+def _add_training_options(p: argparse.ArgumentParser, *, probes: bool = True) -> None:
     p.add_argument("--backend", default=None, choices=["auto", "tfidf", "frozen", "finetune"],
                    help="auto (default): finetune with a CUDA GPU, else tfidf")
     p.add_argument("--model", default=None, help="Hugging Face id or local path (default: the bundled all-MiniLM-L6-v2)")
@@ -110,16 +110,18 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, default=None, help="peak learning rate")
     p.add_argument("--max-length", type=int, default=None, help="max tokens per text (transformer backends)")
     p.add_argument("--limit", type=int, default=None, help="stratified subsample of N rows before splitting")
-    p.add_argument("--probe", action="append", default=None, metavar="TEXT",
-                   help="a text whose probabilities are reported (repeatable)")
+    if probes:
+        p.add_argument("--probe", action="append", default=None, metavar="TEXT",
+                       help="a text whose probabilities are reported (repeatable)")
 
 
 def _train_config(args: argparse.Namespace):  # -> TrainConfig
     from .model import TrainConfig
 
-    values = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "max_length": args.max_length}
+    values = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "max_length": args.max_length,
+              "C": getattr(args, "C", None)}
     for name, value in values.items():
-        if value is not None and value < (0 if name == "epochs" else 1e-12):
+        if value is not None and not value >= (0 if name == "epochs" else 1e-12):
             raise _usage(f"--{name.replace('_', '-')} must be {'>= 0' if name == 'epochs' else 'positive'}, got {value}")
     return TrainConfig(**{k: v for k, v in values.items() if v is not None})
 
@@ -330,6 +332,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         args.dataset = "sms_spam"
     if args.seeds is not None and args.seeds < 1:
         raise _usage(f"--seeds must be at least 1, got {args.seeds}")
+    tuning = _compare_tuning(args)
     if args.out:
         check_study_out(args.out)  # before loading data and training: nothing is lost to a bad --out
     study = prepare_study(build_study_config(args.config, **_study_overrides(args)))
@@ -339,17 +342,127 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         f"imblab: {len(study.techniques)} techniques × {len(study.config.seeds)} seeds on {study.dataset.name} "
         f"({len(study.dataset):,} rows), backend {study.backend} → {out}\n"
     )
+    if tuning is not None:
+        sys.stderr.write(f"imblab: tuning each technique first: {tuning.trials} trials on the validation split\n")
     with StudyProgress(enabled=not quiet) as progress:
         try:
-            result = run_study(study, out, on_progress=progress.update)
+            result = run_study(study, out, on_progress=progress.update, tune=tuning)
         except KeyboardInterrupt:
-            sys.stderr.write(f"imblab: interrupted; finished runs are kept in {out}: run the same command to resume\n")
+            sys.stderr.write(f"imblab: interrupted; finished runs (and trials) are kept in {out}: run the same "
+                             "command to resume\n")
             return 130
     if args.json:
         print(json.dumps({"out": str(out), "report": str(out / "report.html"), "runs": len(result.outcomes)}))
         return 0
     print_summary(result)
+    if result.tuning:
+        print("\nTuned on validation:")
+        for entry in result.tuning["techniques"]:
+            d = result.compare(entry["tuned"], entry["default"], result.metric)
+            print(f"  {entry['default']} → {entry['spec']}  (tuned − default on test: {d.difference:+.4f} "
+                  f"[{d.low:+.4f}, {d.high:+.4f}])")
     print(f"\nReport: {out / 'report.html'}\nSummary: {out / 'summary.md'}\nResults: {out / 'results.csv'}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- tune
+def _add_tuning_options(p: argparse.ArgumentParser, *, command: str) -> None:
+    """The flags of ``imblab tune`` (``command="tune"``) and ``compare --tune`` (``command="compare"``)."""
+    if command == "tune":
+        p.add_argument("--technique", required=True, metavar="SPEC",
+                       help="the technique to tune; parameters the spec sets stay fixed (focal:alpha=0.25 tunes gamma)")
+        p.add_argument("--trials", type=int, default=30, help="finished trials the study ends with (default: 30)")
+        p.add_argument("--metric", default="macro-f1", help="the validation metric to optimise (default: macro-f1)")
+        p.add_argument("--seeds", type=int, default=1, help="training seeds per trial; the objective is their mean "
+                       "(default: 1)")
+        p.add_argument("--tune-training", action="store_true",
+                       help="also tune the linear head's C (tfidf, frozen) or the learning rate (finetune)")
+        p.add_argument("--study-name", default=None,
+                       help="the storage study (default: the technique and its fixed parameters, e.g. focal)")
+        p.add_argument("--out", help="folder of the SQLite storage and the summaries (default: "
+                       "imblab-runs/<data>-tuning; with --storage and no --out nothing is written locally)")
+        p.add_argument("--json", action="store_true", help="print the best spec and every trial as JSON")
+    else:
+        p.add_argument("--tune", type=int, default=None, metavar="N",
+                       help="tune each technique first with N trials on the validation split, then compare it "
+                       "at its defaults and tuned ('NAME (tuned)')")
+    p.add_argument("--storage", default=None, metavar="URL",
+                   help="an SQLAlchemy URL shared by several processes, e.g. postgresql+psycopg://user:pw@host/db "
+                   "(default: sqlite:///DIR/tuning.db)")
+    p.add_argument("--sampler-seed", type=int, default=0, help="seed of the TPE sampler (default: 0)")
+
+
+def _compare_tuning(args: argparse.Namespace) -> Any:  # -> CompareTuning | None
+    if args.tune is None:
+        if args.storage is not None:
+            raise _usage("--storage needs --tune N")
+        return None
+    if args.tune < 1:
+        raise _usage(f"--tune must be at least 1 trial, got {args.tune}")
+    _route_optuna_logs()
+    from .study import CompareTuning
+
+    return CompareTuning(trials=args.tune, storage=args.storage, sampler_seed=args.sampler_seed)
+
+
+def _route_optuna_logs() -> None:
+    """Optuna's messages go through ``logging`` (shown with -v) instead of its own stderr handler."""
+    import optuna
+
+    optuna.logging.disable_default_handler()
+    optuna.logging.enable_propagation()
+    optuna.logging.set_verbosity(logging.getLogger().getEffectiveLevel())
+
+
+def _print_trial(info: dict[str, Any]) -> None:
+    value = "pruned" if info["value"] is None else f"{info['value']:.4f}"
+    best = "—" if info["best"] is None else f"{info['best']:.4f}"
+    training = "".join(f" {k}={v:g}" for k, v in info["training"].items())
+    sys.stderr.write(f"imblab: trial {info['number']} ({info['done']}/{info['budget']} finished): {value} "
+                     f"(best {best})  {info['spec']}{training}\n")
+
+
+def _cmd_tune(args: argparse.Namespace) -> int:
+    import shlex
+
+    if args.trials < 1:
+        raise _usage(f"--trials must be at least 1, got {args.trials}")
+    if args.seeds < 1:
+        raise _usage(f"--seeds must be at least 1, got {args.seeds}")
+    _route_optuna_logs()
+    from .study import tune
+
+    try:
+        result = tune(
+            args.dataset, args.technique, trials=args.trials, metric=args.metric, backend=args.backend or "auto",
+            model=args.model, seeds=args.seeds, tune_training=args.tune_training, storage=args.storage,
+            study_name=args.study_name, out=args.out, sampler_seed=args.sampler_seed,
+            on_trial=None if args.json else _print_trial, limit=args.limit, split_seed=args.split_seed,
+            val_fraction=args.val_fraction, test_fraction=args.test_fraction, text_column=args.text_column,
+            label_column=args.label_column, label_names=args.label_names, encoding=args.encoding,
+            dedupe=args.dedupe, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, max_length=args.max_length,
+        )
+    except KeyboardInterrupt:
+        sys.stderr.write("imblab: interrupted; finished trials are kept in the storage: run the same command to "
+                         "continue\n")
+        return 130
+    flags = "".join(f" --{k} {v:g}" for k, v in result.training.items())
+    command = (f"imblab train {shlex.quote(args.dataset)} --technique {shlex.quote(result.spec)}{flags}"
+               + (f" --backend {args.backend}" if args.backend else "")
+               + (f" --limit {args.limit}" if args.limit is not None else ""))
+    if args.json:
+        print(json.dumps({"spec": result.spec, "training": result.training, "value": result.value,
+                          "metric": result.metric, "direction": result.direction, "train_command": command,
+                          "out": str(result.out) if result.out else None, **result.summary},
+                         indent=2, ensure_ascii=False))
+        return 0
+    from .reporting.terminal import print_tuning
+
+    print_tuning(result.summary)
+    training = "".join(f" {k}={v:g}" for k, v in result.training.items())
+    print(f"\nBest: {result.spec}{training}  (validation {result.metric.replace('_', '-')} {result.value:.4f}, "
+          f"trial {result.summary['best']['number']}; storage {result.storage}, study '{result.study.study_name}')")
+    print(f"Train it: {command}")
     return 0
 
 
@@ -393,6 +506,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--technique", default="baseline", help="NAME or NAME:key=value,... (see imblab techniques)")
     p.add_argument("--seed", type=int, default=0, help="training seed (default: 0)")
     _add_training_options(p)
+    p.add_argument("--C", type=float, default=None,
+                   help="inverse L2 strength of the tfidf/frozen linear head (default: chosen on validation)")
     p.add_argument("--out", help="run directory (default: a new folder under ./imblab-runs/)")
     p.add_argument("--json", action="store_true", help="print metrics as JSON")
     p.set_defaults(func=_cmd_train)
@@ -441,10 +556,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metric", default=None, help="metric that ranks techniques (default: macro-f1)")
     p.add_argument("--no-reference", action="store_true",
                    help="skip the scikit-learn reference (TF-IDF + balanced LogisticRegression, C chosen on validation)")
+    _add_tuning_options(p, command="compare")
     p.add_argument("--config", help="a TOML study file (see examples/); flags override it")
     p.add_argument("--out", help="output folder (default: a new folder under ./imblab-runs/); finished runs are reused")
     p.add_argument("--json", action="store_true", help="print where the outputs are as JSON")
     p.set_defaults(func=_cmd_compare)
+
+    p = commands.add_parser("tune", help="tune a technique's parameters on the validation split (Optuna), print "
+                            "the best as a spec")
+    _add_data_options(p)
+    _add_training_options(p, probes=False)
+    _add_tuning_options(p, command="tune")
+    p.set_defaults(func=_cmd_tune)
 
     p = commands.add_parser("report", help="re-render the report of a compare output folder")
     p.add_argument("dir", help="the folder imblab compare wrote")

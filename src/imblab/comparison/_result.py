@@ -40,6 +40,8 @@ class ComparisonResult:
         confidence: Coverage of every interval.
         reference: The study's scikit-learn reference, tested on the same split: shown beside the techniques
             (tables, ``results``, ``summary``, the paired bootstrap) but never ranked as one.
+        tuning: What ``compare --tune`` chose (the study's ``tuning.json``: per technique its default and tuned
+            display names, the chosen spec and the tuning summary), shown by the report; None without tuning.
 
     Raises:
         ImblabError: No outcomes, runs on different test splits, or a duplicated (technique, seed).
@@ -60,11 +62,13 @@ class ComparisonResult:
         bootstrap_seed: int = 0,
         confidence: float = 0.95,
         reference: RunOutcome | None = None,
+        tuning: dict[str, Any] | None = None,
     ) -> None:
         if not outcomes:
             raise ImblabError("no runs to compare")
         self.outcomes = list(outcomes)
         self.reference = reference
+        self.tuning = tuning
         self.labels = [str(label) for label in labels]
         self.profile = profile or {}
         self.config = config or {}

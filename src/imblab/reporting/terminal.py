@@ -136,8 +136,11 @@ class StudyProgress:
         if self._task is None:
             self._task = self._progress.add_task("", total=total)
         name = escape(name)  # a technique's display name is the user's text, not rich markup
+        if event == "tune":  # compare --tune: trials of one technique's tuning before the runs
+            self._progress.update(self._task, completed=done, total=total, description=f"tuning {name} (trials)")
+            return
         description = {"start": f"training {name}", "skipped": f"kept {name}", "done": f"finished {name}"}[event]
-        self._progress.update(self._task, completed=done, description=description)
+        self._progress.update(self._task, completed=done, total=total, description=description)
 
 
 def _num(x: float, digits: int = 3) -> str:
@@ -217,3 +220,25 @@ def print_summary(result: ComparisonResult, console: Console | None = None) -> N
     sentences = result.reading()
     for sentence in sentences[: 2 if result.reference_name is not None else 1]:
         console.print(sentence, markup=False, highlight=False)
+
+
+def print_tuning(summary: dict[str, Any], console: Console | None = None) -> None:
+    """``imblab tune``: the trials (best first), the best spec and the importances."""
+    console = console or Console()
+    best = summary["best"]
+    metric = summary["metric"].replace("_", "-")
+    table = Table(title=escape(f"{summary['study']}: {summary['complete']} trials, validation {metric}"),
+                  title_justify="left", box=box.SIMPLE_HEAD)
+    for column in ("trial", metric, "spec"):
+        table.add_column(column, justify="right" if column != "spec" else "left", overflow="fold")
+    done = [t for t in summary["trials"] if t["state"] == "complete" and t["value"] is not None]
+    done.sort(key=lambda t: -t["value"] if summary["direction"] == "maximize" else t["value"])
+    for t in done[:10]:
+        training = "".join(f" {k}={v:g}" for k, v in (t.get("training") or {}).items())
+        style = "bold" if t["number"] == best["number"] else None
+        table.add_row(str(t["number"]), _num(t["value"], 4), escape(str(t["spec"]) + training), style=style)
+    console.print(table)
+    if len(done) > 10:
+        console.print(f"({len(done) - 10} more trials: --json lists every one)")
+    if summary.get("importances"):
+        console.print("Importances (fANOVA): " + ", ".join(f"{k} {v:.2f}" for k, v in summary["importances"].items()))

@@ -7,6 +7,7 @@
 * :mod:`._store` — the study folder: metadata, stored runs, resume, :func:`load_study`.
 * :mod:`._outputs` — results.csv, probes.csv, differences.csv and the reports of a comparison.
 * :mod:`._run`, :mod:`._api` — :func:`run_study` and the Python entry point :func:`compare`.
+* :mod:`._tuning` — :func:`tune` (Optuna on the validation split) and ``compare --tune``.
 
 Statistics live in :mod:`imblab.comparison` and rendering in :mod:`imblab.reporting`; neither knows this package.
 """
@@ -19,8 +20,11 @@ from ._plan import PreparedStudy, prepare_study
 from ._run import ProgressCallback, run_study
 from ._store import load_study, outcome_from_run
 from ._tasks import DataSpec, RunTask, run_task
+from ._tuning import TrialTask, TuneResult, TuningData, run_trial, tune
+from ._tuning._compare import CompareTuning
 
 __all__ = [
+    "CompareTuning",
     "DataSpec",
     "check_study_out",
     "Executor",
@@ -29,6 +33,9 @@ __all__ = [
     "RunTask",
     "SequentialExecutor",
     "StudyConfig",
+    "TrialTask",
+    "TuneResult",
+    "TuningData",
     "build_study_config",
     "compare",
     "default_out_dir",
@@ -38,6 +45,8 @@ __all__ = [
     "prepare_study",
     "run_study",
     "run_task",
+    "run_trial",
+    "tune",
     "write_outputs",
     "write_tables",
 ]

@@ -13,6 +13,7 @@ from ._config import StudyConfig, build_study_config
 from ._executors import Executor
 from ._plan import prepare_study
 from ._run import ProgressCallback, run_study
+from ._tuning._compare import CompareTuning
 
 __all__ = ["check_study_out", "compare", "default_out_dir"]
 
@@ -50,6 +51,7 @@ def compare(
     out: str | Path | None = None,
     on_progress: ProgressCallback | None = None,
     executor: Executor | None = None,
+    tune: int | CompareTuning | None = None,
     **settings: Any,
 ) -> ComparisonResult:
     """Train every technique × seed on one split and compare them.
@@ -66,6 +68,8 @@ def compare(
         out: where runs and reports go (default a new folder under ``./imblab-runs/``). Finished runs there are reused.
         on_progress: called as runs are kept, start and finish (see :data:`ProgressCallback`).
         executor: runs the training tasks (default: one after the other in this process).
+        tune: tune each technique first with this many trials on the validation split (or a
+            ``CompareTuning`` with a storage URL); its best spec joins the study as ``<technique> (tuned)``.
         **settings: other :class:`StudyConfig` fields (``limit``, ``epochs``, ``split_seed``, ``lr``, ...).
 
     Returns:
@@ -76,8 +80,9 @@ def compare(
         seeds=list(seeds) if seeds is not None and not isinstance(seeds, int) else seeds,
         backend=backend, model=model, probes=probes, metric=metric, **settings,
     )
+    tuning = CompareTuning(trials=tune) if isinstance(tune, int) else tune
     if out is not None:
         check_study_out(out)
     study = prepare_study(study_config)
     out = Path(out) if out is not None else default_out_dir(study_config.dataset)
-    return run_study(study, out, on_progress=on_progress, executor=executor)
+    return run_study(study, out, on_progress=on_progress, executor=executor, tune=tuning)

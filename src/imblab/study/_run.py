@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..comparison import ComparisonResult
 from ._executors import Executor, SequentialExecutor
 from ._plan import PreparedStudy
 from ._reference import ReferenceTask, is_reference_finished
-from ._store import is_finished, load_study, open_store
+from ._store import check_store, is_finished, load_study, open_store
 from ._tasks import RunTask
+
+if TYPE_CHECKING:
+    from ._tuning._compare import CompareTuning
 
 __all__ = ["ProgressCallback", "run_study"]
 
 ProgressCallback = Callable[[str, int, int, str], None]
 """(event, runs done, runs in the study, run name); events: ``skipped`` (kept from an earlier run),
-``start`` and ``done``."""
+``start`` and ``done``; with tuning, ``tune`` (trials finished, the budget, the technique) first."""
 
 
 def run_study(
@@ -25,6 +30,7 @@ def run_study(
     *,
     on_progress: ProgressCallback | None = None,
     executor: Executor | None = None,
+    tune: CompareTuning | None = None,
 ) -> ComparisonResult:
     """Train every missing (technique, seed) run into ``out/runs`` and write the report files.
 
@@ -33,18 +39,29 @@ def run_study(
         out: the study folder; finished runs there are kept.
         on_progress: called as runs are kept, start and finish.
         executor: runs the tasks (default: :class:`SequentialExecutor`).
+        tune: tune each technique first (``compare --tune``): its best spec joins the study as
+            ``<technique> (tuned)``, beside the technique at its defaults (see ``_tuning._compare``).
 
     Raises:
-        SpecError: ``out`` holds a study made with other data, split, backend, model or training settings.
+        SpecError: ``out`` holds a study made with other data, split, backend, model or training settings;
+            with ``tune``, an unreachable storage or a storage study made for something else.
     """
     out = Path(out)
+    notify = on_progress or (lambda *args: None)
+    if tune is not None:
+        from ._tuning._compare import tune_study, write_tuning
+
+        check_store(study, out)  # before tuning into the folder
+        techniques, document = tune_study(study, out, tune, lambda name, done, budget: notify("tune", done, budget, name))
+        study = replace(study, techniques=techniques)
+        out.mkdir(parents=True, exist_ok=True)
+        write_tuning(out, document)
     open_store(study, out)
     reference = study.reference_task(out)
     # The reference goes first: it is one quick fit, and with parallel executors it runs beside the runs.
     tasks: list[RunTask | ReferenceTask] = [
         *([reference] if reference is not None and not is_reference_finished(reference) else []), *study.tasks(out)
     ]
-    notify = on_progress or (lambda *args: None)
     done = 0
     todo: list[RunTask | ReferenceTask] = []
     for task in tasks:

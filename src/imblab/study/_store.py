@@ -26,12 +26,29 @@ from ._outputs import write_outputs
 from ._plan import PreparedStudy
 from ._tasks import RunTask
 
-__all__ = ["is_finished", "load_study", "open_store", "outcome_from_run"]
+__all__ = ["check_store", "is_finished", "load_study", "open_store", "outcome_from_run"]
 
 # Settings that change what a stored run means: a folder made with others cannot be resumed.
 _FINGERPRINT_KEYS = ("dataset_sha256", "split", "backend", "model", "training")
 _OUTPUT_STATE = ".outputs.json"
 _OUTPUT_FILES = ("results.csv", "probes.csv", "summary.md", "report.html")
+
+
+def check_store(study: PreparedStudy, out: Path) -> None:
+    """Check that ``out`` holds no study or this very study (before anything is trained or tuned there).
+
+    Raises:
+        SpecError: ``out`` holds a study made with other data, split, backend, model or training settings.
+    """
+    fingerprint = study.fingerprint()
+    study_file = out / "study.json"
+    if study_file.exists():
+        previous = read_json(study_file, SpecError).get("fingerprint", {})
+        changed = [k for k in _FINGERPRINT_KEYS if previous.get(k) != fingerprint.get(k)]
+        if changed:
+            raise SpecError(
+                f"{out} holds a study with other {', '.join(changed)}: choose another --out, or remove {out}"
+            )
 
 
 def open_store(study: PreparedStudy, out: Path) -> None:
@@ -42,15 +59,9 @@ def open_store(study: PreparedStudy, out: Path) -> None:
         SpecError: ``out`` holds a study made with other data, split, backend, model or training settings.
     """
     out.mkdir(parents=True, exist_ok=True)
+    check_store(study, out)
     fingerprint = study.fingerprint()
     study_file = out / "study.json"
-    if study_file.exists():
-        previous = read_json(study_file, SpecError).get("fingerprint", {})
-        changed = [k for k in _FINGERPRINT_KEYS if previous.get(k) != fingerprint.get(k)]
-        if changed:
-            raise SpecError(
-                f"{out} holds a study with other {', '.join(changed)}: choose another --out, or remove {out}"
-            )
     atomic_write_json(study_file, {
         "config": study.config.to_dict(), "fingerprint": fingerprint, "labels": study.labels,
         "techniques": [t.to_dict() for t in study.techniques], "backend": study.backend, "metric": study.metric,
@@ -131,15 +142,18 @@ def load_study(
     config = {**meta["config"], "backend_resolved": meta["backend"], "labels": meta["labels"]}
     wants_reference = meta["config"].get("reference", True) if reference is None else reference
     reference_outcome = _read_reference(out) if wants_reference else None
+    tuning = _read_tuning(out, {o.technique for o in outcomes})
     result = ComparisonResult(
         outcomes, meta["labels"], read_json(out / "profile.json", SpecError), config, environment(),
         baseline="baseline" if "baseline" in wanted else wanted[0], metric=meta["metric"], reference=reference_outcome,
+        tuning=tuning,
     )
     # The outputs are a pure function of the runs: when they were made from these very runs, a re-run
     # (write=None) only reads them back. `imblab report DIR` re-renders unconditionally.
     runs = [f"{o.technique}__seed{o.seed}" for o in outcomes]
     state = {"imblab": __version__, "runs": runs, "metric": meta["metric"],
-             "reference": reference_outcome.fit if reference_outcome is not None else None}
+             "reference": reference_outcome.fit if reference_outcome is not None else None,
+             "tuning": [[e["tuned"], e["spec"], e["summary"]["complete"]] for e in tuning["techniques"]] if tuning else None}
     state_file = out / _OUTPUT_STATE
     current = (
         state_file.is_file() and _read_state(state_file) == state
@@ -149,6 +163,21 @@ def load_study(
         write_outputs(result, out)
         atomic_write_json(state_file, state)
     return result
+
+
+def _read_tuning(out: Path, techniques: set[str]) -> dict[str, Any] | None:
+    """``tuning.json`` of a ``compare --tune`` study, with the techniques tuned whose default and tuned runs are
+    both compared (None without one)."""
+    path = out / "tuning.json"
+    if not path.is_file():
+        return None
+    document = read_json(path, SpecError)
+    entries = document.get("techniques")
+    if not isinstance(entries, list):
+        raise SpecError(f"{path} is damaged: it lacks its list of techniques")
+    kept = [e for e in entries if isinstance(e, dict) and e.get("tuned") in techniques and e.get("default") in techniques
+            and isinstance(e.get("summary"), dict)]
+    return {**document, "techniques": kept} if kept else None
 
 
 def _read_state(path: Path) -> Any:

@@ -20,6 +20,7 @@ import logging
 import math
 import time
 import warnings
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -134,13 +135,15 @@ def _reserve(study: optuna.Study, storage: optuna.storages.RDBStorage, plan: Tun
             return "done", None
         if finished + running >= budget:
             return "wait", None
-        # A sampler seeded by the study's trial count: the same history gives the same proposal (a run is
-        # reproducible), and two processes never propose with the same random state.
+        # A sampler seeded by the study's name and trial count: the same history gives the same proposal (a run
+        # is reproducible), two processes never propose with the same random state, and the studies of several
+        # techniques do not start from one random stream.
+        seed = (sampler_seed * 1_000_003 + zlib.crc32(study.study_name.encode()) + total) % 2**32
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             # Optuna warns that heartbeats are meant for optimize(); this driver records them itself (Heartbeat).
             warnings.filterwarnings("ignore", message="Heartbeat of storage", category=UserWarning)
-            study.sampler = optuna.samplers.TPESampler(seed=sampler_seed + total)
+            study.sampler = optuna.samplers.TPESampler(seed=seed)
             trial = study.ask()
         storage.record_heartbeat(trial._trial_id)
         trial.set_user_attr(WORKER_ATTR, worker_info())
