@@ -105,7 +105,9 @@ def open_storage(url: str) -> optuna.storages.RDBStorage:
     elif lowered.startswith("sqlite"):
         engine_kwargs["connect_args"] = {"timeout": 60}  # several processes write one file: wait for the lock
     try:
-        with warnings.catch_warnings():
+        # Optuna creates its tables when a storage opens; two processes doing so at once on a new database
+        # collide (PostgreSQL: duplicate key in pg_type), so they take turns.
+        with _schema_lock(url, engine_kwargs), warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeat_interval
             return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=HEARTBEAT_SECONDS,
                                               grace_period=GRACE_SECONDS)
@@ -116,25 +118,57 @@ def open_storage(url: str) -> optuna.storages.RDBStorage:
         raise SpecError(f"cannot open the tuning storage {shown}: {_first_line(exc, url)}") from None
 
 
-# ---------------------------------------------------------------------------------------------- the lock
+# ---------------------------------------------------------------------------------------------- the locks
+def _advisory_key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"imblab-tune:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+@contextlib.contextmanager
+def _advisory_lock(engine: Any, name: str) -> Iterator[None]:
+    """A PostgreSQL session-level advisory lock on a connection of its own, outside any transaction: held until
+    unlocked or until the connection ends (a killed process's locks go with its connection)."""
+    from sqlalchemy import text
+
+    key = _advisory_key(name)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+
+
+@contextlib.contextmanager
+def _schema_lock(url: str, engine_kwargs: dict[str, Any]) -> Iterator[None]:
+    """While a storage creates its tables: an advisory lock (PostgreSQL) or the database's file lock (SQLite)."""
+    import sqlalchemy
+
+    parsed = sqlalchemy.engine.make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        engine = sqlalchemy.create_engine(url, **engine_kwargs)
+        try:
+            with _advisory_lock(engine, "schema"):
+                yield
+        finally:
+            engine.dispose()
+    elif parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        from filelock import FileLock
+
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(f"{parsed.database}.lock"):
+            yield
+    else:
+        yield
+
+
 @contextlib.contextmanager
 def study_lock(storage: optuna.storages.RDBStorage, study_name: str) -> Iterator[None]:
     """Hold the lock of ``study_name`` on ``storage`` (see the module docstring) inside the block."""
     engine = storage.engine
     dialect = engine.dialect.name
     if dialect == "postgresql":
-        from sqlalchemy import text
-
-        digest = hashlib.sha256(f"imblab-tune:{study_name}".encode()).digest()
-        key = int.from_bytes(digest[:8], "big", signed=True)
-        # A session-level advisory lock on a connection of its own, outside any transaction: it is held
-        # until unlocked or until the connection ends (a killed process's locks go with its connection).
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
-            try:
-                yield
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+        with _advisory_lock(engine, f"study:{study_name}"):
+            yield
     elif dialect == "sqlite" and engine.url.database not in (None, "", ":memory:"):
         from filelock import FileLock
 
