@@ -256,16 +256,23 @@ def fail_dead_trials(study: optuna.Study, storage: optuna.storages.RDBStorage) -
     """Mark FAILED the RUNNING trials whose process is gone; returns their numbers.
 
     A trial started on this host by a process that no longer exists is failed at once; any other is
-    failed by Optuna's heartbeat rule (no heartbeat for ``GRACE_SECONDS``).
+    failed by Optuna's heartbeat rule (no heartbeat for ``GRACE_SECONDS``). A trial without the record of
+    its process (killed between Optuna creating it and imblab writing its heartbeat and host: a few
+    milliseconds) is failed ``GRACE_SECONDS`` after it started.
     """
+    import datetime
+
     import optuna
     from optuna.trial import TrialState
 
     host = socket.gethostname()
+    now = datetime.datetime.now()
     failed = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         worker = trial.user_attrs.get(WORKER_ATTR)
-        if isinstance(worker, dict) and worker.get("host") == host and _gone(worker):
+        orphan = (worker is None and trial.datetime_start is not None
+                  and (now - trial.datetime_start).total_seconds() > GRACE_SECONDS)
+        if orphan or (isinstance(worker, dict) and worker.get("host") == host and _gone(worker)):
             with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
                 if storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
                     failed.append(trial.number)
