@@ -446,10 +446,18 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         sys.stderr.write("imblab: interrupted; finished trials are kept in the storage: run the same command to "
                          "continue\n")
         return 130
-    flags = "".join(f" --{k} {v:g}" for k, v in result.training.items())
-    command = (f"imblab train {shlex.quote(args.dataset)} --technique {shlex.quote(result.spec)}{flags}"
-               + (f" --backend {args.backend}" if args.backend else "")
-               + (f" --limit {args.limit}" if args.limit is not None else ""))
+    # The command that trains the best trial exactly (its first seed, this split, these settings).
+    given = [("--backend", result.backend), ("--model", args.model), ("--limit", args.limit),
+             ("--split-seed", args.split_seed if args.split_seed != 42 else None),
+             ("--val-fraction", args.val_fraction if args.val_fraction != 0.1 else None),
+             ("--test-fraction", args.test_fraction if args.test_fraction != 0.1 else None),
+             ("--text-column", args.text_column), ("--label-column", args.label_column),
+             ("--label-names", args.label_names), ("--encoding", args.encoding if args.encoding != "utf-8" else None),
+             ("--epochs", args.epochs), ("--batch-size", args.batch_size), ("--lr", args.lr),
+             ("--max-length", args.max_length), *((f"--{k}", f"{v:g}") for k, v in result.training.items())]
+    command = " ".join(["imblab", "train", shlex.quote(args.dataset), "--technique", shlex.quote(result.spec),
+                        *(f"{flag} {shlex.quote(str(value))}" for flag, value in given if value is not None),
+                        *(["--dedupe"] if args.dedupe else [])])
     if args.json:
         print(json.dumps({"spec": result.spec, "training": result.training, "value": result.value,
                           "metric": result.metric, "direction": result.direction, "train_command": command,

@@ -56,7 +56,8 @@ def print_profile(prof: dict[str, Any], console: Console | None = None) -> None:
 def print_techniques(presets: list[dict[str, Any]], console: Console | None = None) -> None:
     """``imblab techniques``: one row per preset."""
     console = console or Console()
-    table = Table(title="Imbalance techniques (use as --technique NAME or NAME:key=value,...)", show_lines=True)
+    table = Table(title="Imbalance techniques (use as --technique NAME or NAME:key=value,...)", show_lines=True,
+                  caption="* searched by imblab tune (ranges: imblab techniques --json)")
     from ..techniques import format_value
 
     for column in ("name", "what it does", "parameters (default)", "example", "source"):
@@ -64,7 +65,8 @@ def print_techniques(presets: list[dict[str, Any]], console: Console | None = No
     for preset in presets:
         # Parameters that only apply with another setting (e.g. recall= with posthoc=threshold) are noise here.
         params = ", ".join(
-            f"{p['name']}={format_value(p['default'])}" for p in preset.get("parameters", []) if p.get("when") is None
+            f"{p['name']}={format_value(p['default'])}{'*' if p.get('tune') else ''}"
+            for p in preset.get("parameters", []) if p.get("when") is None
         )
         table.add_row(
             f"[bold]{preset['name']}[/]", preset.get("description", ""), params or "—",

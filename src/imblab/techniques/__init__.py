@@ -22,7 +22,7 @@ from ._sampling import (
     upsample_sizes,
 )
 from ._spec import given_params, parse_spec, parse_techniques, technique_from_config
-from ._technique import Technique
+from ._technique import Technique, check_unique
 from ._weights import class_balanced_weights, inverse_frequency_weights, sqrt_inverse_frequency_weights
 
 _LOSSES = ("balanced_softmax_loss", "binary_focal_loss", "cross_entropy", "focal_loss", "ldam_loss", "ldam_margins",
@@ -46,6 +46,7 @@ __all__ = [
     "Technique",
     "Tune",
     "balanced_softmax_loss",
+    "check_unique",
     "binary_focal_loss",
     "class_balanced_weights",
     "class_prior",

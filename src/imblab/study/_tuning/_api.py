@@ -47,7 +47,9 @@ class TuneResult:
         study: the Optuna study (in its storage).
         summary: JSON-ready: every trial, the tuning curve, the importances (see ``_summary.summarise``).
         storage: the storage URL, password masked.
+        backend: the resolved backend.
         out: the folder written (None with a ``storage`` and no ``out``).
+        seconds: wall time of the call.
     """
 
     spec: str
@@ -59,6 +61,7 @@ class TuneResult:
     study: optuna.Study
     summary: dict[str, Any]
     storage: str
+    backend: str = ""
     out: Path | None = None
     seconds: float = field(default=0.0)
 
@@ -254,9 +257,9 @@ def tune(
     chosen = parse_spec(technique, labels)
     training = {k: v for k, v in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr),
                                   ("max_length", max_length)) if v is not None}
-    seed_list = list(range(seeds)) if isinstance(seeds, int) and not isinstance(seeds, bool) else list(seeds)
     if isinstance(seeds, int) and seeds < 1:
         raise SpecError(f"--seeds must be at least 1, got {seeds}")
+    seed_list = list(range(seeds)) if isinstance(seeds, int) and not isinstance(seeds, bool) else list(seeds)
     plan = plan_tuning(TuningData.from_split(data, split), chosen, given_params(technique), split=split,
                        seeds=seed_list, backend=_resolve_backend(backend), model=model,
                        metric=resolve_metric(metric, labels), training=training, tune_training=tune_training)
@@ -270,4 +273,4 @@ def tune(
     best, best_training, frozen = best_technique(study, labels)
     return TuneResult(spec=best.spec, technique=best, training=best_training, value=float(frozen.value),
                       metric=plan.metric, direction=plan.direction, study=study, summary=summary,
-                      storage=mask_url(url), out=folder, seconds=time.perf_counter() - started)
+                      storage=mask_url(url), backend=plan.backend, out=folder, seconds=time.perf_counter() - started)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..._io import atomic_write_json, read_json
 from ...errors import SpecError
-from ...techniques import PRESETS, Technique
+from ...techniques import PRESETS, Technique, check_unique
 from ._api import STORAGE_FILE, default_study_name, plan_tuning, run_tuning
 from ._storage import mask_url, sqlite_url
 from ._trial import TuningData
@@ -121,6 +121,7 @@ def tune_study(
         techniques.append(tuned)
         entries.append({"default": technique.display_name, "tuned": tuned.display_name, "spec": tuned.spec,
                         "study": name, "storage": shown, "identity": identity, "summary": summary})
+    check_unique(techniques)  # a listed technique called "<name> (tuned)" would collide
     document = {"trials": settings.trials, "storage": shown, "metric": study.metric, "seeds": seeds,
                 "techniques": entries}
     return techniques, document
