@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -108,6 +108,8 @@ class SearchSpace:
         labels: the data's labels.
         majority: the largest training class (its per-label weight is fixed at 1).
         dimensions: what is searched, in the preset's parameter order (training settings last).
+        fixed_spec: the technique with its fixed parameters as a spec (``focal:posthoc=threshold``): what a
+            storage study tunes, and its default name.
     """
 
     technique: str
@@ -115,11 +117,7 @@ class SearchSpace:
     labels: tuple[str, ...]
     majority: str
     dimensions: tuple[Dimension, ...]
-    fixed_spec: str = field(default="")
-
-    @property
-    def technique_dimensions(self) -> tuple[Dimension, ...]:
-        return tuple(d for d in self.dimensions if not d.param.startswith("training:"))
+    fixed_spec: str = ""
 
     @property
     def n_params(self) -> int:
