@@ -243,3 +243,25 @@ def test_bad_tuning_input_is_one_line_and_exit_2_before_anything_is_written(tmp_
         run_cli("tune", *SMS, "--technique", "focal", "--storage", "postgresql+psycopg://imblab:s3cret@127.0.0.1:1/db"),
         "cannot open the tuning storage postgresql+psycopg://imblab:***@127.0.0.1:1/db")
     assert "s3cret" not in line
+
+
+# ---------------------------------------------------------------------------------------------- trials as tasks
+@pytest.mark.slow
+def test_a_trial_is_a_picklable_task_that_another_process_runs_to_the_same_score(shared_data) -> None:
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+
+    from imblab.study import TrialTask, TuningData, run_trial
+    from imblab.techniques import parse_spec
+
+    data = stratified_subsample(load_dataset("sms_spam"), 600, seed=42)
+    split = split_dataset(data, seed=42)
+    parts = TuningData.from_split(data, split)
+    assert len(parts.train_texts) + len(parts.val_texts) == len(split.train) + len(split.validation)
+    assert not set(parts.train_texts + parts.val_texts) & {data.texts[i] for i in split.test}  # no test row
+    task = TrialTask(data=parts, technique=parse_spec("focal:gamma=1.5", list(data.label_names)), seeds=(0, 1),
+                     backend="tfidf", model=None, metric="macro_f1")
+    here = run_trial(task)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        there = pool.submit(run_trial, pickle.loads(pickle.dumps(task))).result(timeout=600)
+    assert there.values == here.values and there.value == pytest.approx(np.mean(here.values))
