@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "compare": ("study", "compare"),
+    "tune": ("study", "tune"),
     "ComparisonResult": ("comparison", "ComparisonResult"),
     "load_study": ("study", "load_study"),
     "TrainedModel": ("model", "TrainedModel"),

@@ -361,6 +361,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     techniques += args.technique or []
     executor = make_executor(workers=args.workers, ray=args.ray, cpus_per_run=args.cpus_per_run,
                              gpus_per_run=args.gpus_per_run)
+    tuning = _compare_tuning(args)
     if args.out:
         check_study_out(args.out)  # before reading the data
     costs, deploy_prior = _cost_inputs(args)
@@ -374,11 +375,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         f"imblab: {len(study.techniques)} techniques × {len(study.config.seeds)} seeds on {study.dataset.name} "
         f"({len(study.dataset):,} rows), backend {study.backend} → {out}\n"
     )
+    if tuning is not None:
+        sys.stderr.write(f"imblab: tuning each technique first: {tuning.trials} trials on the validation split\n")
     with StudyProgress(enabled=not quiet) as progress:
         try:
-            result = run_study(study, out, on_progress=progress.update, executor=executor)
+            result = run_study(study, out, on_progress=progress.update, executor=executor, tune=tuning)
         except KeyboardInterrupt:
-            sys.stderr.write(f"imblab: interrupted; finished runs are kept in {out}: run the same command to resume\n")
+            sys.stderr.write(f"imblab: interrupted; finished runs (and trials) are kept in {out}: run the same "
+                             "command to resume\n")
             return 130
     chosen = chosen_model(out, result)
     if args.json:
@@ -386,8 +390,112 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                           "model": str(chosen.model_dir) if chosen.model_dir else None, "rebuild": chosen.command}))
         return 0
     print_summary(result)
+    if result.tuning:
+        print("\nTuned on validation:")
+        for entry in result.tuning["techniques"]:
+            d = result.compare(entry["tuned"], entry["default"], result.metric)
+            print(f"  {entry['default']} → {entry['spec']}  (tuned − default on test: {d.difference:+.4f} "
+                  f"[{d.low:+.4f}, {d.high:+.4f}])")
     print(f"\nReport: {out / 'report.html'}\nSummary: {out / 'summary.md'}\nResults: {out / 'results.csv'}")
     print(chosen.hint())
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- tune
+def _add_tuning_options(p: argparse.ArgumentParser, *, command: str) -> None:
+    """The flags of ``imblab tune`` (``command="tune"``) and ``compare --tune`` (``command="compare"``)."""
+    if command == "tune":
+        p.add_argument("--technique", required=True, metavar="SPEC",
+                       help="the technique to tune; parameters the spec sets stay fixed (focal:alpha=0.25 tunes gamma)")
+        p.add_argument("--trials", type=int, default=30, help="finished trials the study ends with (default: 30)")
+        p.add_argument("--metric", default="macro-f1", help="the validation metric to optimise (default: macro-f1)")
+        p.add_argument("--seeds", type=int, default=1, help="training seeds per trial; the objective is their mean "
+                       "(default: 1)")
+        p.add_argument("--tune-training", action="store_true",
+                       help="also tune the linear head's C (tfidf, frozen) or the learning rate (finetune)")
+        p.add_argument("--study-name", default=None,
+                       help="the storage study (default: the technique and its fixed parameters, e.g. focal)")
+        p.add_argument("--out", help="folder of the SQLite storage and the summaries (default: "
+                       "imblab-runs/<data>-tuning; with --storage and no --out nothing is written locally)")
+        p.add_argument("--json", action="store_true", help="print the best spec and every trial as JSON")
+    else:
+        p.add_argument("--tune", type=int, default=None, metavar="N",
+                       help="tune each technique first with N trials on the validation split, then compare it "
+                       "at its defaults and tuned ('NAME (tuned)')")
+    p.add_argument("--storage", default=None, metavar="URL",
+                   help="an SQLAlchemy URL shared by several processes, e.g. postgresql+psycopg://user:pw@host/db "
+                   "(default: sqlite:///DIR/tuning.db)")
+    p.add_argument("--sampler-seed", type=int, default=0, help="seed of the TPE sampler (default: 0)")
+
+
+def _compare_tuning(args: argparse.Namespace) -> Any:  # -> CompareTuning | None
+    if args.tune is None:
+        if args.storage is not None:
+            raise _usage("--storage needs --tune N")
+        return None
+    if args.tune < 1:
+        raise _usage(f"--tune must be at least 1 trial, got {args.tune}")
+    _route_optuna_logs()
+    from .study import CompareTuning
+
+    return CompareTuning(trials=args.tune, storage=args.storage, sampler_seed=args.sampler_seed)
+
+
+def _route_optuna_logs() -> None:
+    """Optuna's messages go through ``logging`` (shown with -v) instead of its own stderr handler."""
+    import optuna
+
+    optuna.logging.disable_default_handler()
+    optuna.logging.enable_propagation()
+    optuna.logging.set_verbosity(logging.getLogger().getEffectiveLevel())
+
+
+def _print_trial(info: dict[str, Any]) -> None:
+    value = "pruned" if info["value"] is None else f"{info['value']:.4f}"
+    best = "—" if info["best"] is None else f"{info['best']:.4f}"
+    training = "".join(f" {k}={v:g}" for k, v in info["training"].items())
+    sys.stderr.write(f"imblab: trial {info['number']} ({info['done']}/{info['budget']} finished): {value} "
+                     f"(best {best})  {info['spec']}{training}\n")
+
+
+def _cmd_tune(args: argparse.Namespace) -> int:
+    import shlex
+
+    values = settings.with_defaults(settings.from_args(args, "tune"), "tune")  # every flag, before anything else
+    if args.trials < 1:
+        raise _usage(f"--trials must be at least 1, got {args.trials}")
+    if args.seeds < 1:
+        raise _usage(f"--seeds must be at least 1, got {args.seeds}")
+    _route_optuna_logs()
+    from .study import tune
+
+    try:
+        result = tune(
+            technique=args.technique, trials=args.trials, metric=args.metric, seeds=args.seeds,
+            tune_training=args.tune_training, storage=args.storage, study_name=args.study_name, out=args.out,
+            sampler_seed=args.sampler_seed, on_trial=None if args.json else _print_trial, **values,
+        )
+    except KeyboardInterrupt:
+        sys.stderr.write("imblab: interrupted; finished trials are kept in the storage: run the same command to "
+                         "continue\n")
+        return 130
+    # The command that trains the best trial exactly (its first seed, this split, these settings).
+    trained = {**values, "backend": result.backend, **result.training}
+    command = shlex.join(["imblab", "train", values["dataset"], "--technique", result.spec,
+                          *settings.to_arguments({k: v for k, v in trained.items() if k != "dataset"}, "train")])
+    if args.json:
+        print(json.dumps({"spec": result.spec, "training": result.training, "value": result.value,
+                          "metric": result.metric, "direction": result.direction, "train_command": command,
+                          "out": str(result.out) if result.out else None, **result.summary},
+                         indent=2, ensure_ascii=False))
+        return 0
+    from .reporting.terminal import print_tuning
+
+    print_tuning(result.summary)
+    training = "".join(f" {k}={v:g}" for k, v in result.training.items())
+    print(f"\nBest: {result.spec}{training}  (validation {result.metric.replace('_', '-')} {result.value:.4f}, "
+          f"trial {result.summary['best']['number']}; storage {result.storage}, study '{result.study.study_name}')")
+    print(f"Train it: {command}")
     return 0
 
 
@@ -469,11 +577,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--technique", action="append", metavar="SPEC", help="add one technique (repeatable)")
     settings.add_arguments(p, "compare")
     _add_cost_options(p)
+    _add_tuning_options(p, command="compare")
     p.add_argument("--config", help="a TOML study file (see examples/); flags override it")
     p.add_argument("--out", help="output folder (default: a new folder under ./imblab-runs/); finished runs are reused")
     _add_execution_options(p)
     p.add_argument("--json", action="store_true", help="print where the outputs are as JSON")
     p.set_defaults(func=_cmd_compare)
+
+    p = commands.add_parser("tune", help="tune a technique's parameters on the validation split (Optuna), print "
+                            "the best as a spec")
+    settings.add_arguments(p, "tune")
+    _add_tuning_options(p, command="tune")
+    p.set_defaults(func=_cmd_tune)
 
     p = commands.add_parser("report", help="re-render the report of a compare output folder")
     p.add_argument("dir", help="the folder imblab compare wrote")

@@ -14,8 +14,8 @@ import json
 import logging
 import platform
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, fields, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields, replace
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,7 +50,8 @@ class TrainConfig:
     ``max_grad_norm``, ``patience``, ``mixed_precision``); the ``tfidf`` and ``frozen`` heads are
     fitted to convergence (``C``: the inverse L2 strength, None chooses it on the validation split by
     ``metric``; ``epochs=0`` keeps them as initialised). ``max_length`` and ``pooling`` configure the
-    transformer encoders. Every value is checked on construction (:class:`~imblab.errors.SpecError`).
+    transformer encoders; ``metric`` also scores fine-tuning's per-epoch validation when
+    ``fit`` has an ``on_epoch`` listener (tuning's pruner). Every value is checked on construction (:class:`~imblab.errors.SpecError`).
     """
 
     if TYPE_CHECKING:  # the fields come from the settings table
@@ -146,6 +147,7 @@ class TrainedModel:
         seed: int = 0,
         config: TrainConfig | None = None,
         progress: bool = True,
+        on_epoch: Callable[[dict[str, Any]], None] | None = None,
     ) -> TrainedModel:
         """Train ``technique`` on ``backend`` and fit its post-hoc step on the validation split.
 
@@ -159,6 +161,9 @@ class TrainedModel:
             seed: seeds model initialisation, sampling, batch order and dropout.
             config: training settings; ``None`` fields take the backend's defaults.
             progress: show a progress bar on stderr.
+            on_epoch: called with each fine-tuning epoch's history row, its ``validation_score`` the
+                ``config.metric`` on the validation split (signed: higher is better); it may raise to stop
+                training (tuning prunes unpromising trials so). The linear heads have no epochs.
 
         Raises:
             SpecError: a bad technique spec or setting. DataError: a class without training rows.
@@ -179,7 +184,7 @@ class TrainedModel:
         log.info("training %s on %s (%d texts, seed %d): %s", tech.display_name, name, len(y), seed, loop)
         head = HeadConfig(C=config.C, metric=resolve_metric(config.metric, labels), fit=config.epochs != 0)
         history = model.fit(list(train_texts), y, fitted, loop=loop, seed=seed, val_texts=list(val_texts), val_y=vy,
-                            progress=progress, head=head)
+                            progress=progress, head=head, on_epoch=on_epoch)
         posthoc = fitted.fit_posthoc(model.predict_logits(list(val_texts)), vy)
         return cls(labels=labels, fitted=fitted, posthoc=posthoc, backend=model, loop=loop, config=config, seed=seed,
                    history=history, fit_seconds=time.perf_counter() - started)

@@ -254,7 +254,8 @@ class LabelNames(Rule):
 DATA, TRAINING, STUDY = "data", "training", "study"
 SECTIONS = (DATA, TRAINING, STUDY)
 """The study-file sections, in file order (``[[techniques]]`` is the list of techniques)."""
-EVERYWHERE, TRAIN_COMPARE, COMPARE = ("inspect", "train", "compare"), ("train", "compare"), ("compare",)
+EVERYWHERE, TRAIN_COMPARE, COMPARE = ("inspect", "train", "compare", "tune"), ("train", "compare"), ("compare",)
+TRAINING_EVERYWHERE = ("train", "compare", "tune")  # the training settings each of imblab tune's trials takes
 ALL_BACKENDS = ("tfidf", "frozen", "finetune")
 SGD, HEADS, ENCODERS = ("finetune",), ("tfidf", "frozen"), ("frozen", "finetune")
 
@@ -312,19 +313,19 @@ SETTINGS: tuple[Setting, ...] = (
             EVERYWHERE),
     Setting("encoding", DATA, Encoding(), "utf-8", "file encoding", EVERYWHERE),
     Setting("dedupe", DATA, Switch(), False, "keep only the first row of each distinct text", EVERYWHERE),
-    Setting("limit", DATA, Integer(at_least=1), None, "stratified subsample of N rows before splitting", TRAIN_COMPARE),
+    Setting("limit", DATA, Integer(at_least=1), None, "stratified subsample of N rows before splitting", TRAINING_EVERYWHERE),
     Setting("split_seed", DATA, Integer(at_least=0), 42, "seed of the train/validation/test split", EVERYWHERE),
     Setting("val_fraction", DATA, Real(above=0, below=1), 0.1, "validation share", EVERYWHERE),
     Setting("test_fraction", DATA, Real(above=0, below=1), 0.1, "test share", EVERYWHERE),
     Setting("backend", TRAINING, Choice(("auto", *ALL_BACKENDS)), "auto", "auto: finetune with a CUDA GPU, else tfidf",
-            TRAIN_COMPARE, fingerprint=True),
+            TRAINING_EVERYWHERE, fingerprint=True),
     Setting("model", TRAINING, Text(), None, "Hugging Face id or local path (default: the bundled all-MiniLM-L6-v2)",
-            TRAIN_COMPARE, fingerprint=True, backends=ENCODERS),
+            TRAINING_EVERYWHERE, fingerprint=True, backends=ENCODERS),
     Setting("epochs", TRAINING, Integer(at_least=0), None, "training epochs (0: the model as initialised)",
-            TRAIN_COMPARE, train=True, fingerprint=True),
-    Setting("batch_size", TRAINING, Integer(at_least=1), None, "examples per step", TRAIN_COMPARE, train=True,
+            TRAINING_EVERYWHERE, train=True, fingerprint=True),
+    Setting("batch_size", TRAINING, Integer(at_least=1), None, "examples per step", TRAINING_EVERYWHERE, train=True,
             fingerprint=True, backends=SGD),
-    Setting("lr", TRAINING, Real(above=0), None, "peak learning rate (AdamW, linear warm-up and decay)", TRAIN_COMPARE,
+    Setting("lr", TRAINING, Real(above=0), None, "peak learning rate (AdamW, linear warm-up and decay)", TRAINING_EVERYWHERE,
             train=True, fingerprint=True, backends=SGD),
     Setting("weight_decay", TRAINING, Real(at_least=0), None, "AdamW weight decay", TRAIN_COMPARE, train=True,
             fingerprint=True, backends=SGD),
@@ -336,7 +337,7 @@ SETTINGS: tuple[Setting, ...] = (
             "macro-F1 (default: train every epoch)", TRAIN_COMPARE, train=True, fingerprint=True, backends=SGD),
     Setting("mixed_precision", TRAINING, Choice(("auto", "bf16", "no")), None, "auto: bf16 on a GPU that has it",
             TRAIN_COMPARE, train=True, fingerprint=True, backends=SGD),
-    Setting("max_length", TRAINING, Integer(at_least=2), 128, "max tokens per text", TRAIN_COMPARE, train=True,
+    Setting("max_length", TRAINING, Integer(at_least=2), 128, "max tokens per text", TRAINING_EVERYWHERE, train=True,
             fingerprint=True, backends=ENCODERS),
     Setting("pooling", TRAINING, Choice(("mean", "cls")), "mean", "how token embeddings become one",
             TRAIN_COMPARE, train=True, fingerprint=True, backends=("frozen",)),

@@ -220,3 +220,23 @@ def test_learning_rate_warms_up_then_decays_linearly(monkeypatch: pytest.MonkeyP
     expected = [0.5 * (s + 1) / 5 for s in range(4)] + [0.5 * (20 - s) / 16 for s in range(4, 20)]
     assert lrs == pytest.approx(expected)
     assert history[0]["lr"] == pytest.approx(0.5 * 10 / 16)  # the rate of the next step, as a scheduler reports it
+
+
+def test_on_epoch_hears_each_row_after_validation_and_can_stop_training() -> None:
+    x, y = _problem()
+    heard: list[dict] = []
+
+    class Stop(Exception):
+        pass
+
+    def on_epoch(row: dict) -> None:
+        heard.append(dict(row))
+        if row["epoch"] == 2:
+            raise Stop  # what tuning's pruning does
+
+    with pytest.raises(Stop):
+        train(_Linear(), lambda rows: {"x": x[torch.as_tensor(rows)]}, y,
+              config=LoopConfig(epochs=5, batch_size=32, lr=0.05, mixed_precision="no"), seed=0, loss_fn=_ce,
+              validate=lambda model: 0.5, progress=False, on_epoch=on_epoch)
+    assert [row["epoch"] for row in heard] == [1, 2]
+    assert all(row["validation_score"] == 0.5 for row in heard)

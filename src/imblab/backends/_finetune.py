@@ -13,7 +13,7 @@ DistilBERT ``classifier``, ...).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -72,8 +72,10 @@ class FinetuneBackend:
         val_y: np.ndarray | None = None,
         progress: bool = True,
         head: Any = None,
+        on_epoch: Callable[[dict[str, Any]], None] | None = None,
     ) -> list[dict[str, Any]]:
-        # ``head`` configures the convex heads of the other backends; fine-tuning trains by SGD.
+        # ``head`` configures the convex heads of the other backends; fine-tuning trains by SGD (with an
+        # ``on_epoch`` listener, its per-epoch validation is scored by ``head.metric``).
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         from ..integrations.transformers import apply_bias_init
@@ -98,13 +100,19 @@ class FinetuneBackend:
         lengths = token_lengths(self.tokenizer, texts, self.max_length)
         self._mixed_precision = resolve_mixed_precision(loop.mixed_precision)
         validate = None
-        if val_texts is not None and val_y is not None and loop.patience is not None:
+        if val_texts is not None and val_y is not None and on_epoch is not None:
+            # Tuning listens (pruning): score each epoch by the study's metric, signed so that higher is better.
+            from ._convex import validation_scorer
+
+            scorer = validation_scorer(np.asarray(val_y), labels, getattr(head, "metric", "macro_f1"))
+            validate = lambda _model: scorer(self.predict_logits(val_texts))[0]  # noqa: E731
+        elif val_texts is not None and val_y is not None and loop.patience is not None:
             validate = macro_f1_scorer(lambda: self.predict_logits(val_texts), np.asarray(val_y))
         return train(
             self.model, lambda rows: self._batch([texts[i] for i in rows]), np.asarray(y), config=loop, seed=seed,
             loss_fn=fitted.loss, epoch_indices=fitted.epoch_indices, lengths=lengths,
             reduction_weights=fitted.reduction_weights, validate=validate,
-            progress=progress, description="fine-tuning",
+            progress=progress, description="fine-tuning", on_epoch=on_epoch,
         )
 
     def predict_logits(self, texts: Sequence[str]) -> np.ndarray:

@@ -15,7 +15,7 @@ import hashlib
 import io
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -161,7 +161,9 @@ class FrozenBackend:
         val_y: np.ndarray | None = None,
         progress: bool = True,
         head: HeadConfig | None = None,
+        on_epoch: Callable[[dict[str, Any]], None] | None = None,
     ) -> list[dict[str, Any]]:
+        # A convex head is fitted to convergence in one go: there are no epochs for ``on_epoch`` to hear of.
         features = self.embeddings(texts)
         val_features = self.embeddings(val_texts) if val_texts is not None else None
         result = fit_head(features, np.asarray(y), fitted, seed=seed, config=head or HeadConfig(),

@@ -47,8 +47,13 @@ class Backend(Protocol):
         val_y: np.ndarray | None = None,
         progress: bool = True,
         head: HeadConfig | None = None,
+        on_epoch: Callable[[dict[str, Any]], None] | None = None,
     ) -> list[dict[str, Any]]:
-        """Train on ``texts``/``y`` with ``fitted``; returns the history (epochs, or the head's C path)."""
+        """Train on ``texts``/``y`` with ``fitted``; returns the history (epochs, or the head's C path).
+
+        ``on_epoch`` hears each epoch's history row of an SGD loop, validation score included (the study's
+        metric, ``head.metric``, higher is better); it may raise to stop training (tuning's pruning).
+        """
         ...
 
     def predict_logits(self, texts: Sequence[str]) -> np.ndarray:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -149,7 +149,9 @@ class TfidfBackend:
         val_y: np.ndarray | None = None,
         progress: bool = True,
         head: HeadConfig | None = None,
+        on_epoch: Callable[[dict[str, Any]], None] | None = None,
     ) -> list[dict[str, Any]]:
+        # A convex head is fitted to convergence in one go: there are no epochs for ``on_epoch`` to hear of.
         matrix = self.fit_features(texts)
         log.info("TF-IDF: %d texts x %d features (%d non-zeros)", matrix.shape[0], matrix.shape[1], matrix.nnz)
         val_matrix = self.features(val_texts) if val_texts is not None else None

@@ -53,6 +53,8 @@ class ComparisonResult:
             (tables, ``results``, ``summary``, the paired bootstrap) but never ranked as one.
         costs: The user's costs and deployment prior (:func:`imblab.evaluation.resolve_costs`): adds the
             ``expected_cost`` metric (per 1,000 texts, Bayes decisions; :attr:`cost` has the rest) and ranks by it.
+        tuning: What ``compare --tune`` chose (the study's ``tuning.json``: per technique its default and tuned
+            display names, the chosen spec and the tuning summary), shown by the report; None without tuning.
 
     Raises:
         ImblabError: No outcomes, runs on different test splits, or a duplicated (technique, seed).
@@ -74,11 +76,13 @@ class ComparisonResult:
         confidence: float = 0.95,
         reference: RunOutcome | None = None,
         costs: CostSetting | None = None,
+        tuning: dict[str, Any] | None = None,
     ) -> None:
         if not outcomes:
             raise ImblabError("no runs to compare")
         self.outcomes = list(outcomes)
         self.reference = reference
+        self.tuning = tuning
         self.labels = [str(label) for label in labels]
         self.profile = profile or {}
         self.config = config or {}

@@ -21,6 +21,7 @@ from ._tables import (
     regularisation_table,
     results_table,
     timings_table,
+    tuning_table,
 )
 
 if TYPE_CHECKING:
@@ -102,6 +103,9 @@ def render_html(result: ComparisonResult, cost_chart: Plot | None = None) -> str
     diffs = differences_table(result)
     if not diffs.rows:
         sections.remove(("differences", "Differences"))
+    tuning = tuning_table(result)
+    if tuning is not None:
+        sections.insert(sections.index(("figures", "Figures")), ("tuning", "Tuning"))
     context = {
         "dataset": dataset,
         "h": headline(result),
@@ -122,6 +126,7 @@ def render_html(result: ComparisonResult, cost_chart: Plot | None = None) -> str
         "probes": probes,
         "timings": timings_table(result),
         "regularisation": regularisation_table(result),
+        "tuning": tuning,
         "plots": [{"id": p.id, "title": p.title, "caption": p.caption, "svg": Markup(p.svg)} for p in plots],
         "reports": classification_reports(result),
         "colors": colors,

@@ -18,6 +18,7 @@ from ._tables import (
     regularisation_table,
     results_table,
     timings_table,
+    tuning_table,
 )
 
 if TYPE_CHECKING:
@@ -130,6 +131,9 @@ def render_markdown(result: ComparisonResult) -> str:
         f"probabilities of the probes: probes.csv; the report with figures: report.html.</sub>",
         "",
     ]
+    tuning = tuning_table(result)
+    if tuning is not None:
+        parts += ["## Tuning", "", _table(tuning), ""]
     regularisation = regularisation_table(result)
     if regularisation is not None:
         parts += ["## Regularisation of the linear heads", "", _table(regularisation, with_ci=False), ""]

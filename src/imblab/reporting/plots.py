@@ -28,7 +28,7 @@ from ..evaluation import DEFAULT_BINS, confusion_matrices, higher_is_better, is_
 if TYPE_CHECKING:
     from ..comparison import ComparisonResult
 
-__all__ = ["Plot", "technique_colors", "all_plots", "cost_curve_chart"]
+__all__ = ["Plot", "technique_colors", "all_plots", "cost_curve_chart", "tuning_curves"]
 
 #: Okabe & Ito (2008) without yellow (too light on white), then Paul Tol's muted scheme.
 PALETTE = (
@@ -515,6 +515,36 @@ def cost_curve_chart(result: ComparisonResult) -> Plot | None:
     )
 
 
+def tuning_curves(result: ComparisonResult) -> Plot | None:
+    """``compare --tune``: the best validation score so far against the trial number, one line per technique."""
+    entries = (result.tuning or {}).get("techniques") or []
+    entries = [e for e in entries if e.get("summary", {}).get("curve")]
+    if not entries:
+        return None
+    colors = technique_colors(result.techniques, result.baseline)
+    metric = entries[0]["summary"].get("metric", result.metric)
+    with _figure(6.4 + 2.2, 3.4) as fig:
+        ax = fig.subplots()
+        for entry in entries:
+            curve = entry["summary"]["curve"]
+            x = [p["trial"] for p in curve]
+            c = colors.get(entry["tuned"], INK)
+            ax.step(x, [p["best"] for p in curve], where="post", color=c, lw=1.6, label=entry["tuned"])
+            ax.scatter(x, [p["value"] for p in curve], s=8, color=c, alpha=0.35, lw=0)
+        ax.set_xlabel("trial")
+        better = "↑ better" if higher_is_better(metric) else "↓ better"
+        ax.set_ylabel(f"validation {result.title(metric)}  ({better})")
+        ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5))
+        svg = _svg(fig, "tuning curves")
+    return Plot(
+        "plot-tuning",
+        "Tuning curves",
+        f"Best validation {result.title(metric)} so far against the trial number (line) and each trial's score (dots), "
+        f"per technique; the test split is never read while tuning.",
+        svg,
+    )
+
+
 def all_plots(result: ComparisonResult) -> list[Plot]:
     """Every figure of the report, in reading order (figures that do not apply are left out)."""
     plots = [
@@ -524,5 +554,6 @@ def all_plots(result: ComparisonResult) -> list[Plot]:
         reliability_diagrams(result),
         confusion_grid(result),
         probe_chart(result),
+        tuning_curves(result),
     ]
     return [p for p in plots if p is not None]

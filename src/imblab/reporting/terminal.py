@@ -56,7 +56,8 @@ def print_profile(prof: dict[str, Any], console: Console | None = None) -> None:
 def print_techniques(presets: list[dict[str, Any]], console: Console | None = None) -> None:
     """``imblab techniques``: one row per preset."""
     console = console or Console()
-    table = Table(title="Imbalance techniques (use as --technique NAME or NAME:key=value,...)", show_lines=True)
+    table = Table(title="Imbalance techniques (use as --technique NAME or NAME:key=value,...)", show_lines=True,
+                  caption="* searched by imblab tune (ranges: imblab techniques --json)")
     from ..techniques import format_value
 
     for column in ("name", "what it does", "parameters (default)", "example", "source"):
@@ -64,7 +65,8 @@ def print_techniques(presets: list[dict[str, Any]], console: Console | None = No
     for preset in presets:
         # Parameters that only apply with another setting (e.g. recall= with posthoc=threshold) are noise here.
         params = ", ".join(
-            f"{p['name']}={format_value(p['default'])}" for p in preset.get("parameters", []) if p.get("when") is None
+            f"{p['name']}={format_value(p['default'])}{'*' if p.get('tune') else ''}"
+            for p in preset.get("parameters", []) if p.get("when") is None
         )
         table.add_row(
             f"[bold]{preset['name']}[/]", preset.get("description", ""), params or "—",
@@ -150,9 +152,12 @@ class StudyProgress:
         if self._task is None:
             self._task = self._progress.add_task("", total=total)
         name = escape(name)  # a technique's display name is the user's text, not rich markup
+        if event == "tune":  # compare --tune: trials of one technique's tuning before the runs
+            self._progress.update(self._task, completed=done, total=total, description=f"tuning {name} (trials)")
+            return
         description = {"start": f"training {name}", "skipped": f"kept {name}", "done": f"finished {name}",
                        "waiting": f"waiting for {name} (another process trains it)"}[event]
-        self._progress.update(self._task, completed=done, description=description)
+        self._progress.update(self._task, completed=done, total=total, description=description)
 
 
 def _num(x: float, digits: int = 3) -> str:
@@ -262,3 +267,25 @@ def _cost_table(result: ComparisonResult) -> Table:
         cells.append("—" if d is None else escape(f"{d.difference:+.2f} [{d.low:.2f}, {d.high:.2f}]"))
         table.add_row(escape(t), *cells)
     return table
+
+
+def print_tuning(summary: dict[str, Any], console: Console | None = None) -> None:
+    """``imblab tune``: the trials (best first), the best spec and the importances."""
+    console = console or Console()
+    best = summary["best"]
+    metric = summary["metric"].replace("_", "-")
+    table = Table(title=escape(f"{summary['study']}: {summary['complete']} trials, validation {metric}"),
+                  title_justify="left", box=box.SIMPLE_HEAD)
+    for column in ("trial", metric, "spec"):
+        table.add_column(column, justify="right" if column != "spec" else "left", overflow="fold")
+    done = [t for t in summary["trials"] if t["state"] == "complete" and t["value"] is not None]
+    done.sort(key=lambda t: -t["value"] if summary["direction"] == "maximize" else t["value"])
+    for t in done[:10]:
+        training = "".join(f" {k}={v:g}" for k, v in (t.get("training") or {}).items())
+        style = "bold" if t["number"] == best["number"] else None
+        table.add_row(str(t["number"]), _num(t["value"], 4), escape(str(t["spec"]) + training), style=style)
+    console.print(table)
+    if len(done) > 10:
+        console.print(f"({len(done) - 10} more trials: --json lists every one)")
+    if summary.get("importances"):
+        console.print("Importances (fANOVA): " + ", ".join(f"{k} {v:.2f}" for k, v in summary["importances"].items()))

@@ -12,6 +12,7 @@
 * :mod:`._store` — the study folder: metadata, stored runs, leftovers, outputs, :func:`load_study`.
 * :mod:`._outputs` — results.csv, probes.csv, differences.csv and the reports of a comparison.
 * :mod:`._run`, :mod:`._api` — :func:`run_study` and the Python entry point :func:`compare`.
+* :mod:`._tuning` — :func:`tune` (Optuna on the validation split) and ``compare --tune``.
 
 Statistics live in :mod:`imblab.comparison` and rendering in :mod:`imblab.reporting`; neither knows this package.
 """
@@ -28,9 +29,12 @@ from ._run import ProgressCallback, run_study
 from ._runs import outcome_from_run, run_folder
 from ._store import load_study
 from ._tasks import DataSpec, RunTask, run_task
+from ._tuning import TrialTask, TuneResult, TuningData, run_trial, tune
+from ._tuning._compare import CompareTuning
 
 __all__ = [
     "ChosenModel",
+    "CompareTuning",
     "DataSpec",
     "check_study_out",
     "Executor",
@@ -41,6 +45,9 @@ __all__ = [
     "RunTask",
     "SequentialExecutor",
     "StudyConfig",
+    "TrialTask",
+    "TuneResult",
+    "TuningData",
     "build_study_config",
     "compare",
     "default_out_dir",
@@ -53,6 +60,8 @@ __all__ = [
     "run_folder",
     "run_study",
     "run_task",
+    "run_trial",
+    "tune",
     "write_outputs",
     "write_tables",
 ]

@@ -14,6 +14,7 @@ from ._executors import Executor
 from ._plan import PreparedStudy, prepare_study
 from ._run import ProgressCallback, run_study
 from ._store import StudyStore, is_study_dir
+from ._tuning._compare import CompareTuning
 
 __all__ = ["check_study_out", "compare", "default_out_dir"]
 
@@ -58,6 +59,7 @@ def compare(
     out: str | Path | None = None,
     on_progress: ProgressCallback | None = None,
     executor: Executor | None = None,
+    tune: int | CompareTuning | None = None,
     **settings: Any,
 ) -> ComparisonResult:
     """Train every technique × seed on one split and compare them.
@@ -80,6 +82,8 @@ def compare(
         on_progress: called as runs are kept, start and finish (see :data:`ProgressCallback`).
         executor: runs the training tasks (default: one after the other in this process;
             ``ProcessExecutor(2)``: two local processes; ``RayExecutor("auto")``: a Ray cluster).
+        tune: tune each technique first with this many trials on the validation split (or a
+            ``CompareTuning`` with a storage URL); its best spec joins the study as ``<technique> (tuned)``.
         **settings: other settings (:data:`imblab.settings.SETTINGS`: ``limit``, ``epochs``, ``split_seed``,
             ``lr``, ``C``, ``keep_models``: ``"all"``, ``"best"`` or ``"none"``, ...); each is checked before
             anything is written.
@@ -93,10 +97,11 @@ def compare(
         backend=backend, model=model, probes=probes, metric=metric, costs=costs, deploy_prior=deploy_prior,
         **settings,
     )
+    tuning = CompareTuning(trials=tune) if isinstance(tune, int) else tune
     if out is not None:
         check_study_out(out)  # before reading the data
     study = prepare_study(study_config)
     if out is not None:
         check_study_out(out, study)
     out = Path(out) if out is not None else default_out_dir(study_config.dataset)
-    return run_study(study, out, on_progress=on_progress, executor=executor)
+    return run_study(study, out, on_progress=on_progress, executor=executor, tune=tuning)

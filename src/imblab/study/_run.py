@@ -20,7 +20,9 @@ The executor's workers only write the run folders they are given: locking stays 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..comparison import ComparisonResult, RunOutcome
 from ..run import RunResult, is_run_dir
@@ -32,11 +34,15 @@ from ._runs import clear_damaged, outcome_of, remove_leftovers
 from ._store import StudyStore, comparison
 from ._tasks import RunTask
 
+if TYPE_CHECKING:
+    from ._tuning._compare import CompareTuning
+
 __all__ = ["ProgressCallback", "run_study"]
 
 ProgressCallback = Callable[[str, int, int, str], None]
 """(event, runs done, runs in the study, run name); events: ``skipped`` (kept from an earlier run or
-finished by another process), ``waiting`` (another process trains it), ``start`` and ``done``."""
+finished by another process), ``waiting`` (another process trains it), ``start`` and ``done``; with
+tuning, ``tune`` (trials finished, the budget, the technique) first."""
 
 
 def run_study(
@@ -45,6 +51,7 @@ def run_study(
     *,
     on_progress: ProgressCallback | None = None,
     executor: Executor | None = None,
+    tune: CompareTuning | None = None,
 ) -> ComparisonResult:
     """Train every missing (technique, seed) run into ``out/runs``, write the report files, and keep the
     models ``study.keep_models`` says (:func:`~._models.prune_models`; :func:`~._models.chosen_model` names
@@ -55,20 +62,31 @@ def run_study(
         out: the study folder; finished runs there are kept. Other processes may run the same study there.
         on_progress: called as runs are kept, start and finish.
         executor: runs the tasks (default: :class:`SequentialExecutor`).
+        tune: tune each technique first (``compare --tune``): its best spec joins the study as
+            ``<technique> (tuned)``, beside the technique at its defaults (see ``_tuning._compare``).
 
     Raises:
-        SpecError: ``out`` holds a study made with other data, split, backend, model or training settings.
+        SpecError: ``out`` holds a study made with other data, split, backend, model or training settings;
+            with ``tune``, an unreachable storage or a storage study made for something else.
         OutputError: a run's place in ``out/runs`` holds files imblab did not make.
     """
     out = Path(out)
     executor = executor or SequentialExecutor()
+    notify = on_progress or (lambda *args: None)
+    if tune is not None:  # compare --tune: each technique tuned on validation first, then run at its best spec
+        from ._tuning._compare import tune_study, write_tuning
+
+        StudyStore(out).check(study)  # before tuning into the folder
+        techniques, document = tune_study(study, out, tune, lambda name, done, budget: notify("tune", done, budget, name))
+        study = replace(study, techniques=techniques)
+        out.mkdir(parents=True, exist_ok=True)
+        write_tuning(out, document)
     store = StudyStore(out)
     tasks = study.tasks(out)
     # The scikit-learn reference is claimed and run like one more run (first: one quick fit, and beside the
     # runs with a parallel executor), its lock named after its folder.
     reference = study.reference_task(out)
     total = len(tasks) + (reference is not None)
-    notify = on_progress or (lambda *args: None)
     store.check(study)  # reads only: another study's folder is refused before anything is written
     out.mkdir(parents=True, exist_ok=True)
     outcomes: dict[str, RunOutcome] = {}

@@ -72,7 +72,9 @@ def is_study_dir(path: Path) -> bool:
         names = os.listdir(path)
     except OSError:
         return False
-    return all(name == LOCK_DIR or _TEMP_FILE.fullmatch(name) for name in names)
+    # compare --tune tunes before the study is written: its storage (and the lock of an SQLite one) come first.
+    tuning = {"tuning.db", "tuning.db.lock", "tuning.json", "tuning"}
+    return all(name == LOCK_DIR or name in tuning or _TEMP_FILE.fullmatch(name) for name in names)
 
 
 class StudyStore:
@@ -204,7 +206,9 @@ class StudyStore:
         costs = result.cost_setting
         state = {"imblab": __version__, "metric": result.metric, "runs": {n: _stamp(self.runs / n) for n in names},
                  "reference": _stamp(self.out / REFERENCE_FOLDER) if result.reference is not None else None,
-                 "costs": None if costs is None else costs.to_dict()}
+                 "costs": None if costs is None else costs.to_dict(),
+                 "tuning": [[e["tuned"], e["spec"], e["summary"]["complete"]] for e in result.tuning["techniques"]]
+                 if result.tuning else None}
         state_file = self.out / _OUTPUT_STATE
         previous = _read_state(state_file) if state_file.is_file() else None
         expected = _OUTPUT_FILES + (_COST_FILES if costs is not None else ())
@@ -318,7 +322,7 @@ def comparison(store: StudyStore, meta: Mapping[str, Any], outcomes: list[RunOut
     result = ComparisonResult(
         outcomes, meta["labels"], profile_data, config, environment(),
         baseline="baseline" if "baseline" in names else names[0], metric=meta["metric"], reference=reference,
-        costs=_study_costs(meta, profile_data, store.out),
+        costs=_study_costs(meta, profile_data, store.out), tuning=_read_tuning(store.out, set(names)),
     )
     # The outputs are a pure function of the runs: when they were made from these very runs, a re-run
     # (write=None) only reads them back. `imblab report DIR` re-renders unconditionally.
@@ -336,3 +340,18 @@ def _study_costs(meta: Mapping[str, Any], profile_data: dict[str, Any], out: Pat
     if not isinstance(train, dict) or not all(isinstance(train.get(label), int) for label in labels):
         raise SpecError(f"{out / 'profile.json'} is damaged: no training counts per label, needed for the costs")
     return resolve_costs(config.get("costs"), config.get("deploy_prior"), labels, [train[label] for label in labels])
+
+
+def _read_tuning(out: Path, techniques: set[str]) -> dict[str, Any] | None:
+    """``tuning.json`` of a ``compare --tune`` study, with the techniques tuned whose default and tuned runs are
+    both compared (None without one)."""
+    path = out / "tuning.json"
+    if not path.is_file():
+        return None
+    document = read_json(path, SpecError)
+    entries = document.get("techniques")
+    if not isinstance(entries, list):
+        raise SpecError(f"{path} is damaged: it lacks its list of techniques")
+    kept = [e for e in entries if isinstance(e, dict) and e.get("tuned") in techniques and e.get("default") in techniques
+            and isinstance(e.get("summary"), dict)]
+    return {**document, "techniques": kept} if kept else None

@@ -10,7 +10,7 @@ be mapped back to the real prior (:func:`correct_prior`, Saerens et al. 2002).
 
 from ._bias_init import prior_bias
 from ._fitted import FittedTechnique
-from ._params import format_value
+from ._params import Param, Tune, format_value
 from ._posthoc import PostHoc, fit_temperature, fit_threshold_offsets, logit_adjustment_offset
 from ._presets import GROUPS, PRESETS, list_presets
 from ._prior import class_prior, correct_prior, effective_prior
@@ -21,8 +21,8 @@ from ._sampling import (
     upsample_downweight_plan,
     upsample_sizes,
 )
-from ._spec import parse_spec, parse_techniques, technique_from_config
-from ._technique import Technique
+from ._spec import given_params, parse_spec, parse_techniques, technique_from_config
+from ._technique import Technique, check_unique
 from ._weights import class_balanced_weights, inverse_frequency_weights, sqrt_inverse_frequency_weights
 
 _LOSSES = ("balanced_softmax_loss", "binary_focal_loss", "cross_entropy", "focal_loss", "ldam_loss", "ldam_margins",
@@ -41,9 +41,12 @@ __all__ = [
     "FittedTechnique",
     "GROUPS",
     "PRESETS",
+    "Param",
     "PostHoc",
     "Technique",
+    "Tune",
     "balanced_softmax_loss",
+    "check_unique",
     "binary_focal_loss",
     "class_balanced_weights",
     "class_prior",
@@ -57,6 +60,7 @@ __all__ = [
     "fit_threshold_offsets",
     "focal_loss",
     "format_value",
+    "given_params",
     "inverse_frequency_weights",
     "ldam_loss",
     "ldam_margins",

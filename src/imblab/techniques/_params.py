@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import SpecError
 
-__all__ = ["Param", "check_label", "format_value", "parse_bool"]
+__all__ = ["Param", "Tune", "check_label", "format_value", "parse_bool"]
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
@@ -52,6 +52,45 @@ def _number(value: Any) -> float | None:
 
 
 @dataclass(frozen=True)
+class Tune:
+    """How ``imblab tune`` searches one parameter: a range (and its scale) or categorical choices.
+
+    The validation bounds of a :class:`Param` say what is *allowed* and are often open-ended (focal γ ≥ 0);
+    a tuning range says where a search is worth spending trials.
+
+    Attributes:
+        low, high: the range searched (for ``weights``/``alpha`` parameters: each label's weight, see below).
+        scale: ``"linear"``, ``"log"`` (uniform in log space) or ``"log1m"`` (log scale on 1 − value, for β
+            close to 1: ``low``/``high`` bound 1 − β).
+        choices: the values of a ``choice`` parameter that are searched (categorical).
+        binary: for ``alpha`` with two classes: the range of the single number (the minority's α).
+
+    Per-label weights (``weights`` and ``alpha`` with more than two classes) are searched label by label in
+    [low, high] on ``scale`` with the largest class's weight fixed at 1: only ratios of weights matter to a
+    weighted mean, so a free majority weight would make the space redundant.
+    """
+
+    low: float | None = None
+    high: float | None = None
+    scale: str = "linear"
+    choices: tuple[str, ...] = ()
+    binary: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        if self.scale not in ("linear", "log", "log1m"):
+            raise ValueError(f"unknown tuning scale {self.scale!r}")
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-ready, for ``imblab techniques --json``."""
+        if self.choices:
+            return {"choices": list(self.choices)}
+        out: dict[str, Any] = {"low": self.low, "high": self.high, "scale": self.scale}
+        if self.binary is not None:
+            out["two_classes"] = {"low": self.binary[0], "high": self.binary[1], "scale": "linear"}
+        return out
+
+
+@dataclass(frozen=True)
 class Param:
     """One parameter of a preset.
 
@@ -61,6 +100,9 @@ class Param:
     or none), ``target`` (none or a float in (0, 1]).
 
     ``requires=(other, value)``: the parameter only exists when parameter ``other`` has ``value``.
+    ``tune``: how ``imblab tune`` searches it (:class:`Tune`); None: never tuned (structural choices such as
+    ``posthoc`` and ``bias_init``, targets such as ``recall``, and composition keys such as ``weights`` of
+    presets that are not about weighting).
     """
 
     name: str
@@ -73,6 +115,7 @@ class Param:
     high_open: bool = False
     choices: tuple[str, ...] = ()
     requires: tuple[str, str] | None = None
+    tune: Tune | None = None
 
     def type_text(self) -> str:
         """What values are allowed, for messages and ``imblab techniques``."""

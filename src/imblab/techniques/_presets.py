@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import SpecError
 from ._parts import LossFn, Parts
-from ._params import Param, format_value
+from ._params import Param, Tune, format_value
 from ._posthoc import POSTHOC_KINDS
 from ._prior import class_prior
 from ._sampling import downsample_sizes, downsample_upweight_plan, upsample_downweight_plan, upsample_sizes
@@ -91,7 +91,15 @@ THRESHOLD_PARAMS = (
     _p("precision", None, "target", "tune for the best recall with the precision of `label` at least this"),
     _p("label", None, "label", "the label a recall/precision target (or the binary threshold) applies to"),
 )
-TAU_POSTHOC = _p("tau", 1.0, "float", "post-hoc logit adjustment strength τ: logits − τ log π", low=0.0)
+TAU_POSTHOC = _p("tau", 1.0, "float", "post-hoc logit adjustment strength τ: logits − τ log π", low=0.0,
+                 tune=Tune(0.0, 2.0))
+
+# Tuning ranges (imblab tune): where a search is worth its trials, inside each parameter's validation bounds.
+TUNE_FACTOR = Tune(1.0, 20.0, "log")
+TUNE_RATIO = Tune(0.05, 1.0)
+TUNE_GAMMA = Tune(0.0, 5.0)
+TUNE_BETA = Tune(1e-5, 0.1, "log1m")  # β in [0.9, 0.99999]: the effective number's scale is 1 / (1 − β)
+TUNE_WEIGHTS = Tune(0.1, 100.0, "log")  # per label, the largest class fixed at 1
 
 
 def _posthoc_param(choices: tuple[str, ...]) -> tuple[Param, ...]:
@@ -207,7 +215,8 @@ class Preset:
             "description": self.description,
             "parameters": [
                 {"name": q.name, "default": q.default, "type": q.type_text(), "help": q.help,
-                 "when": None if q.requires is None else f"{q.requires[0]}={q.requires[1]}"}
+                 "when": None if q.requires is None else f"{q.requires[0]}={q.requires[1]}",
+                 "tune": None if q.tune is None else q.tune.describe()}
                 for q in self.params
             ],
             "citation": self.citation,
@@ -219,7 +228,15 @@ class Preset:
             "per_label_parameter": self.label_param,
             "notes": self.notes,
             "example": self.example or self.name,
+            "tunable": bool(self.tuned_by_default()),
         }
+
+    def tuned_by_default(self) -> list[str]:
+        """The parameters ``imblab tune`` searches when a spec fixes none: those with a tuning range whose
+        condition, if any, is itself searched (``tau`` of ``posthoc=logit-adjusted-posthoc`` is searched only
+        when a spec chooses that post-hoc step)."""
+        return [q.name for q in self.params if q.tune is not None
+                and (q.requires is None or self.param_index[q.requires[0]].tune is not None)]
 
 
 _PRESETS: list[Preset] = []
@@ -275,7 +292,7 @@ def bias_init(p: dict[str, Any], ctx: Context) -> Parts:
                 "factor",
     citation=GOOGLE_MLCC, parts=("sampling", "class-weights", "loss"), loss="cross-entropy",
     params=(_p("factor", 2.0, "float", "downsampling factor; the weight is n_i / n'_i (the factor up to rounding)",
-               low=1.0), BIAS_INIT, *ALL_POSTHOC),
+               low=1.0, tune=TUNE_FACTOR), BIAS_INIT, *ALL_POSTHOC),
     notes="n'_i · w_i = n_i, so the effective prior is the true prior", example="downsample-upweight:factor=4",
 )
 def downsample_upweight(p: dict[str, Any], ctx: Context) -> Parts:
@@ -289,7 +306,7 @@ def downsample_upweight(p: dict[str, Any], ctx: Context) -> Parts:
     description="repeat every class smaller than the largest factor times (never above it), weight copies by 1/factor",
     citation=GOOGLE_MLCC, parts=("sampling", "class-weights", "loss"), loss="cross-entropy",
     params=(_p("factor", 2.0, "float", "upsampling factor; the weight is n_i / n'_i (1/factor up to rounding)",
-               low=1.0), BIAS_INIT, *ALL_POSTHOC),
+               low=1.0, tune=TUNE_FACTOR), BIAS_INIT, *ALL_POSTHOC),
     notes="n'_i · w_i = n_i, so the effective prior is the true prior", example="upsample-downweight:factor=4",
 )
 def upsample_downweight(p: dict[str, Any], ctx: Context) -> Parts:
@@ -302,7 +319,7 @@ def upsample_downweight(p: dict[str, Any], ctx: Context) -> Parts:
     name="downsample", description="random undersampling to `ratio` (1 = balanced), no compensating weight",
     citation=IMBLEARN.format("RandomUnderSampler"), parts=("sampling", "loss"), loss="cross-entropy",
     params=(_p("ratio", 1.0, "float", "smallest class / every other class after resampling (1 = balanced)",
-               low=0.0, high=1.0, low_open=True), WEIGHTS_NONE, BIAS_INIT, *ALL_POSTHOC),
+               low=0.0, high=1.0, low_open=True, tune=TUNE_RATIO), WEIGHTS_NONE, BIAS_INIT, *ALL_POSTHOC),
     label_param="weights", example="downsample:ratio=0.5",
 )
 def downsample(p: dict[str, Any], ctx: Context) -> Parts:
@@ -315,7 +332,7 @@ def downsample(p: dict[str, Any], ctx: Context) -> Parts:
     name="upsample", description="random oversampling to `ratio` (1 = balanced), no compensating weight",
     citation=IMBLEARN.format("RandomOverSampler"), parts=("sampling", "loss"), loss="cross-entropy",
     params=(_p("ratio", 1.0, "float", "every class grows to at least ratio × the largest class (1 = balanced)",
-               low=0.0, high=1.0, low_open=True), WEIGHTS_NONE, BIAS_INIT, *ALL_POSTHOC),
+               low=0.0, high=1.0, low_open=True, tune=TUNE_RATIO), WEIGHTS_NONE, BIAS_INIT, *ALL_POSTHOC),
     label_param="weights", example="upsample:ratio=0.5",
 )
 def upsample(p: dict[str, Any], ctx: Context) -> Parts:
@@ -327,8 +344,9 @@ def upsample(p: dict[str, Any], ctx: Context) -> Parts:
 @preset(
     name="focal", description="focal loss −α_t (1 − p_t)^γ log p_t, softmax multiclass form", citation=LIN,
     parts=("loss",), loss="focal",
-    params=(_p("gamma", 2.0, "float", "focusing parameter γ (0 = cross-entropy)", low=0.0),
-            _p("alpha", None, "alpha", "class weighting α (none: no class preference)", choices=SCHEMES[1:]),
+    params=(_p("gamma", 2.0, "float", "focusing parameter γ (0 = cross-entropy)", low=0.0, tune=TUNE_GAMMA),
+            _p("alpha", None, "alpha", "class weighting α (none: no class preference)", choices=SCHEMES[1:],
+               tune=Tune(0.1, 100.0, "log", binary=(0.05, 0.95))),
             BIAS_INIT, *ALL_POSTHOC),
     label_param="alpha",
     notes="effective prior: true prior × α; γ changes confidence, not the prior (approximation)",
@@ -352,7 +370,8 @@ def focal(p: dict[str, Any], ctx: Context) -> Parts:
              "scikit-learn class_weight=\"balanced\"",
     parts=("class-weights", "loss"), loss="cross-entropy",
     params=(_p("weights", "inverse-frequency", "weights",
-               "a scheme, or LABEL=WEIGHT (labels not named keep their inverse-frequency weight)", choices=SCHEMES),
+               "a scheme, or LABEL=WEIGHT (labels not named keep their inverse-frequency weight)", choices=SCHEMES,
+               tune=TUNE_WEIGHTS),
             BIAS_INIT, *ALL_POSTHOC),
     label_param="weights", example="weighted:spam=10",
 )
@@ -368,9 +387,10 @@ def weighted(p: dict[str, Any], ctx: Context) -> Parts:
     citation="Cui, Jia, Lin, Song & Belongie 2019, \"Class-Balanced Loss Based on Effective Number of Samples\", CVPR",
     parts=("class-weights", "loss"), loss="cross-entropy or focal",
     params=(_p("beta", 0.999, "float", "β of the effective number (1 − β^n) / (1 − β)", low=0.0, high=1.0,
-               high_open=True),
-            _p("loss", "ce", "choice", "the weighted loss", choices=("ce", "focal")),
-            _p("gamma", 2.0, "float", "focal γ (with loss=focal)", low=0.0, requires=("loss", "focal")),
+               high_open=True, tune=TUNE_BETA),
+            _p("loss", "ce", "choice", "the weighted loss", choices=("ce", "focal"), tune=Tune(choices=("ce", "focal"))),
+            _p("gamma", 2.0, "float", "focal γ (with loss=focal)", low=0.0, requires=("loss", "focal"),
+               tune=TUNE_GAMMA),
             BIAS_INIT, *ALL_POSTHOC),
     example="class-balanced:beta=0.9999,loss=focal",
 )
@@ -391,7 +411,8 @@ def class_balanced(p: dict[str, Any], ctx: Context) -> Parts:
 @preset(
     name="logit-adjusted", description="cross-entropy on f_y + τ log π_y", citation=MENON, parts=("loss",),
     loss="logit-adjusted cross-entropy",
-    params=(_p("tau", 1.0, "float", "adjustment strength τ (0 = cross-entropy)", low=0.0), BIAS_INIT, *NO_LA_POSTHOC),
+    params=(_p("tau", 1.0, "float", "adjustment strength τ (0 = cross-entropy)", low=0.0, tune=Tune(0.0, 2.0)),
+            BIAS_INIT, *NO_LA_POSTHOC),
     notes="effective prior ∝ π^(1−τ)", example="logit-adjusted:tau=1.5",
 )
 def logit_adjusted(p: dict[str, Any], ctx: Context) -> Parts:
@@ -428,12 +449,14 @@ def balanced_softmax(p: dict[str, Any], ctx: Context) -> Parts:
     citation="Cao, Wei, Gaidon, Arechiga & Ma 2019, \"Learning Imbalanced Datasets with Label-Distribution-Aware "
              "Margin Loss\", NeurIPS",
     parts=("class-weights", "loss"), loss="LDAM",
-    params=(_p("max_margin", 0.5, "float", "margin of the rarest class", low=0.0, low_open=True),
+    params=(_p("max_margin", 0.5, "float", "margin of the rarest class", low=0.0, low_open=True,
+               tune=Tune(0.05, 1.0)),
             _p("scale", 30.0, "float", "logit scale s (the model's probabilities are softmax(s · f))", low=0.0,
-               low_open=True),
+               low_open=True, tune=Tune(1.0, 50.0, "log")),
             _p("drw_start", 0.8, "float", "share of training after which class-balanced weights switch on",
-               low=0.0, high=1.0),
-            _p("beta", 0.9999, "float", "β of the deferred class-balanced weights", low=0.0, high=1.0, high_open=True),
+               low=0.0, high=1.0, tune=Tune(0.0, 1.0)),
+            _p("beta", 0.9999, "float", "β of the deferred class-balanced weights", low=0.0, high=1.0, high_open=True,
+               tune=TUNE_BETA),
             BIAS_INIT, *ALL_POSTHOC),
     notes="effective prior: true prior × the final class-balanced weights (margins not modelled)",
     example="ldam-drw:scale=10,drw_start=0.6",
@@ -504,7 +527,9 @@ def list_presets() -> list[dict[str, Any]]:
     """Every preset as a JSON-ready dict: what ``imblab techniques --json`` prints.
 
     Keys: name, description, parameters (each: name, default, type, help, when — the condition
-    under which a parameter exists, e.g. "posthoc=threshold", or null), citation (null for
+    under which a parameter exists, e.g. "posthoc=threshold", or null — and tune — how ``imblab tune``
+    searches it: {low, high, scale} or {choices}, or null when it is never tuned), tunable (whether
+    ``imblab tune`` has a parameter to search when the spec fixes none), citation (null for
     baseline), parts (used by default), optional_parts (what parameters can add), loss,
     per_label_parameter (which parameter LABEL=VALUE keys set, or null), notes, example (a spec
     string, valid for labels ham/spam).

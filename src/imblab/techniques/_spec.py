@@ -27,7 +27,7 @@ from ..errors import SpecError
 from ._presets import GROUPS, PRESETS, get_preset
 from ._technique import Technique, check_unique
 
-__all__ = ["parse_spec", "parse_techniques", "technique_from_config"]
+__all__ = ["given_params", "parse_spec", "parse_techniques", "technique_from_config"]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,17 @@ def parse_spec(spec: str, labels: Sequence[str] | None = None) -> Technique:
     preset = get_preset(name)
     raw = _split_params(spec, rest) if colon else {}
     return Technique(preset.name, preset.resolve(raw, labels))
+
+
+def given_params(spec: str) -> frozenset[str]:
+    """The parameters a spec sets explicitly; ``LABEL=VALUE`` keys count as the preset's per-label parameter.
+
+    ``given_params("focal:gamma=2,spam=3") == {"gamma", "alpha"}``. Call :func:`parse_spec` first to validate.
+    """
+    name, colon, rest = spec.strip().partition(":")
+    preset = get_preset(name.strip())
+    keys = _split_params(spec, rest) if colon else {}
+    return frozenset(key if key in preset.param_index else str(preset.label_param) for key in keys)
 
 
 def technique_from_config(

@@ -121,6 +121,7 @@ def train(
     validate: Callable[[nn.Module], float] | None = None,
     progress: bool = True,
     description: str = "training",
+    on_epoch: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Train ``model`` in place and return one history row per epoch.
 
@@ -141,6 +142,8 @@ def train(
         validate: ``model -> score`` (higher is better), run after every epoch.
         progress: show a progress bar with the loss and samples/s on stderr.
         description: the progress bar's label.
+        on_epoch: called with each epoch's history row (after validation); it may raise to stop training
+            (tuning prunes an unpromising trial this way), and the exception propagates.
 
     Returns:
         Rows with ``epoch``, ``loss``, ``samples``, ``seconds``, ``samples_per_second``, ``lr`` and,
@@ -232,6 +235,8 @@ def train(
                 row["validation_score"] = float(validate(model))
             history.append(row)
             log.info("%s epoch %d: %s", description, epoch, {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
+            if on_epoch is not None:
+                on_epoch(row)
             if validate is not None and config.patience is not None:
                 if row["validation_score"] > best_score:
                     best_score, best_state, bad_epochs = row["validation_score"], copy.deepcopy(model.state_dict()), 0

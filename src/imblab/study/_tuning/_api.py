@@ -1,0 +1,276 @@
+"""``imblab.tune``: a technique at its best hyper-parameters, chosen on the validation split with Optuna."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..._io import atomic_write_json, check_output_dir
+from ...data import Dataset, Split, split_dataset
+from ...errors import SpecError
+from ...techniques import Technique, given_params, parse_spec
+from .._config import resolve_metric
+from .._tasks import DataSpec
+from ._driver import OnTrial, TuningPlan, make_study, optimise
+from ._space import build_space
+from ._storage import mask_url, open_storage, sqlite_url
+from ._summary import best_technique, summarise
+from ._trial import TuningData
+
+if TYPE_CHECKING:
+    import optuna
+
+__all__ = ["TuneResult", "check_tuning_out", "plan_tuning", "run_tuning", "tune", "default_tuning_dir"]
+
+#: The SQLite database of a tuning folder (and of a ``compare --tune`` study folder).
+STORAGE_FILE = "tuning.db"
+#: Per storage study, its summary in a tuning folder: ``tuning/<study>.json``.
+SUMMARY_DIR = "tuning"
+#: The training settings a trial takes from the command line or study (the rest are the backend's defaults).
+TRAINING_KEYS = ("epochs", "batch_size", "lr", "max_length")
+
+
+@dataclass
+class TuneResult:
+    """A finished tuning study.
+
+    Attributes:
+        spec: the best trial's technique as a spec ``train`` and ``compare`` accept (``focal:gamma=1.3,alpha=0.4``).
+        technique: the same as a ``Technique``.
+        training: the tuned training settings of the best trial (``C`` or ``lr``; empty without ``tune_training``).
+        value: the best trial's validation metric (mean over the seeds).
+        metric: the flat metric name; ``direction`` ``maximize`` or ``minimize``.
+        study: the Optuna study (in its storage).
+        summary: JSON-ready: every trial, the tuning curve, the importances (see ``_summary.summarise``).
+        storage: the storage URL, password masked.
+        backend: the resolved backend.
+        out: the folder written (None with a ``storage`` and no ``out``).
+        seconds: wall time of the call.
+    """
+
+    spec: str
+    technique: Technique
+    training: dict[str, Any]
+    value: float
+    metric: str
+    direction: str
+    study: optuna.Study
+    summary: dict[str, Any]
+    storage: str
+    backend: str = ""
+    out: Path | None = None
+    seconds: float = field(default=0.0)
+
+
+def _is_tuning_dir(path: Path) -> bool:
+    return (path / STORAGE_FILE).is_file() or (path / SUMMARY_DIR).is_dir() or (path / "study.json").is_file()
+
+
+def check_tuning_out(out: str | Path) -> Path:
+    """``out`` if tuning may write there: missing, empty, a tuning folder or a study folder, and writable.
+
+    Raises:
+        OutputError: ``out`` is a file, not writable, or a non-empty folder imblab did not make.
+    """
+    return check_output_dir(out, recognise=_is_tuning_dir, what="tuning folder", replace=False)
+
+
+def default_tuning_dir(dataset: str, root: str | Path = "imblab-runs") -> Path:
+    """``imblab-runs/<dataset>-tuning``: the same folder for the same data, so a re-run continues its studies."""
+    stem = Path(dataset).stem if Path(dataset).suffix else Path(dataset).name
+    return Path(root) / f"{stem}-tuning"
+
+
+def _resolve_backend(name: str) -> str:
+    if name in ("tfidf", "frozen", "finetune"):
+        return name
+    from ...backends import resolve_backend_name
+
+    return resolve_backend_name(name)
+
+
+def plan_tuning(
+    data: TuningData,
+    technique: Technique,
+    given: frozenset[str] | set[str],
+    *,
+    split: Split,
+    seeds: Sequence[int],
+    backend: str,
+    model: str | None,
+    metric: str,
+    training: Mapping[str, Any],
+    tune_training: bool = False,
+) -> TuningPlan:
+    """The plan of one tuning study: its search space (``given`` parameters fixed), seeds and training settings.
+
+    Raises:
+        SpecError: nothing to tune; a tuned training setting that is also fixed; no seeds.
+    """
+    if not seeds:
+        raise SpecError("tuning needs at least one seed")
+    what = None
+    default_lr = None
+    if tune_training:
+        what = "lr" if backend == "finetune" else "C"
+        if training.get(what) is not None:
+            raise SpecError(f"--tune-training tunes {what}: do not also fix it")
+        if what == "lr":
+            from ...backends import make_backend
+
+            default_lr = make_backend("finetune", model_name=model).default_loop().lr
+    space = build_space(technique, frozenset(given), data.labels, data.class_counts, training=what,
+                        default_lr=default_lr)
+    return TuningPlan(data=data, space=space, seeds=tuple(int(s) for s in seeds), backend=backend, model=model,
+                      metric=metric, training=dict(training),
+                      split={"seed": split.seed, "fractions": [round(f, 10) for f in split.fractions]})
+
+
+def run_tuning(
+    plan: TuningPlan,
+    *,
+    trials: int,
+    storage: str,
+    study_name: str | None = None,
+    sampler_seed: int = 0,
+    on_trial: OnTrial | None = None,
+) -> tuple[optuna.Study, dict[str, Any]]:
+    """Open (or continue) the storage study and run trials until it has ``trials`` finished ones.
+
+    Returns:
+        The Optuna study and its summary (``_summary.summarise``).
+
+    Raises:
+        SpecError: ``trials`` < 1, an unreachable storage, or a storage study made for something else.
+    """
+    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+        raise SpecError(f"--trials must be a whole number ≥ 1, got {trials}")
+    shown = mask_url(storage)
+    rdb = open_storage(storage)
+    name = study_name or default_study_name(plan)
+    study = make_study(rdb, name, plan, shown)
+    optimise(study, rdb, plan, trials, sampler_seed=sampler_seed, on_trial=on_trial)
+    return study, summarise(study, plan, trials, shown)
+
+
+def default_study_name(plan: TuningPlan) -> str:
+    """The technique's fixed part (``focal``, ``focal:posthoc=threshold``), marked when training is tuned too."""
+    return plan.space.fixed_spec + (" +training" if plan.tune_training else "")
+
+
+def summary_path(out: Path, study_name: str) -> Path:
+    """``out/tuning/<study name as a file name>.json``."""
+    slug = re.sub(r"[^A-Za-z0-9_.=+-]+", "_", study_name).strip("_") or "study"
+    return out / SUMMARY_DIR / f"{slug}.json"
+
+
+def tune(
+    dataset: str | Dataset = "sms_spam",
+    technique: str = "focal",
+    *,
+    trials: int = 30,
+    metric: str = "macro-f1",
+    backend: str = "auto",
+    model: str | None = None,
+    seeds: int | Sequence[int] = 1,
+    tune_training: bool = False,
+    storage: str | None = None,
+    study_name: str | None = None,
+    out: str | Path | None = None,
+    split: Split | None = None,
+    sampler_seed: int = 0,
+    on_trial: OnTrial | None = None,
+    limit: int | None = None,
+    split_seed: int = 42,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    label_names: str | None = None,
+    encoding: str = "utf-8",
+    dedupe: bool = False,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    lr: float | None = None,
+    max_length: int | None = None,
+) -> TuneResult:
+    """Tune ``technique``'s parameters on the validation split (Optuna TPE, seeded) and return the best.
+
+    The objective is the study's ``metric`` on the validation part, averaged over ``seeds``; each trial sees
+    only the training and validation parts (the test part never enters a trial). The parameters the spec
+    sets stay fixed (``focal:alpha=0.25`` tunes γ only); ``posthoc`` and ``bias_init`` are never searched
+    (fix them in the spec). Re-running continues the storage study up to ``trials`` finished trials.
+
+    Args:
+        dataset: a built-in name, a file path, or a loaded ``Dataset``.
+        technique: the spec to tune (see ``imblab techniques``: the ``tune`` range of each parameter).
+        trials: finished trials the study ends with (counted across every process on the storage).
+        metric: the metric to optimise (``macro-f1``, ``spam-recall``, ``ece``…; its direction is known).
+        backend: ``auto``, ``tfidf``, ``frozen`` or ``finetune``.
+        model: Hugging Face id or path for ``frozen``/``finetune``.
+        seeds: a count (``2`` → seeds 0, 1) or the seeds each trial trains with.
+        tune_training: also tune the linear heads' C (tfidf, frozen) or fine-tuning's learning rate.
+        storage: an SQLAlchemy URL (``postgresql+psycopg://user:pw@host/db``) shared by several processes;
+            default ``sqlite:///<out>/tuning.db``.
+        study_name: the storage study (default: the technique's fixed part, e.g. ``focal``).
+        out: the folder for the SQLite storage and ``tuning/<study>.json`` (default
+            ``imblab-runs/<dataset>-tuning``; with a ``storage`` and no ``out`` nothing is written locally).
+        split: the split to use (default: ``split_dataset`` with ``split_seed`` and the fractions).
+        sampler_seed: seeds the TPE sampler (with the trial count: the same history gives the same proposal).
+        on_trial: called as each trial of this process ends.
+        limit: a stratified subsample of this many rows before splitting.
+        split_seed, val_fraction, test_fraction: the split.
+        text_column, label_column, label_names, encoding, dedupe: how to read a file.
+        epochs, batch_size, lr, max_length: training settings of every trial (default: the backend's).
+
+    Returns:
+        A :class:`TuneResult`: ``result.spec`` and ``result.study``.
+
+    Raises:
+        SpecError: an unknown technique or metric, nothing to tune, ``trials`` < 1, an unreachable storage or
+            a storage study made with other data or another technique. DataError: unreadable data.
+        OutputError: ``out`` cannot be written.
+    """
+    started = time.perf_counter()
+    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+        raise SpecError(f"--trials must be a whole number ≥ 1, got {trials}")
+    parse_spec(technique)  # an unknown technique or parameter fails before anything is read or written
+    name = dataset.name if isinstance(dataset, Dataset) else str(dataset)
+    folder = Path(out) if out is not None else (default_tuning_dir(name) if storage is None else None)
+    if folder is not None:
+        check_tuning_out(folder)
+    if isinstance(dataset, Dataset):
+        data = dataset
+    else:
+        data = DataSpec(dataset=str(dataset), text_column=text_column, label_column=label_column,
+                        label_names=label_names, encoding=encoding, dedupe=dedupe, limit=limit,
+                        limit_seed=split_seed).load()
+    if split is None:
+        split = split_dataset(data, validation=val_fraction, test=test_fraction, seed=split_seed)
+    elif split.data_hash != data.content_hash():
+        raise SpecError("the split was made for other data")
+    labels = list(data.label_names)
+    chosen = parse_spec(technique, labels)
+    training = {k: v for k, v in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr),
+                                  ("max_length", max_length)) if v is not None}
+    if isinstance(seeds, int) and seeds < 1:
+        raise SpecError(f"--seeds must be at least 1, got {seeds}")
+    seed_list = list(range(seeds)) if isinstance(seeds, int) and not isinstance(seeds, bool) else list(seeds)
+    plan = plan_tuning(TuningData.from_split(data, split), chosen, given_params(technique), split=split,
+                       seeds=seed_list, backend=_resolve_backend(backend), model=model,
+                       metric=resolve_metric(metric, labels), training=training, tune_training=tune_training)
+    url = storage or sqlite_url(folder / STORAGE_FILE)  # type: ignore[operator]
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+    study, summary = run_tuning(plan, trials=trials, storage=url, study_name=study_name, sampler_seed=sampler_seed,
+                                on_trial=on_trial)
+    if folder is not None:
+        atomic_write_json(summary_path(folder, study.study_name), summary)
+    best, best_training, frozen = best_technique(study, labels)
+    return TuneResult(spec=best.spec, technique=best, training=best_training, value=float(frozen.value),
+                      metric=plan.metric, direction=plan.direction, study=study, summary=summary,
+                      storage=mask_url(url), backend=plan.backend, out=folder, seconds=time.perf_counter() - started)
