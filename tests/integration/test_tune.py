@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 import torch
 
+from imblab.study import run_folder
 from imblab.data import load_dataset, split_dataset, stratified_subsample
 from tests.unit.test_cli_errors import assert_one_line_error, run_cli
 
@@ -212,7 +213,7 @@ def test_compare_tune_runs_default_and_tuned_and_reports_the_difference(tmp_path
     focal = entries["focal"]
     assert focal["summary"]["complete"] == 3 and len(focal["summary"]["curve"]) == 3
     assert focal["summary"]["importances"] is not None  # gamma and two per-label α weights
-    stored = json.loads((out / "runs" / "focal_tuned__seed0" / "config.json").read_text())
+    stored = json.loads((out / "runs" / run_folder("focal (tuned)", 0) / "config.json").read_text())
     assert stored["technique_spec"] == focal["spec"]
     summary = (out / "summary.md").read_text()
     assert "## Tuning" in summary and focal["spec"] in summary and "tuned − default on test" in summary
