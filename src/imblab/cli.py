@@ -12,10 +12,13 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__, settings
 from .errors import ImblabError
+
+if TYPE_CHECKING:
+    from .study import Executor
 
 __all__ = ["main"]
 
@@ -331,25 +334,33 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- compare
-def _add_execution_options(p: argparse.ArgumentParser) -> None:
-    """Where a study's runs are carried out (not study settings: they never change its numbers)."""
-    group = p.add_argument_group("where the runs go (default: one after the other in this process)")
+def _add_execution_options(p: argparse.ArgumentParser, what: str = "runs") -> None:
+    """Where a study's runs (or a tuning's trials) are carried out (not study settings: they never change a
+    run's numbers)."""
+    group = p.add_argument_group(f"where the {what} go (default: one after the other in this process)")
     group.add_argument("--workers", nargs="?", const="auto", metavar="N",
-                       help="run N runs at once in local processes (without N: one per GPU, else one per core)")
+                       help=f"run N {what} at once in local processes (without N: one per GPU, else one per core)")
     group.add_argument("--ray", nargs="?", const="auto", metavar="ADDRESS",
-                       help="run each run as a task on a running Ray cluster: HOST:PORT of its head, or without "
-                            'ADDRESS the one RAY_ADDRESS names or this machine runs (pip install "imblab[ray]")')
+                       help=f"run each of the {what} as a task on a running Ray cluster: HOST:PORT of its head, or "
+                            'without ADDRESS the one RAY_ADDRESS names or this machine runs (pip install '
+                            '"imblab[ray]")')
     group.add_argument("--cpus-per-run", type=float, default=None, metavar="N",
                        help="CPUs each Ray task asks for (default: 1)")
     group.add_argument("--gpus-per-run", type=float, default=None, metavar="N",
                        help="GPUs each Ray task asks for (default: 1 on a cluster with GPUs, else 0)")
 
 
+def _executor(args: argparse.Namespace) -> Executor:
+    from .study import make_executor
+
+    return make_executor(workers=args.workers, ray=args.ray, cpus_per_run=args.cpus_per_run,
+                         gpus_per_run=args.gpus_per_run)
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .study import (build_study_config, check_study_out, chosen_model, default_out_dir, make_executor,
-                        prepare_study, run_study)
+    from .study import build_study_config, check_study_out, chosen_model, default_out_dir, prepare_study, run_study
     from .reporting.terminal import StudyProgress, print_summary
 
     # Everything is checked before anything is written: flags, the executor, the output folder, the study
@@ -359,8 +370,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.techniques is not None:  # an empty --techniques '' is an error, not the default
         techniques.append(args.techniques)
     techniques += args.technique or []
-    executor = make_executor(workers=args.workers, ray=args.ray, cpus_per_run=args.cpus_per_run,
-                             gpus_per_run=args.gpus_per_run)
+    executor = _executor(args)
     tuning = _compare_tuning(args)
     if args.out:
         check_study_out(args.out)  # before reading the data
@@ -466,6 +476,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         raise _usage(f"--trials must be at least 1, got {args.trials}")
     if args.seeds < 1:
         raise _usage(f"--seeds must be at least 1, got {args.seeds}")
+    executor = _executor(args)
     _route_optuna_logs()
     from .study import tune
 
@@ -473,7 +484,8 @@ def _cmd_tune(args: argparse.Namespace) -> int:
         result = tune(
             technique=args.technique, trials=args.trials, metric=args.metric, seeds=args.seeds,
             tune_training=args.tune_training, storage=args.storage, study_name=args.study_name, out=args.out,
-            sampler_seed=args.sampler_seed, on_trial=None if args.json else _print_trial, **values,
+            sampler_seed=args.sampler_seed, on_trial=None if args.json else _print_trial, executor=executor,
+            **values,
         )
     except KeyboardInterrupt:
         sys.stderr.write("imblab: interrupted; finished trials are kept in the storage: run the same command to "
@@ -588,6 +600,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "the best as a spec")
     settings.add_arguments(p, "tune")
     _add_tuning_options(p, command="tune")
+    _add_execution_options(p, what="trials")
     p.set_defaults(func=_cmd_tune)
 
     p = commands.add_parser("report", help="re-render the report of a compare output folder")

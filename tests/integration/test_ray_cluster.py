@@ -4,7 +4,8 @@ The cluster runs inside a private network namespace that holds only loopback (``
 the machine's interface whatever ``--node-ip-address`` says, and in the namespace 127.0.0.1 is all there is.
 A head node and a second node (``ray start --address``) with one CPU each; the study's driver connects with
 ``--ray 127.0.0.1:PORT``; a watcher kills one Ray worker process while it runs one of the study's runs;
-the study must complete with the sequential results, and ``ray stop --force`` (a ``trap`` on EXIT) must leave
+the study must complete with the sequential results; then ``imblab tune --ray`` runs its trials as Ray tasks
+(each scored as in one process); and ``ray stop --force`` (a ``trap`` on EXIT) must leave
 no process behind. Needs root (``unshare``), ``ip`` and the ``ray`` extra — all there in CI (``.ci/run``).
 About 1–2 minutes on a quiet 2-core machine, most of it Ray's start-up.
 """
@@ -24,6 +25,7 @@ import pandas as pd
 import pytest
 
 from tests.integration.test_study_workers import STUDY, comparable
+from tests.integration.test_tune import SMS, assert_n_trials_each_scored_as_in_process
 from tests.unit.test_cli_errors import run_cli
 
 PORT = 6390  # free for sure: the namespace has nothing else
@@ -48,6 +50,8 @@ common=(--node-ip-address=127.0.0.1 --num-cpus=1 --object-store-memory=200000000
 watcher=$!
 "$PYTHON" -m imblab $STUDY --ray "127.0.0.1:$PORT" --out "$WORK/study" --json
 wait "$watcher" || true
+# Each trial of imblab tune is a Ray task too.
+"$PYTHON" -m imblab tune $TUNE --ray "127.0.0.1:$PORT" --out "$WORK/tune" --json > "$WORK/tune.json"
 """
 
 
@@ -76,7 +80,8 @@ def test_study_on_a_two_node_ray_cluster_survives_a_killed_worker(tmp_path: Path
     ray_tmp = Path(tempfile.mkdtemp(prefix="imblab-ray-", dir="/tmp"))
     request.addfinalizer(lambda: shutil.rmtree(ray_tmp, ignore_errors=True))
     env = {**os.environ, "WORK": str(work), "RAY_TMP": str(ray_tmp), "RAY": str(RAY), "PORT": str(PORT), "PYTHON": sys.executable,
-           "STUDY": " ".join(STUDY), "RAY_USAGE_STATS_ENABLED": "0"}
+           "STUDY": " ".join(STUDY), "TUNE": " ".join([*SMS, "--technique", "focal", "--trials", "3"]),
+           "RAY_USAGE_STATS_ENABLED": "0"}
     started = time.perf_counter()
     result = subprocess.run(["unshare", "-n", "bash", "-c", SCRIPT], env=env, capture_output=True, text=True,
                             timeout=600)
@@ -88,6 +93,7 @@ def test_study_on_a_two_node_ray_cluster_survives_a_killed_worker(tmp_path: Path
     assert (work / "killed").is_file(), "the watcher killed no worker"
     pd.testing.assert_frame_equal(comparable(work / "study"), comparable(reference))
     assert len(list((work / "study" / "runs").iterdir())) == 6
+    assert_n_trials_each_scored_as_in_process(work / "tune", json.loads((work / "tune.json").read_text()), 3)
 
     # The cluster is stopped: nothing is left in its namespace (once `ray stop --force` has reaped it).
     netns = (work / "netns").read_text().strip()

@@ -266,3 +266,33 @@ def test_a_trial_is_a_picklable_task_that_another_process_runs_to_the_same_score
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         there = pool.submit(run_trial, pickle.loads(pickle.dumps(task))).result(timeout=600)
     assert there.values == here.values and there.value == pytest.approx(np.mean(here.values))
+
+
+def assert_n_trials_each_scored_as_in_process(out: Path, printed: dict, n: int) -> None:  # type: ignore[type-arg]
+    """``imblab tune SMS --technique focal --out OUT`` made exactly ``n`` complete trials, the printed best is
+    the best of them, and each trial's score is the one it gets in this process (where it ran changes nothing)."""
+    from imblab.study import TrialTask, TuningData, run_trial
+    from imblab.techniques import parse_spec
+
+    trials = _trials(f"sqlite:///{out / 'tuning.db'}", "focal")
+    assert sorted(t.number for t in trials) == list(range(n))  # exactly N, none lost to a worker
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
+    best = max(trials, key=lambda t: t.value)
+    assert printed["value"] == best.value and printed["spec"] == best.user_attrs["spec"]
+    data = stratified_subsample(load_dataset("sms_spam"), 600, seed=42)
+    parts = TuningData.from_split(data, split_dataset(data, seed=42))
+    for trial in trials[:3]:
+        task = TrialTask(data=parts, technique=parse_spec(trial.user_attrs["spec"], list(data.label_names)),
+                         seeds=(0,), backend="tfidf", model=None, metric="macro_f1")
+        assert run_trial(task).value == trial.value
+
+
+@pytest.mark.slow
+def test_imblab_tune_on_two_workers_runs_trials_at_once_each_scored_as_in_process(shared_data, tmp_path: Path) -> None:
+    out = tmp_path / "tuning"
+    result = run_cli("tune", *SMS, "--technique", "focal", "--trials", "5", "--workers", "2", "--out", str(out),
+                     "--json")
+    assert result.returncode == 0, result.stderr
+    assert_n_trials_each_scored_as_in_process(out, json.loads(result.stdout), 5)
+    spans = sorted((t.datetime_start, t.datetime_complete) for t in _trials(f"sqlite:///{out / 'tuning.db'}", "focal"))
+    assert any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))  # two trials were in flight

@@ -221,7 +221,8 @@ class ProcessExecutor:
                     except (BrokenProcessPool, SystemExit):
                         # The worker died (killed, out of memory: its run's temporary folder stays behind), or
                         # someone sent it SIGTERM (it stopped the run and cleaned up): a fresh worker runs it.
-                        remove_partial(task.run_dir)
+                        if hasattr(task, "run_dir"):  # a run's temporary folder (a trial writes nothing)
+                            remove_partial(task.run_dir)
                         slots[k].replace()
                         if attempt < self.retries and failure is None:
                             log.warning("the worker running %s died: running it again", task.name)

@@ -23,7 +23,7 @@ import contextlib
 import logging
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ExecutionError, ImblabError, SpecError
 from ._executors import OnResult, OnStart
 from ._tasks import RunTask, remember_data, run_task, task_data
+from ._tuning._trial import TrialTask
 
 if TYPE_CHECKING:
     from ..data import Dataset
@@ -55,13 +56,18 @@ def import_ray() -> Any:
     return ray
 
 
-def imblab_run_task(task: RunTask, dataset: Dataset, threads: int) -> dict[str, bytes]:
-    """The Ray task (its name shows in the worker's process title, ``ray::imblab_run_task``): train ``task``
-    into a temporary folder on this machine and return the run folder's files."""
+def imblab_run_task(task: Any, dataset: Dataset | None, threads: int) -> Any:
+    """The Ray task (its name shows in the worker's process title, ``ray::imblab_run_task``).
+
+    A study's run (or its reference) is trained into a temporary folder on this machine and the run folder's
+    files are returned (workers need no shared file system); a tuning trial returns its result.
+    """
     from ..run import run_files
     from ._processes import limit_threads
 
     limit_threads(threads)  # Ray reuses worker processes: set for every task
+    if dataset is None:  # a tuning trial: it carries its own (training and validation) rows
+        return run_task(task)
     remember_data(task.data, dataset, task.split.data_hash)  # the driver's rows: no file needed here
     with tempfile.TemporaryDirectory(prefix="imblab-ray-") as tmp:
         run = run_task(replace(task, run_dir=Path(tmp) / task.run_dir.name))
@@ -108,51 +114,64 @@ class RayExecutor:
             ) from None
         return True
 
-    def run(self, tasks: Iterable[RunTask], on_result: OnResult, *, on_start: OnStart | None = None) -> None:
-        # Every task is handed to Ray at once (the cluster queues what it cannot start yet).
-        remaining = iter(tasks)
-        first = next(remaining, None)
-        if first is None:
-            return
-        tasks = [first, *remaining]
+    def run(self, tasks: Iterable[Any], on_result: OnResult, *, on_start: OnStart | None = None) -> None:
         ray = import_ray()
         # Ray prints the cluster's messages to the driver (a task retried after its worker died, a lost
         # node) on stdout: they go to stderr, with the progress, so that stdout keeps only results (--json).
         with contextlib.redirect_stdout(sys.stderr):
             connected = self._connect(ray)
             try:
-                self._run(ray, tasks, on_result, on_start)
+                self._run(ray, iter(tasks), on_result, on_start)
             finally:
                 if connected:
                     ray.shutdown()  # the driver disconnects; the cluster keeps running
 
-    def _run(self, ray: Any, tasks: Sequence[RunTask], on_result: OnResult, on_start: OnStart | None) -> None:
+    def _run(self, ray: Any, tasks: Iterator[Any], on_result: OnResult, on_start: OnStart | None) -> None:
         from ray.exceptions import RayError, RayTaskError
 
         from ..run import store_run_files
 
         gpus = self.gpus_per_run
+        resources = ray.cluster_resources()
         if gpus is None:
-            gpus = 1.0 if ray.cluster_resources().get("GPU", 0) >= 1 else 0.0
+            gpus = 1.0 if resources.get("GPU", 0) >= 1 else 0.0
         remote = ray.remote(imblab_run_task).options(
             num_cpus=self.cpus_per_run, num_gpus=gpus, max_retries=self.max_retries, retry_exceptions=False,
         )
         threads = max(1, int(self.cpus_per_run))
+        # Tasks are taken as the cluster can start them (a run is claimed, a trial asked, only then): as many in
+        # flight as its CPUs (and GPUs) hold, at least one.
+        slots = resources.get("CPU", 1) / self.cpus_per_run
+        if gpus > 0:
+            slots = min(slots, resources.get("GPU", 0) / gpus)
+        width = max(1, int(slots))
         rows: dict[str, Any] = {}  # data hash -> the rows in the object store, put once per study
-        refs: dict[Any, RunTask] = {}
-        try:
-            for task in tasks:
+        refs: dict[Any, Any] = {}
+
+        def submit() -> bool:
+            task = next(tasks, None)
+            if task is None:
+                return False
+            if isinstance(task, TrialTask):
+                dataset = None
+            else:
                 if task.split.data_hash not in rows:
                     rows[task.split.data_hash] = ray.put(task_data(task.data, task.split))
-                if on_start is not None:
-                    on_start(task)  # handed to Ray: when it starts is Ray's to decide
-                refs[remote.remote(task, rows[task.split.data_hash], threads)] = task
+                dataset = rows[task.split.data_hash]
+            if on_start is not None:
+                on_start(task)  # handed to Ray: when it starts is Ray's to decide
+            refs[remote.remote(task, dataset, threads)] = task
+            return True
+
+        try:
+            while len(refs) < width and submit():
+                pass
             while refs:
                 done, _ = ray.wait(list(refs), num_returns=1)
                 for ref in done:
                     task = refs.pop(ref)
                     try:
-                        files = ray.get(ref)
+                        payload = ray.get(ref)
                     except RayTaskError as exc:
                         if isinstance(exc.cause, ImblabError):
                             raise exc.cause from None  # the run's own error, as one process would raise it
@@ -163,7 +182,8 @@ class RayExecutor:
                             f"{task.name} failed on the Ray cluster after {self.max_retries} retries ({first}); "
                             "finished runs are kept: run the same command to resume"
                         ) from None
-                    on_result(task, store_run_files(task.run_dir, files))
+                    on_result(task, payload if isinstance(task, TrialTask) else store_run_files(task.run_dir, payload))
+                    submit()
         finally:
             for ref in refs:  # an error or an interruption: the runs still queued or in flight
                 ray.cancel(ref)

@@ -62,8 +62,9 @@ def run_study(
         out: the study folder; finished runs there are kept. Other processes may run the same study there.
         on_progress: called as runs are kept, start and finish.
         executor: runs the tasks (default: :class:`SequentialExecutor`).
-        tune: tune each technique first (``compare --tune``): its best spec joins the study as
-            ``<technique> (tuned)``, beside the technique at its defaults (see ``_tuning._compare``).
+        tune: tune each technique first (``compare --tune``; its trials on ``executor`` too): its best spec
+            joins the study as ``<technique> (tuned)``, beside the technique at its defaults (see
+            ``_tuning._compare``).
 
     Raises:
         SpecError: ``out`` holds a study made with other data, split, backend, model or training settings;
@@ -77,7 +78,8 @@ def run_study(
         from ._tuning._compare import tune_study, write_tuning
 
         StudyStore(out).check(study)  # before tuning into the folder
-        techniques, document = tune_study(study, out, tune, lambda name, done, budget: notify("tune", done, budget, name))
+        techniques, document = tune_study(study, out, tune, lambda name, done, budget: notify("tune", done, budget, name),
+                                          executor=executor)
         study = replace(study, techniques=techniques)
         out.mkdir(parents=True, exist_ok=True)
         write_tuning(out, document)

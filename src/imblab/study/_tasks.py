@@ -21,6 +21,7 @@ from ..techniques import Technique
 if TYPE_CHECKING:
     from ..run import RunResult
     from ._reference import ReferenceTask
+    from ._tuning._trial import TrialTask
 
 __all__ = ["DataSpec", "RunTask", "run_task", "task_data"]
 
@@ -118,12 +119,16 @@ def task_data(data: DataSpec, split: Split) -> Dataset:
     return dataset
 
 
-def run_task(task: RunTask | ReferenceTask) -> RunResult:
-    """Train, evaluate and store one run (or the study's scikit-learn reference) in this process; returns it."""
+def run_task(task: RunTask | ReferenceTask | TrialTask) -> Any:
+    """Carry out one task in this process: train, evaluate and store a run (or the study's scikit-learn
+    reference) and return the stored run; or train and score a tuning trial and return its result."""
     from ._reference import ReferenceTask, run_reference
+    from ._tuning._trial import TrialTask, run_trial
 
     if isinstance(task, ReferenceTask):
         return run_reference(task)
+    if isinstance(task, TrialTask):
+        return run_trial(task)
     # The model stack (torch) is imported only when something needs training.
     from ..model import TrainConfig
     from ..run import train_run

@@ -24,6 +24,8 @@ from ._trial import TuningData
 if TYPE_CHECKING:
     import optuna
 
+    from .._executors import Executor
+
 __all__ = ["TuneResult", "check_tuning_out", "plan_tuning", "run_tuning", "tune", "default_tuning_dir"]
 
 #: The SQLite database of a tuning folder (and of a ``compare --tune`` study folder).
@@ -138,8 +140,10 @@ def run_tuning(
     study_name: str | None = None,
     sampler_seed: int = 0,
     on_trial: OnTrial | None = None,
+    executor: Executor | None = None,
 ) -> tuple[optuna.Study, dict[str, Any]]:
-    """Open (or continue) the storage study and run trials until it has ``trials`` finished ones.
+    """Open (or continue) the storage study and run trials until it has ``trials`` finished ones (several at
+    once on a parallel ``executor``).
 
     Returns:
         The Optuna study and its summary (``_summary.summarise``).
@@ -153,7 +157,7 @@ def run_tuning(
     rdb = open_storage(storage)
     name = study_name or default_study_name(plan)
     study = make_study(rdb, name, plan, shown)
-    optimise(study, rdb, plan, trials, sampler_seed=sampler_seed, on_trial=on_trial)
+    optimise(study, rdb, plan, trials, sampler_seed=sampler_seed, on_trial=on_trial, executor=executor)
     return study, summarise(study, plan, trials, shown)
 
 
@@ -197,6 +201,7 @@ def tune(
     batch_size: int | None = None,
     lr: float | None = None,
     max_length: int | None = None,
+    executor: Executor | None = None,
 ) -> TuneResult:
     """Tune ``technique``'s parameters on the validation split (Optuna TPE, seeded) and return the best.
 
@@ -226,6 +231,8 @@ def tune(
         split_seed, val_fraction, test_fraction: the split.
         text_column, label_column, label_names, encoding, dedupe: how to read a file.
         epochs, batch_size, lr, max_length: training settings of every trial (default: the backend's).
+        executor: runs several trials at once (``make_executor(workers=2)``, a Ray cluster); default one
+            after the other in this process.
 
     Returns:
         A :class:`TuneResult`: ``result.spec`` and ``result.study``.
@@ -267,7 +274,7 @@ def tune(
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
     study, summary = run_tuning(plan, trials=trials, storage=url, study_name=study_name, sampler_seed=sampler_seed,
-                                on_trial=on_trial)
+                                on_trial=on_trial, executor=executor)
     if folder is not None:
         atomic_write_json(summary_path(folder, study.study_name), summary)
     best, best_training, frozen = best_technique(study, labels)

@@ -26,6 +26,7 @@ from ._storage import mask_url, sqlite_url
 from ._trial import TuningData
 
 if TYPE_CHECKING:
+    from .._executors import Executor
     from .._plan import PreparedStudy
 
 __all__ = ["CompareTuning", "TUNING_FILE", "TUNED_SUFFIX", "tune_study"]
@@ -75,9 +76,10 @@ def _previous(out: Path) -> dict[str, Any]:
 
 def tune_study(
     study: PreparedStudy, out: Path, settings: CompareTuning, on_tune: OnTune | None = None,
+    executor: Executor | None = None,
 ) -> tuple[list[Technique], dict[str, Any]]:
-    """Tune each technique of ``study``; returns the techniques with the tuned ones after their defaults, and
-    what ``tuning.json`` holds.
+    """Tune each technique of ``study`` (its trials on the study's ``executor``); returns the techniques with
+    the tuned ones after their defaults, and what ``tuning.json`` holds.
 
     Raises:
         SpecError: an unreachable storage, or a storage study made for something else.
@@ -115,7 +117,7 @@ def tune_study(
                     on_tune(shown_name, int(info["done"]), int(info["budget"]))
 
             _, summary = run_tuning(plan, trials=settings.trials, storage=url, study_name=name,
-                                    sampler_seed=settings.sampler_seed, on_trial=progress)
+                                    sampler_seed=settings.sampler_seed, on_trial=progress, executor=executor)
         best = Technique.from_dict(summary["best"]["technique"], study.labels)
         tuned = Technique(best.name, best.params, technique.display_name + TUNED_SUFFIX)
         techniques.append(tuned)

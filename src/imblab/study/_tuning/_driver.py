@@ -4,14 +4,15 @@ The driver owns everything Optuna: the seeded TPE sampler, the median pruner, th
 the recovery of trials left running by dead processes (:mod:`._storage`). A trial itself is a
 :class:`~._trial.TrialTask` run by :func:`~._trial.run_trial`, which knows nothing of Optuna.
 
-**Where parallel executors plug in.** :func:`optimise` runs one trial at a time: ``_reserve`` (under the
-lock: recover dead trials, count, ``study.ask()``, suggest) → ``runner(task, report)`` → ``_finish``
-(``study.tell``). An executor over processes or Ray keeps several trials in flight by calling
-``_reserve`` up to its number of workers (each reservation counts against the budget, so the total stays
-exactly N), submitting each ``TrialTask`` to ``run_trial`` in a worker, and calling ``_finish`` as results
-come back. Pruning from a worker needs the storage URL in the worker (``optuna.load_study`` there and
-``trial.report``/``should_prune`` on ``optuna.trial.Trial(study, trial_id)``); without it a worker's
-trials simply run to the end.
+**Trials in parallel.** Alone, :func:`optimise` runs one trial at a time: ``_reserve`` (under the lock:
+recover dead trials, count, ``study.ask()``, suggest) → ``runner(task, report)`` → ``study.tell``. Given a
+parallel executor (``--workers N``, ``--ray``: the study's own executors), it hands the executor a lazy stream
+of reserved trials: the executor takes the next one when a worker is free, so a trial is asked only when it
+can start (each reservation counts against the budget: the total stays exactly N), and each result is told as
+it comes back, with a heartbeat per trial in flight. Trials in workers are not pruned (the linear heads have
+no epochs to report anyway). Each trial's numbers are the same whatever runs it; which parameters TPE proposes
+after its random start-up trials depends on which trials had finished when it was asked, as in any
+asynchronous Optuna study.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from ._trial import Report, TrialResult, TrialTask, TuningData, run_trial
 
 if TYPE_CHECKING:
     import optuna
+
+    from .._executors import Executor
 
 __all__ = ["OnTrial", "TuningPlan", "optimise", "make_study"]
 
@@ -175,9 +178,13 @@ def optimise(
     runner: Runner = run_trial,
     on_trial: OnTrial | None = None,
     poll_seconds: float = 1.0,
+    executor: Executor | None = None,
 ) -> None:
     """Run trials until ``study`` has ``budget`` finished (complete or pruned) trials, then wait for the
     trials other processes are running, so that every process ends with the same, final best.
+
+    With ``executor`` (a process pool or a Ray cluster) several trials run at once (``runner`` is then
+    unused: the executor runs each :class:`TrialTask`).
 
     Raises:
         SpecError: the metric is undefined on the validation split for a trial's predictions.
@@ -186,6 +193,12 @@ def optimise(
     import optuna
     from optuna.trial import TrialState
 
+    from .._executors import SequentialExecutor
+
+    if executor is not None and not isinstance(executor, SequentialExecutor):
+        _optimise_parallel(study, storage, plan, budget, executor, sampler_seed=sampler_seed, on_trial=on_trial,
+                           poll_seconds=poll_seconds)
+        return
     pruning = plan.backend == "finetune"  # the linear heads are fitted in one go: no epochs to report
     while True:
         state, reserved = _reserve(study, storage, plan, budget, sampler_seed)
@@ -205,16 +218,68 @@ def optimise(
             except BaseException:
                 study.tell(trial, state=TrialState.FAIL)
                 raise
-            trial.set_user_attr("values", list(result.values))
-            trial.set_user_attr("seconds", round(result.seconds, 3))
-            if any(c is not None for c in result.C):
-                trial.set_user_attr("C", list(result.C))
-            if not math.isfinite(result.value):
-                study.tell(trial, state=TrialState.FAIL)
-                raise SpecError(f"the validation {plan.metric} of trial {trial.number} ({task.technique.spec}) is "
-                                "undefined (e.g. no positive prediction for a ranking metric): tune another --metric")
-            study.tell(trial, result.value)
+            _tell(study, plan, trial, task, result)
         _notify(on_trial, study, budget, trial.number, "complete", result.value, task, tuned_training)
+
+
+def _tell(study: optuna.Study, plan: TuningPlan, trial: optuna.trial.Trial, task: TrialTask,
+          result: TrialResult) -> None:
+    """Record a finished trial (its per-seed values, time and chosen C) and tell its value."""
+    from optuna.trial import TrialState
+
+    trial.set_user_attr("values", list(result.values))
+    trial.set_user_attr("seconds", round(result.seconds, 3))
+    if any(c is not None for c in result.C):
+        trial.set_user_attr("C", list(result.C))
+    if not math.isfinite(result.value):
+        study.tell(trial, state=TrialState.FAIL)
+        raise SpecError(f"the validation {plan.metric} of trial {trial.number} ({task.technique.spec}) is "
+                        "undefined (e.g. no positive prediction for a ranking metric): tune another --metric")
+    study.tell(trial, result.value)
+
+
+def _optimise_parallel(
+    study: optuna.Study, storage: optuna.storages.RDBStorage, plan: TuningPlan, budget: int, executor: Executor,
+    *, sampler_seed: int, on_trial: OnTrial | None, poll_seconds: float,
+) -> None:
+    """:func:`optimise` with several trials in flight on ``executor`` (see the module's docstring)."""
+    from optuna.trial import TrialState
+
+    in_flight: dict[int, tuple[optuna.trial.Trial, dict[str, Any], Heartbeat]] = {}
+
+    def reserved(first: tuple[Any, TrialTask, dict[str, Any]]) -> Any:
+        """The trials to run, each reserved as the executor takes it, until the budget is reserved."""
+        item: tuple[Any, TrialTask, dict[str, Any]] | None = first
+        while item is not None:
+            trial, task, tuned_training = item
+            beat = Heartbeat(storage, trial._trial_id)
+            beat.__enter__()
+            in_flight[trial.number] = (trial, tuned_training, beat)
+            yield task
+            state, item = _reserve(study, storage, plan, budget, sampler_seed)
+            if state != "run":
+                item = None
+
+    def finished(task: TrialTask, result: TrialResult) -> None:
+        trial, tuned_training, beat = in_flight.pop(task.number)
+        beat.__exit__()
+        _tell(study, plan, trial, task, result)
+        _notify(on_trial, study, budget, trial.number, "complete", result.value, task, tuned_training)
+
+    while True:
+        state, first = _reserve(study, storage, plan, budget, sampler_seed)
+        if state == "done":
+            return
+        if state == "wait":  # the last trials run in other processes: wait for the final best
+            time.sleep(poll_seconds)
+            continue
+        try:
+            executor.run(reserved(first), finished)  # type: ignore[arg-type]
+        finally:
+            for trial, _, beat in in_flight.values():  # an error or an interruption: a re-run replaces them
+                beat.__exit__()
+                study.tell(trial, state=TrialState.FAIL)
+            in_flight.clear()
 
 
 def _notify(on_trial: OnTrial | None, study: optuna.Study, budget: int, number: int, state: str,

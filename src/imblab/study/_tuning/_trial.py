@@ -96,6 +96,11 @@ class TrialTask:
     training: dict[str, Any] = field(default_factory=dict)
     number: int = 0
 
+    @property
+    def name(self) -> str:
+        """``"trial 3 (focal:gamma=1.5)"``: the task in progress reports and logs."""
+        return f"trial {self.number} ({self.technique.spec})"
+
 
 @dataclass(frozen=True)
 class TrialResult:
