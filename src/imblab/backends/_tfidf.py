@@ -19,7 +19,7 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -33,6 +33,7 @@ from ..training import LoopConfig
 from ._convex import HeadConfig, fit_head
 from ._heads import LinearHead
 from ._protocol import texts_hash
+from ._tfidf_settings import TfidfSettings
 
 if TYPE_CHECKING:
     from ..techniques import FittedTechnique
@@ -44,27 +45,6 @@ log = logging.getLogger(__name__)
 _STATE = "tfidf.json"
 _IDF = "tfidf_idf.npz"
 _HEAD = "head.safetensors"
-
-
-@dataclass(frozen=True)
-class TfidfSettings:
-    """Vectoriser settings (see the module docstring for why these defaults)."""
-
-    word_ngrams: tuple[int, int] = (1, 2)
-    char_ngrams: tuple[int, int] = (2, 5)
-    min_df: int = 2
-    sublinear_tf: bool = True
-    word_lowercase: bool = False
-    max_features: int | None = None
-
-    def vectorizer_params(self) -> list[dict[str, Any]]:
-        common = {"sublinear_tf": self.sublinear_tf, "min_df": self.min_df, "max_features": self.max_features,
-                  "dtype": np.float32}
-        return [
-            {"analyzer": "word", "ngram_range": tuple(self.word_ngrams), "lowercase": self.word_lowercase,
-             "token_pattern": r"(?u)\b\w+\b", **common},
-            {"analyzer": "char_wb", "ngram_range": tuple(self.char_ngrams), "lowercase": True, **common},
-        ]
 
 
 # Fitting the vectorisers dominates a TF-IDF run; several techniques and seeds on one split
