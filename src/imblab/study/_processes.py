@@ -20,6 +20,7 @@ Workers write their runs straight into ``task.run_dir``: they share this machine
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import glob
 import logging
@@ -98,6 +99,8 @@ def _start_worker(env: dict[str, str], threads: int, log_level: int) -> None:
     # Ctrl-C reaches the whole process group: the driver alone decides what stops (see ProcessExecutor).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _raise_system_exit)
+    # Once the worker is exiting anyway (its pool shut down), a SIGTERM must not interrupt its exit handlers.
+    atexit.register(signal.signal, signal.SIGTERM, signal.SIG_IGN)
 
 
 @contextlib.contextmanager
@@ -140,21 +143,26 @@ class _Slot:
 
     def processes(self) -> list[multiprocessing.process.BaseProcess]:
         # concurrent.futures keeps no public handle on its processes (terminate_workers() comes in 3.14).
-        return list(getattr(self.pool, "_processes", {}).values())
+        return list((getattr(self.pool, "_processes", None) or {}).values())  # None once shut down
 
     def stop(self) -> None:
         """End the worker now: SIGTERM (it removes its run's temporary folder), SIGKILL if it lingers."""
         processes = self.processes()
-        self.pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
+        manager = getattr(self.pool, "_executor_manager_thread", None)
+        for process in processes:  # before the pool's shutdown, which would let an idle worker exit by itself
             if process.is_alive():
                 with contextlib.suppress(OSError):
                     process.terminate()
+        self.pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.join(_STOP_SECONDS)
             if process.is_alive():
                 process.kill()
                 process.join()
+        # The pool's manager thread ends once it sees its worker gone: wait for it (else, at the interpreter's
+        # exit, concurrent.futures may wake it while it closes its pipe: "OSError: Bad file descriptor").
+        if manager is not None:
+            manager.join(_STOP_SECONDS)
 
 
 class ProcessExecutor:
@@ -238,11 +246,11 @@ class ProcessExecutor:
                         continue
                     on_result(task, result)
                     submit_next(k)
+            for slot in slots:  # inside the try: an interruption here still stops every worker
+                slot.pool.shutdown(wait=True)
         except BaseException:
             for slot in slots:
                 slot.stop()
             raise
-        for slot in slots:
-            slot.pool.shutdown(wait=True)
         if failure is not None:
             raise failure
