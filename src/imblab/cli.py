@@ -135,14 +135,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     values = settings.with_defaults(settings.from_args(args, "train"), "train")  # every flag, before anything else
     costs_given, prior_given = _cost_inputs(args)
+    from .techniques import parse_spec
+
+    parse_spec(args.technique)  # an unknown technique or parameter fails before the data is read
     if args.out:
         check_run_out(args.out)  # before loading data and training: nothing is lost to a bad --out
-    from .backends import resolve_backend_name
     from .data import BUILTINS, split_dataset
-    from .model import TrainConfig
-    from .run import train_run
     from .study import DataSpec, default_out_dir
-    from .techniques import parse_spec
 
     dataset = DataSpec.from_settings(values).load()
     split = split_dataset(dataset, validation=values["val_fraction"], test=values["test_fraction"],
@@ -150,11 +149,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
     labels = list(dataset.label_names)
     technique = parse_spec(args.technique, labels=labels)
     metric = settings.resolve_metric(values["metric"], labels)  # the validation metric that chooses C
-    config = TrainConfig(**{**settings.train_settings(values), "metric": metric})
     from .evaluation import resolve_costs
 
     # Against the training split's counts (the default positive label and prior), before anything is trained.
     costs = resolve_costs(costs_given, prior_given, dataset.label_names, split.take(dataset, "train").class_counts)
+    # The model stack (torch) only once every input is known to be good.
+    from .backends import resolve_backend_name
+    from .model import TrainConfig
+    from .run import train_run
+
+    config = TrainConfig(**{**settings.train_settings(values), "metric": metric})
     backend = resolve_backend_name(values["backend"])
     if values["backend"] == "auto":
         sys.stderr.write(f"imblab: backend auto → {backend}\n")
@@ -213,21 +217,21 @@ def _model_dir(path: str) -> Any:
     """The model folder of a run or model folder (``predict``, ``serve``); a study's run stored without its
     model (``compare --keep-models``) says how to get it."""
     from .errors import ModelError
-    from .model import resolve_model_dir
-    from .run import is_complete_run
+    from .run import METADATA_FILE, check_model_dir, is_complete_run, resolve_model_dir
 
     model_dir = resolve_model_dir(path)
-    if not (model_dir / "imblab.json").is_file() and is_complete_run(model_dir):
+    if not (model_dir / METADATA_FILE).is_file() and is_complete_run(model_dir):
         raise ModelError(f"{model_dir} is a study's run stored without its model (imblab compare --keep-models): "
                          "rebuild it with the imblab train command the study printed")
-    return model_dir
+    return check_model_dir(model_dir)  # before the model stack (torch) is imported
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
+    model_dir = _model_dir(args.model_dir)
+    costs, prior = _cost_inputs(args)
     from .model import load_model
 
-    model = load_model(_model_dir(args.model_dir))
-    costs, prior = _cost_inputs(args)
+    model = load_model(model_dir)
     # Costs and prior are checked before any text is read or encoded; given ones override the model's stored ones.
     setting = model.cost_setting(costs, prior)
     texts = _read_texts(args)
@@ -295,6 +299,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     api_key = args.api_key if args.api_key is not None else os.environ.get("IMBLAB_API_KEY")
     if api_key is not None and not api_key.strip():
         raise _usage("--api-key (or IMBLAB_API_KEY) must not be empty")
+    _model_dir(args.model_dir)  # a missing or foreign folder is reported before the slow imports
+    _cost_inputs(args)
     sock = _listen_socket(args.host, args.port)  # before the slow imports: a taken port is reported at once
     try:
         import uvicorn

@@ -15,7 +15,7 @@ import logging
 import platform
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, fields, replace
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,7 @@ from ._io import atomic_directory, read_json
 from .backends import BACKENDS, Backend, HeadConfig, make_backend, resolve_backend_name
 from .errors import DataError, ModelError, SpecError
 from .evaluation import CostDecisions, Costs, CostSetting, parse_prior, resolve_costs
+from .run import METADATA_FILE, check_model_dir, resolve_model_dir
 from .settings import resolve_metric, settings_dataclass
 from .techniques import FittedTechnique, PostHoc, Technique, correct_prior, parse_spec
 from .training import LoopConfig
@@ -35,7 +36,6 @@ __all__ = ["TrainConfig", "TrainedModel", "load_model", "is_model_dir", "resolve
 
 log = logging.getLogger(__name__)
 
-METADATA_FILE = "imblab.json"
 FORMAT = "imblab-model"
 FORMAT_VERSION = 1
 Prior = str | Mapping[str, float]
@@ -378,19 +378,6 @@ def is_model_dir(directory: str | Path) -> bool:
     return isinstance(meta, dict) and meta.get("format") == FORMAT
 
 
-def resolve_model_dir(path: str | Path) -> Path:
-    """The model folder of ``path``: a run directory's ``model/`` folder, or ``path`` itself.
-
-    ``imblab train`` and ``imblab compare`` store a run with its model in ``model/``; a user may
-    name the run or the model folder. Whether the result holds a model is :func:`load_model`'s
-    to check.
-    """
-    path = Path(path)
-    if (path / "model" / METADATA_FILE).is_file():
-        return path / "model"
-    return path
-
-
 def load_model(directory: str | Path) -> TrainedModel:
     """Load a model written by ``TrainedModel.save``.
 
@@ -402,12 +389,8 @@ def load_model(directory: str | Path) -> TrainedModel:
         ModelError: the directory is missing, is not an imblab model, or a file in it is damaged or
             inconsistent; the message names the file.
     """
-    directory = Path(directory)
-    if not directory.exists():
-        raise ModelError(f"model directory {directory} does not exist")
+    directory = check_model_dir(directory)
     meta_path = directory / METADATA_FILE
-    if not directory.is_dir() or not meta_path.is_file():
-        raise ModelError(f"{directory} is not an imblab model directory (no {METADATA_FILE})")
     meta = read_json(meta_path, ModelError)
     if meta.get("format") != FORMAT:
         raise ModelError(f"{directory} is not an imblab model directory ({METADATA_FILE} has no format {FORMAT!r})")

@@ -40,7 +40,38 @@ if TYPE_CHECKING:  # the model stack imports torch: only a run that trains pays 
     from .techniques import Technique
 
 __all__ = ["RunResult", "train_run", "read_run", "environment", "is_complete_run", "is_run_dir", "check_run_out",
-           "RUN_FILES", "run_files", "store_run_files", "metrics_json_default"]
+           "RUN_FILES", "run_files", "store_run_files", "metrics_json_default", "METADATA_FILE", "resolve_model_dir",
+           "check_model_dir"]
+
+METADATA_FILE = "imblab.json"  # a model folder's own file: what ``load_model`` reads first
+
+
+def resolve_model_dir(path: str | Path) -> Path:
+    """The model folder of ``path``: a run directory's ``model/`` folder, or ``path`` itself.
+
+    ``imblab train`` and ``imblab compare`` store a run with its model in ``model/``; a user may
+    name the run or the model folder. Whether the result holds a model is :func:`check_model_dir`'s
+    to check.
+    """
+    path = Path(path)
+    if (path / "model" / METADATA_FILE).is_file():
+        return path / "model"
+    return path
+
+
+def check_model_dir(directory: str | Path) -> Path:
+    """``directory`` if it is an imblab model folder (checked before the model stack is imported).
+
+    Raises:
+        ModelError: it does not exist or holds no ``imblab.json``.
+    """
+    directory = Path(directory)
+    if not directory.exists():
+        raise ModelError(f"model directory {directory} does not exist")
+    if not directory.is_dir() or not (directory / METADATA_FILE).is_file():
+        raise ModelError(f"{directory} is not an imblab model directory (no {METADATA_FILE})")
+    return directory
+
 
 RUN_FILES = ("config.json", "metrics.json", "predictions.csv", "validation.csv", "model", "train.log")
 """What a run folder holds; a folder with anything else was not made by imblab and is never replaced."""

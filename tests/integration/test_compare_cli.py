@@ -78,7 +78,7 @@ def test_rerun_retrains_nothing_and_gives_identical_results(seed_study) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_interrupted_study_resumes_to_the_same_results(tmp_path: Path, sig: int) -> None:
     args = ["compare", "sms_spam", "--backend", "tfidf", "--techniques", "baseline,weighted,focal", "--seeds", "2",
-            "--limit", "2000"]
+            "--limit", "800"]
     reference = tmp_path / "reference"
     assert run_cli(*args, "--out", str(reference)).returncode == 0
     interrupted = tmp_path / "interrupted"
@@ -104,13 +104,13 @@ def test_interrupted_study_resumes_to_the_same_results(tmp_path: Path, sig: int)
 def test_three_class_hate_speech(tmp_path: Path) -> None:
     out = tmp_path / "hs"
     result = run_cli("compare", "hate_speech", "--backend", "tfidf", "--techniques",
-                     "baseline,weighted,focal,logit-adjusted", "--seeds", "2", "--limit", "4000", "--out", str(out))
+                     "baseline,weighted,focal,logit-adjusted", "--seeds", "2", "--limit", "2000", "--out", str(out))
     assert result.returncode == 0, result.stderr
     results = pd.read_csv(out / "results.csv")
     assert len(results) == 8 + 1 and results["reference"].sum() == 1
     # --no-reference leaves the yardstick out (and a re-run with it trains nothing new)
     again = run_cli("compare", "hate_speech", "--backend", "tfidf", "--techniques", "baseline,weighted,focal,logit-adjusted",
-                    "--seeds", "2", "--limit", "4000", "--no-reference", "--out", str(out))
+                    "--seeds", "2", "--limit", "2000", "--no-reference", "--out", str(out))
     assert again.returncode == 0, again.stderr
     assert not pd.read_csv(out / "results.csv")["reference"].any()
     assert {"hate_speech_f1", "neither_recall"} <= set(results.columns)

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from ._finetune import FinetuneBackend
     from ._frozen import POOLINGS, FrozenBackend
     from ._protocol import Backend, texts_hash
-    from ._registry import BACKEND_CHOICES, BACKENDS, make_backend, resolve_backend_name
+    from ._names import BACKEND_CHOICES, BACKEND_NAMES, resolve_backend_name
+    from ._registry import BACKENDS, make_backend
     from ._tfidf import TfidfBackend
     from ._tfidf_settings import TfidfSettings
 
@@ -28,13 +29,34 @@ _WHERE = {
     "FinetuneBackend": "_finetune",
     "POOLINGS": "_frozen", "FrozenBackend": "_frozen",
     "Backend": "_protocol", "texts_hash": "_protocol",
-    "BACKEND_CHOICES": "_registry", "BACKENDS": "_registry", "make_backend": "_registry",
-    "resolve_backend_name": "_registry",
+    "BACKEND_CHOICES": "_names", "BACKEND_NAMES": "_names", "resolve_backend_name": "_names",
+    "BACKENDS": "_registry", "make_backend": "_registry",
     "TfidfBackend": "_tfidf",
     "TfidfSettings": "_tfidf_settings",
 }
 
-__all__ = sorted(_WHERE)
+__all__ = [
+    "BACKENDS",
+    "BACKEND_CHOICES",
+    "BACKEND_NAMES",
+    "Backend",
+    "DEFAULT_CS",
+    "DEFAULT_MODEL",
+    "FinetuneBackend",
+    "FrozenBackend",
+    "HeadConfig",
+    "HeadFit",
+    "POOLINGS",
+    "TfidfBackend",
+    "TfidfSettings",
+    "fit_head",
+    "fit_linear_head",
+    "make_backend",
+    "model_identity",
+    "resolve_backend_name",
+    "resolve_model_name",
+    "texts_hash",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ..errors import ModelError
 from ._finetune import FinetuneBackend
 from ._frozen import FrozenBackend
+from ._names import BACKEND_CHOICES, BACKEND_NAMES, resolve_backend_name
 from ._protocol import Backend
 from ._tfidf import TfidfBackend, TfidfSettings
 
@@ -16,24 +16,7 @@ __all__ = ["BACKENDS", "BACKEND_CHOICES", "make_backend", "resolve_backend_name"
 log = logging.getLogger(__name__)
 
 BACKENDS: dict[str, type[Any]] = {b.name: b for b in (TfidfBackend, FrozenBackend, FinetuneBackend)}
-BACKEND_CHOICES = ("auto", *BACKENDS)
-
-
-def resolve_backend_name(name: str) -> str:
-    """``auto`` -> ``finetune`` when a CUDA GPU is present, else ``tfidf``; other names are checked.
-
-    Raises:
-        ModelError: an unknown backend name.
-    """
-    if name == "auto":
-        import torch
-
-        chosen = "finetune" if torch.cuda.is_available() else "tfidf"
-        log.info("backend auto: %s (%s)", chosen, "CUDA GPU found" if chosen == "finetune" else "no CUDA GPU")
-        return chosen
-    if name not in BACKENDS:
-        raise ModelError(f"unknown backend {name!r}: use one of {', '.join(BACKEND_CHOICES)}")
-    return name
+assert tuple(BACKENDS) == BACKEND_NAMES
 
 
 def make_backend(

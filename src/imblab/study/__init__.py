@@ -34,6 +34,7 @@ from ._tuning._compare import CompareTuning
 
 __all__ = [
     "ChosenModel",
+    "chosen_model",
     "CompareTuning",
     "DataSpec",
     "check_study_out",

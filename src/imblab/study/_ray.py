@@ -23,14 +23,14 @@ import contextlib
 import logging
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ExecutionError, ImblabError, SpecError
 from ._executors import OnResult, OnStart
-from ._tasks import RunTask, remember_data, run_task, task_data
+from ._tasks import remember_data, run_task, task_data
 from ._tuning._trial import TrialTask
 
 if TYPE_CHECKING:

@@ -105,7 +105,6 @@ def read_reference(folder: Path) -> RunOutcome | None:
 
 def run_reference(task: ReferenceTask) -> RunResult:
     """Fit and store the reference in this process; returns it as a stored run."""
-    from scipy.special import softmax
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
 

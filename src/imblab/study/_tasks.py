@@ -19,7 +19,6 @@ from ..errors import DataError
 from ..techniques import Technique
 
 if TYPE_CHECKING:
-    from ..run import RunResult
     from ._reference import ReferenceTask
     from ._tuning._trial import TrialTask
 
