@@ -114,13 +114,14 @@ class _Problem:
 
         self._torch = torch
         self.x = features.astype(np.float64) if sp.issparse(features) else np.asarray(features, np.float64)
-        self.x_t = self.x.T.tocsr() if sp.issparse(self.x) else self.x.T  # X^T @ G is the hot product
         self.n_features = self.x.shape[1]
         self.n_classes = n_classes
         self.columns = 1 if n_classes == 2 else n_classes  # binary: logits (0, z)
         # Rows repeat in the plan; the loss sees every repeat, the product only the distinct rows.
         self.rows, self.inverse = np.unique(plan, return_inverse=True)
-        self.x_rows = self.x[self.rows]
+        every_row = len(self.rows) == self.x.shape[0]  # the plan holds every row (not a sampling technique)
+        self.x_rows = self.x if every_row else self.x[self.rows]
+        # X^T @ G is the hot product: a CSR transpose makes it a row-wise product
         self.x_rows_t = self.x_rows.T.tocsr() if sp.issparse(self.x_rows) else self.x_rows.T
         self.plan_targets = torch.as_tensor(np.asarray(y, dtype=np.int64)[plan])
         self.plan_index = torch.as_tensor(self.inverse.astype(np.int64))

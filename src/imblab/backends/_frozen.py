@@ -11,16 +11,18 @@ strength chosen on the validation split (``_convex.py``) — on the same embeddi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from .._cores import usable_cores
 from .._io import atomic_write_bytes
 from ..data import cache_dir
 from ..errors import ModelError
@@ -59,6 +61,21 @@ def _read_cached(path: Path) -> np.ndarray | None:
         return None
     log.info("re-using %d cached embeddings from %s", len(pooled), path)
     return pooled
+
+
+@contextlib.contextmanager
+def _every_core() -> Iterator[None]:
+    """Embed on every core this process may use, even in a worker limited to its share (``--workers``): other
+    workers wait for this cache entry or fit one-thread heads meanwhile, and the embeddings are computed with
+    the thread count of a run in one process (so, bit for bit, the same numbers)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(before, usable_cores()))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class FrozenBackend:
@@ -141,7 +158,8 @@ class FrozenBackend:
             with FileLock(f"{path}.lock"):
                 pooled = _read_cached(path)  # another process may have written it while this one waited
                 if pooled is None:
-                    pooled = self._embed(texts)
+                    with _every_core():
+                        pooled = self._embed(texts)
                     buffer = io.BytesIO()
                     np.save(buffer, pooled, allow_pickle=False)
                     atomic_write_bytes(path, buffer.getvalue())

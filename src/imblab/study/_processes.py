@@ -34,6 +34,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
+from .._cores import usable_cores
 from .._io import remove_partial
 from ..errors import ExecutionError, SpecError
 from ._executors import OnResult, OnStart
@@ -48,14 +49,6 @@ log = logging.getLogger(__name__)
 
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "RAYON_NUM_THREADS")
 _STOP_SECONDS = 30.0  # how long a stopped worker may take to clean up its run in flight before it is killed
-
-
-def usable_cores() -> int:
-    """The CPU cores this process may run on (its affinity mask, e.g. a container's or ``taskset``'s share)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
 
 
 def visible_gpus() -> list[str]:
