@@ -229,6 +229,7 @@ def _tell(study: optuna.Study, plan: TuningPlan, trial: optuna.trial.Trial, task
 
     trial.set_user_attr("values", list(result.values))
     trial.set_user_attr("seconds", round(result.seconds, 3))
+    trial.set_user_attr("trained_by_pid", result.pid)
     if any(c is not None for c in result.C):
         trial.set_user_attr("C", list(result.C))
     if not math.isfinite(result.value):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -111,12 +112,14 @@ class TrialResult:
         values: per seed.
         seconds: wall time of the trial.
         C: the inverse L2 strength each seed's linear head used (None for fine-tuning).
+        pid: the process that trained it (a worker's, with ``--workers`` or ``--ray``).
     """
 
     value: float
     values: tuple[float, ...]
     seconds: float
     C: tuple[float | None, ...] = ()
+    pid: int = 0
 
 
 def run_trial(task: TrialTask, report: Report | None = None) -> TrialResult:
@@ -160,5 +163,5 @@ def run_trial(task: TrialTask, report: Report | None = None) -> TrialResult:
         log.info("trial %d, %s, seed %d: validation %s = %.4f", task.number, task.technique.spec, seed, task.metric,
                  value)
     mean = float(np.mean(values)) if all(math.isfinite(v) for v in values) else math.nan
-    return TrialResult(mean, tuple(values), time.perf_counter() - started, tuple(heads))
+    return TrialResult(mean, tuple(values), time.perf_counter() - started, tuple(heads), os.getpid())
 
