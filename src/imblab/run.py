@@ -17,6 +17,7 @@ interrupted run leaves nothing behind and a finished one is never half-written::
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -116,10 +117,9 @@ class RunResult:
         }
 
 
-def environment() -> dict[str, Any]:
-    """Package versions and machine, stored with every run and report (without importing torch)."""
-    import os
-    import sys
+@functools.lru_cache(maxsize=1)
+def _installed_versions() -> dict[str, str | None]:
+    # Looked up once per process: reading the packages' metadata takes ~20 ms, and a study stores it per run.
     from importlib.metadata import PackageNotFoundError, version
 
     def installed(name: str) -> str | None:
@@ -128,11 +128,19 @@ def environment() -> dict[str, Any]:
         except PackageNotFoundError:
             return None
 
+    return {name: installed(name) for name in ("torch", "transformers", "accelerate", "scikit-learn", "numpy")}
+
+
+def environment() -> dict[str, Any]:
+    """Package versions and machine, stored with every run and report (without importing torch)."""
+    import os
+    import sys
+
     torch = sys.modules.get("torch")  # CUDA is worth naming only where this process used torch
     return {
         "imblab": __version__,
         "python": platform.python_version(),
-        **{name: installed(name) for name in ("torch", "transformers", "accelerate", "scikit-learn", "numpy")},
+        **_installed_versions(),
         "machine": f"{platform.system()} {platform.machine()}",
         "cpu_count": os.cpu_count(),
         "cuda": torch.cuda.get_device_name(0) if torch is not None and torch.cuda.is_available() else None,

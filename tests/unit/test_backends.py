@@ -287,6 +287,37 @@ def test_head_fit_equals_scikit_learn_logistic_regression(n_classes: int, class_
         np.testing.assert_allclose(proba / proba.sum(axis=1, keepdims=True), theirs.predict_proba(x), atol=2e-4)
 
 
+def test_a_repeated_head_fit_is_reused_and_equals_fitting_again() -> None:
+    # Runs that share features, loss and sampling plan (no sampling, another seed) get the earlier fit, with
+    # the very numbers a fresh fit gives; a sampling technique's other seed draws another plan: fitted anew.
+    import scipy.sparse as sp
+
+    from imblab.backends import HeadConfig, fit_head
+    from imblab.techniques import parse_spec
+
+    rng = np.random.default_rng(3)
+    x = sp.random(400, 30, density=0.2, format="csr", random_state=2, dtype=np.float64)
+    y = (rng.random(400) < 0.2).astype(np.int64)
+    val_x = sp.random(100, 30, density=0.2, format="csr", random_state=4, dtype=np.float64)
+    val_y = (rng.random(100) < 0.2).astype(np.int64)
+    labels = ["a", "b"]
+    config = HeadConfig(Cs=(0.1, 1.0, 10.0))
+    key = ("test features", 1)
+    for spec, same_plan in (("focal", True), ("downsample", False)):
+        fitted = parse_spec(spec, labels).fit(np.bincount(y), labels)
+        first = fit_head(x, y, fitted, seed=0, config=config, val_features=val_x, val_y=val_y, features_key=key)
+        again = fit_head(x, y, fitted, seed=1, config=config, val_features=val_x, val_y=val_y, features_key=key)
+        fresh = fit_head(x, y, fitted, seed=1, config=config, val_features=val_x, val_y=val_y)
+        assert not first.reused and again.reused is same_plan and not fresh.reused
+        np.testing.assert_array_equal(again.weight, fresh.weight)
+        np.testing.assert_array_equal(again.bias, fresh.bias)
+        assert again.C == fresh.C and again.summary()["reused"] is same_plan
+    # Other labels are another fit, whatever the key says about the features.
+    fitted = parse_spec("focal", labels).fit(np.bincount(1 - y), labels)
+    assert not fit_head(x, 1 - y, fitted, seed=0, config=config, val_features=val_x, val_y=val_y,
+                        features_key=key).reused
+
+
 def test_head_sampling_plans_vary_by_seed_and_drw_runs_in_two_stages(sms) -> None:  # type: ignore[no-untyped-def]
     texts = sms["test"].texts
     logits = lambda technique, seed: TrainedModel.fit(  # noqa: E731
@@ -318,8 +349,14 @@ def test_head_regularisation_is_chosen_on_validation_only(sms, tmp_path: Path, t
         labels[i] = dataset.labels[j]
     permuted = replace(dataset, labels=tuple(labels))
     assert [labels[i] for i in split.test] != [dataset.labels[i] for i in split.test]
-    runs = [train_run(data, split, parse_spec(technique, LABELS), backend="tfidf", out=tmp_path / str(k),
-                      progress=False) for k, data in enumerate((dataset, permuted))]
+    from imblab.backends._convex import forget_head_fits
+
+    runs = []
+    for k, data in enumerate((dataset, permuted)):
+        forget_head_fits()  # each fitted afresh (the fit does not read test labels, so it would be reused)
+        runs.append(train_run(data, split, parse_spec(technique, LABELS), backend="tfidf", out=tmp_path / str(k),
+                              progress=False))
+    assert not any(run.metrics["head"]["reused"] for run in runs)
     chosen = [{**run.metrics["head"], "path": [{k: v for k, v in row.items() if k != "seconds"}
                                                for row in run.metrics["head"]["path"]]} for run in runs]
     assert chosen[0]["path"] and chosen[0] == chosen[1]

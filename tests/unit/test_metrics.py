@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from imblearn.metrics import geometric_mean_score
 from sklearn.metrics import (
     average_precision_score,
@@ -74,6 +76,24 @@ def test_multiclass_metrics_match_references(seed: int) -> None:
     assert flat["macro_f1"] == pytest.approx(f1_score(y, pred, average="macro"))
     assert flat["weighted_f1"] == pytest.approx(f1_score(y, pred, average="weighted"))
     assert flat["b_f1"] == pytest.approx(f1_score(y, pred, average=None)[1])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(2, 4).flatmap(lambda k: st.tuples(
+    st.just(k), st.lists(st.tuples(st.integers(0, k - 1), st.integers(0, k - 1)), min_size=1, max_size=40))))
+def test_classification_report_is_scikit_learns(case: tuple[int, list[tuple[int, int]]]) -> None:
+    # Absent classes, a class never predicted, a single class: every value and key as scikit-learn's.
+    n_classes, pairs = case
+    y, pred = (np.array(column) for column in zip(*pairs))
+    labels = [f"c{k}" for k in range(n_classes)]
+    proba = np.eye(n_classes)[pred] * 0.8 + 0.2 / n_classes
+    ours = evaluate(y, proba, labels, pred=pred)["report"]
+    theirs = classification_report(y, pred, labels=list(range(n_classes)), target_names=labels, output_dict=True,
+                                   zero_division=0)
+    assert ours.keys() == theirs.keys()
+    for key, value in theirs.items():
+        assert ours[key] == (pytest.approx(value, abs=1e-12) if isinstance(value, float)
+                             else {k: pytest.approx(v, abs=1e-12) for k, v in value.items()})
 
 
 def test_explicit_decisions_are_used() -> None:

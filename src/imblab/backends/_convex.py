@@ -35,11 +35,14 @@ rule (projected gradient ≤ ``tol``). Everything is deterministic on CPU.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -90,6 +93,7 @@ class HeadFit:
             ``loss``, ``seconds``.
         metric: the validation metric that chose C (None with a single C).
         plan_rows: rows the loss saw (after the sampling plan), with repeats.
+        reused: True when this process had already made this very fit for another run (see :func:`fit_head`).
     """
 
     weight: np.ndarray
@@ -98,11 +102,12 @@ class HeadFit:
     path: list[dict[str, Any]] = field(default_factory=list)
     metric: str | None = None
     plan_rows: int = 0
+    reused: bool = False
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready: what metrics.json and the report show."""
         return {"solver": "L-BFGS-B (full batch)", "C": self.C, "metric": self.metric,
-                "plan_rows": self.plan_rows, "path": self.path}
+                "plan_rows": self.plan_rows, "path": self.path, "reused": self.reused}
 
 
 class _Problem:
@@ -213,6 +218,7 @@ def fit_linear_head(
     tol: float = 1e-4,
     fit: bool = True,
     warm_start: bool = True,
+    plan: np.ndarray | None = None,
 ) -> HeadFit:
     """Fit a linear head with ``fitted``'s loss, sampling plan and initial bias.
 
@@ -228,13 +234,14 @@ def fit_linear_head(
         max_iter: L-BFGS iterations per C (per stage).
         tol: projected-gradient tolerance (scikit-learn's ``tol``).
         fit: False keeps the head as initialised (zero weights, the technique's bias): ``epochs=0``.
+        plan: the sampling plan's rows, sorted (default: :func:`sampling_plan` of ``seed``).
 
     Returns:
         The :class:`HeadFit` at the best C.
     """
     y = np.asarray(y, dtype=np.int64)
     n_classes = len(fitted.labels)
-    plan = np.sort(fitted.epoch_indices(y, np.random.default_rng(seed)))
+    plan = sampling_plan(fitted, y, seed) if plan is None else plan
     bias0 = fitted.initial_bias()
     weight0 = np.zeros((features.shape[1], n_classes))
     bias0 = np.zeros(n_classes) if bias0 is None else np.asarray(bias0, dtype=np.float64)
@@ -251,6 +258,11 @@ def fit_linear_head(
                            max_iter, tol, warm_start)
     weight, bias = problem.unpack(best[2])
     return HeadFit(weight, bias, Cs[best[1]], path, metric if len(Cs) > 1 else None, len(plan))
+
+
+def sampling_plan(fitted: FittedTechnique, y: np.ndarray, seed: int) -> np.ndarray:
+    """The rows (sorted, with repeats) the loss of a run with ``seed`` sees: drawn once per run."""
+    return np.sort(fitted.epoch_indices(np.asarray(y, dtype=np.int64), np.random.default_rng(seed)))
 
 
 def _path(problem: _Problem, theta: np.ndarray, Cs: list[float], stages: tuple[float, ...], scorer: Scorer | None,
@@ -305,6 +317,23 @@ def validation_scorer(val_y: np.ndarray, labels: Sequence[str], metric: str) -> 
     return score
 
 
+# The fits this process made, by everything a fit depends on (see fit_head), most recent last.
+_FITS: OrderedDict[tuple[Hashable, ...], HeadFit] = OrderedDict()
+_FITS_SIZE = 8
+
+
+def forget_head_fits() -> None:
+    """Forget the fits this process made (the next fit of each is computed again)."""
+    _FITS.clear()
+
+
+def _digest(array: np.ndarray | None) -> str | None:
+    if array is None:
+        return None
+    array = np.ascontiguousarray(array)
+    return f"{array.dtype}{array.shape}" + hashlib.blake2b(array.tobytes(), digest_size=16).hexdigest()
+
+
 def fit_head(
     features: Any,
     y: np.ndarray,
@@ -314,12 +343,45 @@ def fit_head(
     config: HeadConfig,
     val_features: Any = None,
     val_y: np.ndarray | None = None,
+    features_key: Hashable | None = None,
 ) -> HeadFit:
-    """:func:`fit_linear_head` with ``config``: a fixed C, or C chosen on validation by ``config.metric``."""
+    """:func:`fit_linear_head` with ``config``: a fixed C, or C chosen on validation by ``config.metric``.
+
+    A fit is a deterministic function of the features, the labels, the technique's loss and initial bias
+    (its name, parameters and the class counts), the sampling plan and ``config``: the seed enters only
+    through the plan. So runs that share all of them (a technique that samples nothing, run with several
+    seeds) are fitted once per process: with ``features_key`` (what identifies ``features`` and
+    ``val_features``, e.g. the vectoriser and the texts), a repeated fit is the earlier one, marked
+    ``reused`` — the same numbers as fitting again.
+    """
+    y = np.asarray(y, dtype=np.int64)
+    plan = sampling_plan(fitted, y, seed)
+    key: tuple[Hashable, ...] | None = None
+    if features_key is not None:
+        technique = fitted.technique
+        key = (features_key, _digest(y), _digest(None if val_y is None else np.asarray(val_y, dtype=np.int64)),
+               _digest(plan), technique.name, json.dumps(technique.params, sort_keys=True, default=str),
+               tuple(fitted.labels), tuple(int(c) for c in fitted.class_counts), config)
+        if key in _FITS:
+            _FITS.move_to_end(key)
+            earlier = _FITS[key]
+            log.info("linear head: the same fit as an earlier run of this process (same plan, loss and features)")
+            return replace(earlier, weight=earlier.weight.copy(), bias=earlier.bias.copy(),
+                           path=[dict(row) for row in earlier.path], reused=True)
+    result = _fit(features, y, fitted, seed=seed, config=config, val_features=val_features, val_y=val_y, plan=plan)
+    if key is not None:
+        _FITS[key] = replace(result, weight=result.weight.copy(), bias=result.bias.copy())
+        while len(_FITS) > _FITS_SIZE:
+            _FITS.popitem(last=False)
+    return result
+
+
+def _fit(features: Any, y: np.ndarray, fitted: FittedTechnique, *, seed: int, config: HeadConfig,
+         val_features: Any, val_y: np.ndarray | None, plan: np.ndarray) -> HeadFit:
     if config.C is not None or not config.fit:
-        return fit_linear_head(features, y, fitted, seed=seed, Cs=(config.C or 1.0,), fit=config.fit)
+        return fit_linear_head(features, y, fitted, seed=seed, Cs=(config.C or 1.0,), fit=config.fit, plan=plan)
     if val_features is None or val_y is None:
         raise ValueError("choosing C on validation needs validation texts; give a fixed C instead")
     scorer = validation_scorer(np.asarray(val_y), fitted.labels, config.metric)
     return fit_linear_head(features, y, fitted, seed=seed, Cs=config.Cs, scorer=scorer, metric=config.metric,
-                           val_features=val_features)
+                           val_features=val_features, plan=plan)

@@ -184,8 +184,11 @@ class FrozenBackend:
         # A convex head is fitted to convergence in one go: there are no epochs for ``on_epoch`` to hear of.
         features = self.embeddings(texts)
         val_features = self.embeddings(val_texts) if val_texts is not None else None
+        # The embedding cache's entries identify the features: a fit repeated with them is made once.
+        features_key = (str(self._cache_path(texts)),
+                        str(self._cache_path(val_texts)) if val_texts is not None else None)
         result = fit_head(features, np.asarray(y), fitted, seed=seed, config=head or HeadConfig(),
-                          val_features=val_features, val_y=val_y)
+                          val_features=val_features, val_y=val_y, features_key=features_key)
         self.head = LinearHead(result.weight, result.bias)
         self.fit_info = result.summary()
         return result.path

@@ -135,8 +135,10 @@ class TfidfBackend:
         matrix = self.fit_features(texts)
         log.info("TF-IDF: %d texts x %d features (%d non-zeros)", matrix.shape[0], matrix.shape[1], matrix.nnz)
         val_matrix = self.features(val_texts) if val_texts is not None else None
+        # The vectoriser fit and the texts identify the features: a fit repeated with them is made once.
+        features_key = (self._fit_key, texts_hash(val_texts) if val_texts is not None else None)
         result = fit_head(matrix, np.asarray(y), fitted, seed=seed, config=head or HeadConfig(),
-                          val_features=val_matrix, val_y=val_y)
+                          val_features=val_matrix, val_y=val_y, features_key=features_key)
         self.head = LinearHead(result.weight, result.bias)
         self.fit_info = result.summary()
         return result.path

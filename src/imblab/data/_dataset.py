@@ -63,13 +63,17 @@ class Dataset:
 
     def content_hash(self) -> str:
         """sha256 over (text, label) pairs: identifies the data a split or a run used."""
+        cached = self.__dict__.get("_content_hash")  # computed once: the rows of a Dataset never change
+        if cached is not None:
+            return cached
         h = hashlib.sha256()
         for text, label in zip(self.texts, self.labels):
             h.update(label.encode("utf-8"))
             h.update(b"\t")
             h.update(text.encode("utf-8"))
             h.update(b"\n")
-        return h.hexdigest()
+        object.__setattr__(self, "_content_hash", h.hexdigest())
+        return self.__dict__["_content_hash"]
 
     def take(self, indices: np.ndarray | list[int]) -> Dataset:
         """The rows at ``indices`` (label order is kept even if a class vanishes)."""

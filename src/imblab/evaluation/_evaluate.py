@@ -1,8 +1,8 @@
 """The evaluation of one split, as a run stores it in ``metrics.json``.
 
 Every number comes from the metric functions of :mod:`._metrics`, the ones the comparison's bootstrap
-calls, so a run's stored metrics and the bootstrap's point values agree. scikit-learn only formats the
-classification report.
+calls, so a run's stored metrics and the bootstrap's point values agree; the classification report is
+scikit-learn's format filled from them.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 
 from ._metrics import all_metrics, confusion_matrices, confusion_metrics
 
-__all__ = ["evaluate", "flatten_metrics"]
+__all__ = ["classification_report", "evaluate", "flatten_metrics"]
 
 _SCALARS = ("pr_auc", "roc_auc", "mcc", "balanced_accuracy", "g_mean", "ece", "brier", "nll")
 _AVERAGES = ("accuracy", "macro_f1", "weighted_f1", "macro_precision", "macro_recall")
@@ -26,17 +26,33 @@ def _minority(y_true: np.ndarray, n_classes: int) -> int:
     return int(present[np.argmin(counts[present])]) if len(present) else 0
 
 
-def _classification_report(y: np.ndarray, decisions: np.ndarray, labels: list[str]) -> dict[str, Any]:
-    # Imported here: reading a finished study never evaluates, and scikit-learn takes seconds to import.
-    import sklearn
-    from sklearn.metrics import classification_report
+def classification_report(cm: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
+    """scikit-learn's ``classification_report(output_dict=True, zero_division=0)`` of a confusion matrix, from
+    :func:`confusion_metrics` (the metric functions everything else uses; scikit-learn's own report costs
+    ~40 ms a call in argument checks, more than a whole linear-head evaluation).
 
-    # The inputs are checked by evaluate; scikit-learn's check of each public function's arguments only
-    # costs time.
-    with sklearn.config_context(skip_parameter_validation=True):
-        return classification_report(
-            y, decisions, labels=list(range(len(labels))), target_names=labels, output_dict=True, zero_division=0
-        )
+    Args:
+        cm: (C, C) confusion matrix, rows true, columns predicted.
+        labels: class names, in index order.
+
+    Returns:
+        ``{label: {precision, recall, f1-score, support}, "accuracy", "macro avg", "weighted avg"}``, floats.
+    """
+    cm = np.asarray(cm, dtype=np.float64)
+    values = confusion_metrics(cm, labels)
+    support = cm.sum(axis=1)
+    n = float(support.sum())
+    parts = {"precision": "precision", "recall": "recall", "f1-score": "f1"}
+    per_class = {label: {key: float(values[f"{label}_{part}"]) for key, part in parts.items()} for label in labels}
+    report: dict[str, Any] = {label: {**per_class[label], "support": float(support[c])} for c, label in enumerate(labels)}
+    report["accuracy"] = float(values["accuracy"])
+    report["macro avg"] = {key: float(np.mean([per_class[label][key] for label in labels])) for key in parts}
+    report["macro avg"]["support"] = n
+    report["weighted avg"] = {
+        key: float(np.dot([per_class[label][key] for label in labels], support) / n) if n else 0.0 for key in parts
+    }
+    report["weighted avg"]["support"] = n
+    return report
 
 
 def evaluate(
@@ -72,11 +88,12 @@ def evaluate(
     decisions = proba.argmax(axis=1) if pred is None else np.asarray(pred, dtype=np.int64)
     positive = labels.index(minority_label) if minority_label is not None else _minority(y, n_classes)
     values = all_metrics(y, decisions, proba, labels, positive=positive)
+    cm = confusion_matrices(y, decisions, n_classes)
     return {
-        "report": _classification_report(y, decisions, labels),
+        "report": classification_report(cm, labels),
         **{name: float(values[name]) for name in _SCALARS},
         "mean_probability": {label: float(proba[:, c].mean()) for c, label in enumerate(labels)},
-        "confusion_matrix": confusion_matrices(y, decisions, n_classes).astype(np.int64).tolist(),
+        "confusion_matrix": cm.astype(np.int64).tolist(),
         "minority_label": labels[positive],
     }
 
