@@ -17,6 +17,7 @@ all alike. ``--against REV`` adds another commit (checked out into a temporary g
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import platform
@@ -38,6 +39,19 @@ def timed(args: list[str], env: dict[str, str]) -> float:
     if result.returncode != 0:
         raise SystemExit(f"imblab compare {' '.join(args)} failed:\n{result.stderr}")
     return seconds
+
+
+def parallel_share(out: Path, seconds: float, case: str) -> dict[str, float]:
+    """How much of a study's time its runs take: the sum of results.csv's per-run ``seconds`` (training and
+    evaluation of each run, the scikit-learn reference included), and Amdahl's bound on the speed-up of N
+    workers for a one-process study (only runs go in parallel; start-up, imports, the vectoriser fit, the
+    comparison and the report do not): ``total / (total - runs + runs / N)`` with N = 2, at no cost of its own."""
+    results = out / "results.csv"
+    if "re-run" in case or not results.is_file():
+        return {}
+    with results.open(newline="") as handle:
+        runs = sum(float(r["seconds"]) for r in csv.DictReader(handle) if r.get("seconds"))
+    return {"run_seconds": round(runs, 1), "bound_2_workers": round(seconds / (seconds - runs + runs / 2), 2)}
 
 
 def commit_of(rev: str) -> str:
@@ -106,8 +120,10 @@ def main() -> None:
                     seconds.append(timed(compare_args, env))
                 row = {"configuration": name, "backend": backend, "case": case, "seconds": round(statistics.median(seconds), 1),
                        "all_seconds": [round(s, 1) for s in seconds], "load_average": os.getloadavg()[0]}
+                row.update(parallel_share(Path(compare_args[compare_args.index("--out") + 1]), seconds[-1], case))
                 rows.append(row)
-                print(f"{name:24s} {backend:9s} {case:50s} {row['seconds']:6.1f} s  (load {row['load_average']:.1f})",
+                bound = f"  runs {row['run_seconds']:.1f} s, 2-worker bound {row['bound_2_workers']:.2f}x" if "run_seconds" in row else ""
+                print(f"{name:24s} {backend:9s} {case:50s} {row['seconds']:6.1f} s  (load {row['load_average']:.1f}){bound}",
                       flush=True)
     finally:
         if args.against:

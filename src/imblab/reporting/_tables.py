@@ -180,7 +180,9 @@ def regularisation_table(result: ComparisonResult) -> Table | None:
     table = Table(["C (median over seeds)", "C per seed", "path"], reference=result.reference_name, note=(
         "Linear heads are fitted to convergence (L-BFGS) with L2 regularisation; C (scikit-learn's inverse "
         f"strength) is chosen per run on the validation split by {result.title(metric.iloc[0]) if len(metric) else 'the metric'} "
-        "along the path of C values (ties: the lower validation log-loss). The test split is never read."))
+        "along the path of C values (ties: the lower validation log-loss). The test split is never read. A fit "
+        "depends on the seed only through the sampling plan: the seeds of a technique that samples nothing share "
+        "one fit, made once (their later runs take less time)."))
     for t in [*result.techniques, *([result.reference_name] if result.reference_name is not None else [])]:
         rows = frame[frame["technique"] == t].sort_values("seed")
         if rows.empty:
