@@ -17,17 +17,20 @@ from sklearn.metrics import (
     f1_score,
     log_loss,
     matthews_corrcoef,
+    precision_recall_curve,
     roc_auc_score,
 )
 
 from imblab.evaluation import (
     METRICS,
+    classification_report_text,
     evaluate,
     expected_calibration_error,
     flatten_metrics,
     metric_info,
     reliability_curve,
 )
+from imblab.evaluation import precision_recall_curve as our_precision_recall_curve
 
 
 def _inputs(n_classes: int, seed: int, n: int = 400) -> tuple[np.ndarray, np.ndarray]:
@@ -94,6 +97,26 @@ def test_classification_report_is_scikit_learns(case: tuple[int, list[tuple[int,
     for key, value in theirs.items():
         assert ours[key] == (pytest.approx(value, abs=1e-12) if isinstance(value, float)
                              else {k: pytest.approx(v, abs=1e-12) for k, v in value.items()})
+
+
+@pytest.mark.filterwarnings("ignore:No positive class found:UserWarning")
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 6)), min_size=1, max_size=40), st.integers(0, 4))
+def test_classification_report_text_and_pr_curve_are_scikit_learns(pairs: list[tuple[bool, int]], digits: int) -> None:
+    # The report's text (label lengths, digits) and the precision-recall curve (tied scores, no positive).
+    y = np.array([int(p) for p, _ in pairs])
+    score = np.array([k / 6 for _, k in pairs])
+    labels = ["ok", "a much longer label name"]
+    pred = (score > 0.5).astype(int)
+    proba = np.c_[1 - score, score]
+    # scikit-learn prints the supports as floats ("1.0") when y_true has one class or no decision is right (its
+    # support array then comes back as floats); ours are always counts.
+    if len(set(y)) == 2 and np.any(y == pred):
+        ours = classification_report_text(evaluate(y, proba, labels, pred=pred)["report"], digits=digits)
+        assert ours == classification_report(y, pred, labels=[0, 1], target_names=labels, digits=digits,
+                                             zero_division=0)
+    for mine, theirs in zip(our_precision_recall_curve(y == 1, score), precision_recall_curve(y == 1, score)):
+        np.testing.assert_allclose(mine, theirs, rtol=0, atol=1e-12)
 
 
 def test_explicit_decisions_are_used() -> None:

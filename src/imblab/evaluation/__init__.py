@@ -10,8 +10,9 @@
 * :mod:`._cost_setting` — :func:`resolve_costs`: ``--costs``/``--deploy-prior`` (or a stored model's) as one
   :class:`CostSetting` that every command decides with.
 
-Nothing here imports scikit-learn at import time (only :func:`evaluate` uses it, for the text of the
-classification report), so reading a finished study stays fast.
+Nothing here imports scikit-learn (the classification report and the precision-recall curve are filled from
+the metric functions above, in scikit-learn's formats; the tests compare them with scikit-learn's), so reading
+a finished study and writing its report stay fast.
 """
 
 from ._calibration import expected_calibration_error, reliability_curve
@@ -40,7 +41,7 @@ from ._cost_curves import (
 from ._cost_setting import CostDecisions, CostSetting, RunCosts, resolve_costs, run_costs
 from ._cost_tuning import CostRule, tune_cost_threshold
 from ._costs import Costs, bayes_decisions, cost_from_confusion, expected_cost, parse_prior
-from ._evaluate import evaluate, flatten_metrics
+from ._evaluate import classification_report, classification_report_text, evaluate, flatten_metrics
 from ._metrics import (
     DEFAULT_BINS,
     all_metrics,
@@ -49,27 +50,30 @@ from ._metrics import (
     confusion_metrics,
     example_terms,
     metrics_from_sums,
+    precision_recall_curve,
     probability_metrics,
     ranking_metrics,
 )
 
 __all__ = [
     "AGGREGATES",
-    "DEFAULT_BINS",
-    "METRICS",
-    "PER_LABEL",
-    "RunCosts",
     "Cheapest",
     "CostCurve",
     "CostDecisions",
     "CostRule",
     "CostSetting",
     "Costs",
+    "DEFAULT_BINS",
+    "METRICS",
+    "PER_LABEL",
+    "RunCosts",
     "all_metrics",
     "bayes_decisions",
     "calibration_bins",
     "cheapest",
     "cheapest_sentences",
+    "classification_report",
+    "classification_report_text",
     "confusion_matrices",
     "confusion_metrics",
     "cost_curve",
@@ -90,6 +94,7 @@ __all__ = [
     "one_error_tolerance",
     "parse_prior",
     "per_label_metrics",
+    "precision_recall_curve",
     "probability_cost",
     "probability_metrics",
     "ranking_metrics",

@@ -14,7 +14,7 @@ import numpy as np
 
 from ._metrics import all_metrics, confusion_matrices, confusion_metrics
 
-__all__ = ["classification_report", "evaluate", "flatten_metrics"]
+__all__ = ["classification_report", "classification_report_text", "evaluate", "flatten_metrics"]
 
 _SCALARS = ("pr_auc", "roc_auc", "mcc", "balanced_accuracy", "g_mean", "ece", "brier", "nll")
 _AVERAGES = ("accuracy", "macro_f1", "weighted_f1", "macro_precision", "macro_recall")
@@ -53,6 +53,26 @@ def classification_report(cm: np.ndarray, labels: Sequence[str]) -> dict[str, An
     }
     report["weighted avg"]["support"] = n
     return report
+
+
+def classification_report_text(report: dict[str, Any], digits: int = 2) -> str:
+    """The text of scikit-learn's ``classification_report`` from :func:`classification_report`'s dict (its
+    layout, character for character)."""
+    labels = [key for key in report if key not in ("accuracy", "macro avg", "weighted avg")]
+    headers = ("precision", "recall", "f1-score", "support")
+    width = max(max(len(label) for label in labels), len("weighted avg"), digits)
+    row = "{:>{width}s} " + " {:>9.{digits}f}" * 3 + " {:>9}\n"
+
+    def line(name: str, values: dict[str, float]) -> str:
+        return row.format(name, values["precision"], values["recall"], values["f1-score"], int(values["support"]),
+                          width=width, digits=digits)
+
+    text = ("{:>{width}s} " + " {:>9}" * len(headers)).format("", *headers, width=width) + "\n\n"
+    text += "".join(line(label, report[label]) for label in labels) + "\n"
+    accuracy = "{:>{width}s} " + " {:>9.{digits}}" * 2 + " {:>9.{digits}f}" + " {:>9}\n"
+    text += accuracy.format("accuracy", "", "", report["accuracy"], int(report["macro avg"]["support"]), width=width,
+                            digits=digits)
+    return text + line("macro avg", report["macro avg"]) + line("weighted avg", report["weighted avg"])
 
 
 def evaluate(

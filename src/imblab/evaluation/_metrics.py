@@ -214,6 +214,22 @@ def _binary_ranking(is_pos: np.ndarray, score: np.ndarray, weights_t: np.ndarray
     return ap, auc
 
 
+def precision_recall_curve(is_pos: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """scikit-learn's ``precision_recall_curve(is_pos, score)``: (precision, recall, thresholds), one operating
+    point per distinct score from the highest threshold down, then (1, 0) appended; thresholds increasing."""
+    is_pos = np.asarray(is_pos, dtype=bool)
+    score = np.asarray(score, dtype=np.float64)
+    order = np.argsort(-score, kind="mergesort")
+    s, positive = score[order], is_pos[order]
+    last = np.r_[np.flatnonzero(s[1:] != s[:-1]), len(s) - 1]  # the last example of each distinct score
+    tps = np.cumsum(positive)[last].astype(np.float64)
+    fps = 1 + last - tps
+    predicted = tps + fps
+    precision = np.divide(tps, predicted, out=np.zeros_like(tps), where=predicted != 0)
+    recall = np.ones_like(tps) if tps[-1] == 0 else tps / tps[-1]
+    return np.r_[precision[::-1], 1.0], np.r_[recall[::-1], 0.0], s[last][::-1]
+
+
 def ranking_metrics(
     y_true: np.ndarray, proba: np.ndarray, weights: np.ndarray | None = None, positive: int | None = None
 ) -> dict[str, np.ndarray]:

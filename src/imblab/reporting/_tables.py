@@ -6,10 +6,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.metrics import classification_report
 
 from .._format import DASH, number, signed
-from ..evaluation import DEFAULT_BINS, higher_is_better, is_proportion, per_label_metrics
+from ..evaluation import (
+    DEFAULT_BINS,
+    classification_report,
+    classification_report_text,
+    confusion_matrices,
+    higher_is_better,
+    is_proportion,
+    per_label_metrics,
+)
 
 if TYPE_CHECKING:
     from ..comparison import ComparisonResult
@@ -239,14 +246,13 @@ def tuning_table(result: ComparisonResult) -> Table | None:
 
 
 def classification_reports(result: ComparisonResult) -> list[tuple[str, int, str]]:
-    """``(technique, seed, text)``: scikit-learn's classification report of each technique's median seed."""
+    """``(technique, seed, text)``: the classification report (scikit-learn's layout) of each technique's median
+    seed."""
     out = []
     for t in result.techniques:
         run = result.median_run(t)
-        text = classification_report(
-            run.y_true, run.pred, labels=list(range(len(result.labels))), target_names=result.labels, digits=3,
-            zero_division=0,
-        )
+        cm = confusion_matrices(np.asarray(run.y_true), np.asarray(run.pred), len(result.labels))
+        text = classification_report_text(classification_report(cm, result.labels), digits=3)
         out.append((t, int(run.seed), text))
     return out
 

@@ -21,9 +21,15 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from sklearn.metrics import precision_recall_curve
 
-from ..evaluation import DEFAULT_BINS, confusion_matrices, higher_is_better, is_proportion, reliability_curve
+from ..evaluation import (
+    DEFAULT_BINS,
+    confusion_matrices,
+    higher_is_better,
+    is_proportion,
+    precision_recall_curve,
+    reliability_curve,
+)
 
 if TYPE_CHECKING:
     from ..comparison import ComparisonResult

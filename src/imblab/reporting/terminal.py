@@ -77,7 +77,7 @@ def print_techniques(presets: list[dict[str, Any]], console: Console | None = No
 
 def print_run(payload: dict[str, Any], labels: list[str], arrays: dict[str, np.ndarray], console: Console | None = None) -> None:
     """``imblab train``: the test classification report in scikit-learn's layout, then the other metrics."""
-    from sklearn.metrics import classification_report
+    from ..evaluation import classification_report, classification_report_text, confusion_matrices
 
     console = console or Console()
     test = payload["test"]
@@ -86,11 +86,9 @@ def print_run(payload: dict[str, Any], labels: list[str], arrays: dict[str, np.n
         f"trained in {payload['timings']['train_seconds']:.1f} s"
     )
     console.print("Test split — classification report:")
-    console.print(
-        classification_report(arrays["y_true"], arrays["pred"], labels=list(range(len(labels))), target_names=labels,
-                              digits=4, zero_division=0),
-        markup=False, highlight=False,
-    )
+    cm = confusion_matrices(np.asarray(arrays["y_true"]), np.asarray(arrays["pred"]), len(labels))
+    console.print(classification_report_text(classification_report(cm, labels), digits=4), markup=False,
+                  highlight=False)
     names = [("PR-AUC", "pr_auc"), ("ROC-AUC", "roc_auc"), ("MCC", "mcc"), ("balanced accuracy", "balanced_accuracy"),
              ("G-mean", "g_mean"), ("ECE", "ece"), ("Brier", "brier"), ("log-loss", "nll")]
     console.print("  ".join(f"{title} {test[key]:.4f}" for title, key in names if key in test), highlight=False)
