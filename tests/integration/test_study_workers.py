@@ -118,6 +118,10 @@ def test_a_killed_worker_is_replaced_and_its_run_retried(sequential: Path, tmp_p
     assert not [p.name for p in (out / "runs").iterdir() if p.name.startswith(".")]
 
 
+def _finished_runs(out: Path) -> list[Path]:
+    return [p for p in (out / "runs").glob("*__seed*") if not p.name.startswith(".")]
+
+
 @pytest.mark.slow
 def test_sigterm_stops_the_workers_and_the_study_resumes(sequential: Path, tmp_path: Path) -> None:
     out = tmp_path / "interrupted"
@@ -127,7 +131,8 @@ def test_sigterm_stops_the_workers_and_the_study_resumes(sequential: Path, tmp_p
     workers: list[int] = []
     while time.time() < deadline and proc.poll() is None:
         workers = _workers(proc.pid)
-        if len(workers) == 2 and (out / "runs").exists() and list((out / "runs").glob("*__seed*")):
+        # a finished run (a run being written is a hidden ".<run>.….partial" folder, removed by the SIGTERM)
+        if len(workers) == 2 and (out / "runs").exists() and _finished_runs(out):
             break
         time.sleep(0.05)
     assert len(workers) == 2 and proc.poll() is None, "the study ended before it could be interrupted"
