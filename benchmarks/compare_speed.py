@@ -41,7 +41,7 @@ def timed(args: list[str], env: dict[str, str]) -> float:
     return seconds
 
 
-def parallel_share(out: Path, seconds: float, case: str) -> dict[str, float]:
+def parallel_share(out: Path, seconds: float, case: str, one_process: bool) -> dict[str, float]:
     """How much of a study's time its runs take: the sum of results.csv's per-run ``seconds`` (training and
     evaluation of each run, the scikit-learn reference included), and Amdahl's bound on the speed-up of N
     workers for a one-process study (only runs go in parallel; start-up, imports, the vectoriser fit, the
@@ -51,6 +51,8 @@ def parallel_share(out: Path, seconds: float, case: str) -> dict[str, float]:
         return {}
     with results.open(newline="") as handle:
         runs = sum(float(r["seconds"]) for r in csv.DictReader(handle) if r.get("seconds"))
+    if not one_process:  # runs overlap: their sum is not a share of the wall time
+        return {"run_seconds": round(runs, 1)}
     return {"run_seconds": round(runs, 1), "bound_2_workers": round(seconds / (seconds - runs + runs / 2), 2)}
 
 
@@ -120,9 +122,11 @@ def main() -> None:
                     seconds.append(timed(compare_args, env))
                 row = {"configuration": name, "backend": backend, "case": case, "seconds": round(statistics.median(seconds), 1),
                        "all_seconds": [round(s, 1) for s in seconds], "load_average": os.getloadavg()[0]}
-                row.update(parallel_share(Path(compare_args[compare_args.index("--out") + 1]), seconds[-1], case))
+                row.update(parallel_share(Path(compare_args[compare_args.index("--out") + 1]), seconds[-1], case,
+                                          one_process="--workers" not in compare_args and "--ray" not in compare_args))
                 rows.append(row)
-                bound = f"  runs {row['run_seconds']:.1f} s, 2-worker bound {row['bound_2_workers']:.2f}x" if "run_seconds" in row else ""
+                bound = (f"  runs {row['run_seconds']:.1f} s" if "run_seconds" in row else "") + (
+                    f", 2-worker bound {row['bound_2_workers']:.2f}x" if "bound_2_workers" in row else "")
                 print(f"{name:24s} {backend:9s} {case:50s} {row['seconds']:6.1f} s  (load {row['load_average']:.1f}){bound}",
                       flush=True)
     finally:
