@@ -12,12 +12,15 @@ folder, or a folder imblab recognises as its own by its marker files; anything e
 from __future__ import annotations
 
 import contextlib
+import csv
 import glob
 import json
 import os
+import re
 import shutil
+import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +30,9 @@ from .errors import ImblabError, OutputError
 
 __all__ = [
     "atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_write_csv", "atomic_directory",
-    "atomic_remove", "remove_partial", "check_output_dir", "read_json", "neutralise_csv_cells",
+    "atomic_remove", "remove_partial", "check_output_dir", "read_json", "neutralise_csv_cells", "read_regular_bytes",
+    "check_regular_files", "holds_only", "write_csv_text", "unescape_csv_cells", "MAX_FILE_BYTES",
+    "write_marker", "has_marker", "MARKER_FILE",
 ]
 
 Recognise = Callable[[Path], bool]
@@ -89,9 +94,43 @@ def neutralise_csv_cells(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def atomic_write_csv(path: str | os.PathLike[str], frame: pd.DataFrame) -> Path:
-    """``frame`` as CSV for people (spreadsheets): text cells neutralised, written atomically."""
-    return atomic_write_text(path, neutralise_csv_cells(frame).to_csv(index=False))
+def _escape_cell(value: Any) -> Any:
+    return f"'{value}" if isinstance(value, str) and value.startswith((*_FORMULA_START, "'")) else value
+
+
+def _unescape_cell(value: Any) -> Any:
+    return value[1:] if isinstance(value, str) and value.startswith("'") else value
+
+
+def write_csv_text(frame: pd.DataFrame, *, reversible: bool = False) -> str:
+    """``frame`` as CSV text: every text cell quoted (a bare carriage return inside a text is a line break to
+    most readers, pandas' among them) and neutralised against spreadsheet formulas.
+
+    With ``reversible``, a text starting with ``'`` gets one more, so :func:`unescape_csv_cells` gives back
+    exactly what was written (imblab's own run files, which it reads back); without, only formula starts are
+    prefixed (the study's tables, for people).
+    """
+    if reversible:
+        frame = frame.copy()
+        for i in range(frame.shape[1]):
+            column = frame.iloc[:, i]
+            if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+                frame.isetitem(i, column.map(_escape_cell))
+    else:
+        frame = neutralise_csv_cells(frame)
+    return frame.to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC)
+
+
+def unescape_csv_cells(frame: pd.DataFrame, columns: Iterable[str]) -> None:
+    """Undo :func:`write_csv_text`'s reversible prefix in ``columns`` of ``frame`` (in place)."""
+    for name in columns:
+        if name in frame.columns:
+            frame[name] = frame[name].map(_unescape_cell)
+
+
+def atomic_write_csv(path: str | os.PathLike[str], frame: pd.DataFrame, *, reversible: bool = False) -> Path:
+    """``frame`` as CSV for people (spreadsheets): text cells quoted and neutralised, written atomically."""
+    return atomic_write_text(path, write_csv_text(frame, reversible=reversible))
 
 
 def _json_default(obj: Any) -> Any:
@@ -103,23 +142,95 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
-def read_json(path: str | os.PathLike[str], error: type[ImblabError] = ImblabError, *, kind: type = dict) -> Any:
+MAX_FILE_BYTES = 4 << 30
+"""The most imblab reads of one file from a folder a user hands it (a model, run, study or cache folder)."""
+
+
+def read_regular_bytes(path: str | os.PathLike[str], error: type[ImblabError] = ImblabError, *,
+                       limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of ``path``, which must be a regular file of at most ``limit`` bytes.
+
+    A link is followed, but what it leads to must be a regular file: a device (``/dev/zero``), a FIFO or a
+    socket is refused without reading a byte (a FIFO is opened non-blocking, so no writer is waited for).
+
+    Raises:
+        error: naming the file when it is missing, not a regular file, larger than ``limit`` or unreadable.
+    """
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise error(f"{path} is missing") from None
+    except OSError as exc:
+        raise error(f"cannot read {path}: {exc.strerror or type(exc).__name__}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, FIFO or socket"
+            raise error(f"{path} is {kind}, not a regular file: imblab reads only regular files there")
+        if info.st_size > limit:
+            raise error(f"{path} is {info.st_size:,} bytes, more than the {limit:,} imblab reads of such a file")
+        chunks, left = [], limit + 1
+        while left > 0:
+            chunk = os.read(fd, min(left, 1 << 24))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        if left <= 0:  # it grew while being read
+            raise error(f"{path} is more than the {limit:,} bytes imblab reads of such a file")
+        return b"".join(chunks)
+    except OSError as exc:
+        raise error(f"cannot read {path}: {exc.strerror or type(exc).__name__}") from None
+    finally:
+        os.close(fd)
+
+
+def check_regular_files(folder: str | os.PathLike[str], error: type[ImblabError] = ImblabError, *,
+                        limit: int = MAX_FILE_BYTES) -> None:
+    """Refuse ``folder`` when an entry in it (one level) is not a regular file of at most ``limit`` bytes, or a
+    folder: what a third-party loader (``from_pretrained``) would otherwise open blindly."""
+    folder = Path(folder)
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError as exc:
+        raise error(f"cannot read {folder}: {exc.strerror or type(exc).__name__}") from None
+    for name in names:
+        path = folder / name
+        try:
+            info = path.stat()
+        except OSError as exc:
+            raise error(f"cannot read {path}: {exc.strerror or type(exc).__name__}") from None
+        if stat.S_ISDIR(info.st_mode):
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            raise error(f"{path} is a device, FIFO or socket, not a regular file: imblab reads only regular files there")
+        if info.st_size > limit:
+            raise error(f"{path} is {info.st_size:,} bytes, more than the {limit:,} imblab reads of such a file")
+
+
+def read_json(path: str | os.PathLike[str], error: type[ImblabError] = ImblabError, *, kind: type = dict,
+              limit: int = 1 << 30) -> Any:
     """The JSON document in ``path``; ``error`` naming the file if it is missing, unreadable or truncated.
+
+    Only a regular file of at most ``limit`` bytes is read (:func:`read_regular_bytes`).
 
     Args:
         path: the file.
         error: the ``ImblabError`` subclass to raise.
         kind: the type the top-level value must have (``dict`` by default; ``object`` for any).
+        limit: the largest file read.
     """
     path = Path(path)
+    data = read_regular_bytes(path, error, limit=limit)
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise error(f"{path} is missing") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(f"cannot read {path}: {exc.strerror if isinstance(exc, OSError) else exc}") from None
+        value = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise error(f"cannot read {path}: {exc}") from None
+    except RecursionError:
+        raise error(f"cannot read {path}: it is damaged (nested too deeply)") from None
     except ValueError as exc:  # json.JSONDecodeError: typically a file cut short by a crash or a full disk
-        raise error(f"cannot read {path}: it is damaged (not valid JSON: {exc})") from None
+        raise error(f"cannot read {path}: it is damaged (not valid JSON: {str(exc)[:200]})") from None
     if not isinstance(value, kind):
         expected = "object" if kind is dict else kind.__name__
         raise error(f"cannot read {path}: it is damaged (a JSON {expected} was expected, not {type(value).__name__})")
@@ -171,6 +282,16 @@ def check_output_dir(
         raise OutputError(f"{existing} is a file, not a folder{where}: give a new or empty folder for the {what}")
     if path.is_symlink() and not path.is_dir():
         raise OutputError(f"{path} is a link to no folder: give a new or empty folder for the {what}")
+    if replace and path.is_symlink():
+        raise OutputError(
+            f"{path} is a symbolic link: imblab writes the {what} beside it and renames it into place, which would "
+            f"replace the link; give the folder it points to ({os.path.realpath(path)}) or a new folder"
+        )
+    if replace and path.is_dir() and os.path.ismount(path):
+        raise OutputError(
+            f"{path} is a mount point: imblab writes the {what} beside it and renames it into place, which a mount "
+            f"point cannot take; give a new folder inside it"
+        )
     if path.is_dir():
         try:
             with os.scandir(path) as listing:
@@ -187,6 +308,41 @@ def check_output_dir(
     else:
         _probe_writable(existing, what, path)
     return path
+
+
+MARKER_FILE = ".imblab"
+"""The file that marks a folder imblab writes files into (a study, a tuning folder) as imblab's, written first."""
+
+
+def write_marker(folder: str | os.PathLike[str], kind: str) -> None:
+    """Mark ``folder`` as imblab's ``kind`` of folder (``study``, ``tuning``); the folder is made if missing."""
+    folder = Path(folder)
+    if has_marker(folder, kind):
+        return
+    atomic_write_json(folder / MARKER_FILE, {"kind": kind, "note": "written by imblab: this folder is imblab's"})
+
+
+def has_marker(folder: str | os.PathLike[str], kind: str) -> bool:
+    """Whether ``folder`` carries imblab's marker for ``kind``."""
+    path = Path(folder) / MARKER_FILE
+    try:
+        if not path.is_file() or path.is_symlink() or path.stat().st_size > 4096:
+            return False
+        return json.loads(path.read_text(encoding="utf-8")).get("kind") == kind
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def holds_only(folder: str | os.PathLike[str], names: Iterable[str], *,
+               temporary: re.Pattern[str] | None = None) -> bool:
+    """Whether every entry of ``folder`` is one of ``names`` (or matches ``temporary``): nothing imblab does
+    not write there. False when the folder cannot be listed."""
+    allowed = set(names)
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return False
+    return all(name in allowed or (temporary is not None and temporary.fullmatch(name)) for name in entries)
 
 
 def _give_umask_modes(root: Path) -> None:
@@ -212,7 +368,9 @@ def atomic_directory(path: str | os.PathLike[str], *, recognise: Recognise | Non
     path = Path(path)
     check_output_dir(path, recognise=recognise, what=what)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial"))
+    _remove_dead_partials(path)
+    # The writer's pid in the name: a later write removes what a killed writer left (and only that).
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.p{os.getpid()}.", suffix=".partial"))
     try:
         yield tmp
         _give_umask_modes(tmp)
@@ -229,6 +387,29 @@ def atomic_directory(path: str | os.PathLike[str], *, recognise: Recognise | Non
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
+def _remove_dead_partials(path: Path) -> None:
+    """Remove the ``.<name>.p<pid>.*.partial`` folders beside ``path`` whose writer (on this machine) is gone."""
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.p(\d+)\.[a-z0-9_]{{8}}\.partial")
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match and not _pid_alive(int(match.group(1))):
+            shutil.rmtree(path.parent / name, ignore_errors=True)
 
 
 def remove_partial(path: str | os.PathLike[str]) -> list[Path]:

@@ -92,6 +92,18 @@ def _cmd_techniques(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- train
+def _count(text: str) -> int:
+    """An argparse type: an integer of at most ``settings.MAX_INTEGER`` (every count is bounded)."""
+    rule = f"an integer ≤ {settings.MAX_INTEGER:,}"
+    try:
+        value = int(text) if len(text.strip()) <= 20 else settings.MAX_INTEGER + 1
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, not {text[:30]!r}") from None
+    if abs(value) > settings.MAX_INTEGER:
+        raise argparse.ArgumentTypeError(f"must be {rule}")
+    return value
+
+
 def _usage(message: str) -> ImblabError:
     from .errors import SpecError
 
@@ -354,13 +366,15 @@ def _add_execution_options(p: argparse.ArgumentParser, what: str = "runs") -> No
                        help="CPUs each Ray task asks for (default: 1)")
     group.add_argument("--gpus-per-run", type=float, default=None, metavar="N",
                        help="GPUs each Ray task asks for (default: 1 on a cluster with GPUs, else 0)")
+    group.add_argument("--ray-timeout", type=float, default=None, metavar="SECONDS",
+                       help="seconds to wait for the Ray cluster's head to answer (default: 30)")
 
 
 def _executor(args: argparse.Namespace) -> Executor:
     from .study import make_executor
 
     return make_executor(workers=args.workers, ray=args.ray, cpus_per_run=args.cpus_per_run,
-                         gpus_per_run=args.gpus_per_run)
+                         gpus_per_run=args.gpus_per_run, ray_timeout=args.ray_timeout)
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -423,9 +437,9 @@ def _add_tuning_options(p: argparse.ArgumentParser, *, command: str) -> None:
     if command == "tune":
         p.add_argument("--technique", required=True, metavar="SPEC",
                        help="the technique to tune; parameters the spec sets stay fixed (focal:alpha=0.25 tunes gamma)")
-        p.add_argument("--trials", type=int, default=30, help="finished trials the study ends with (default: 30)")
+        p.add_argument("--trials", type=_count, default=30, help="finished trials the study ends with (default: 30)")
         p.add_argument("--metric", default="macro-f1", help="the validation metric to optimise (default: macro-f1)")
-        p.add_argument("--seeds", type=int, default=1, help="training seeds per trial; the objective is their mean "
+        p.add_argument("--seeds", type=_count, default=1, help="training seeds per trial; the objective is their mean "
                        "(default: 1)")
         p.add_argument("--tune-training", action="store_true",
                        help="also tune the linear head's C (tfidf, frozen) or the learning rate (finetune)")
@@ -435,13 +449,13 @@ def _add_tuning_options(p: argparse.ArgumentParser, *, command: str) -> None:
                        "imblab-runs/<data>-tuning; with --storage and no --out nothing is written locally)")
         p.add_argument("--json", action="store_true", help="print the best spec and every trial as JSON")
     else:
-        p.add_argument("--tune", type=int, default=None, metavar="N",
+        p.add_argument("--tune", type=_count, default=None, metavar="N",
                        help="tune each technique first with N trials on the validation split, then compare it "
                        "at its defaults and tuned ('NAME (tuned)')")
     p.add_argument("--storage", default=None, metavar="URL",
                    help="an SQLAlchemy URL shared by several processes, e.g. postgresql+psycopg://user:pw@host/db "
                    "(default: sqlite:///DIR/tuning.db)")
-    p.add_argument("--sampler-seed", type=int, default=0, help="seed of the TPE sampler (default: 0)")
+    p.add_argument("--sampler-seed", type=_count, default=0, help="seed of the TPE sampler (default: 0)")
 
 
 def _compare_tuning(args: argparse.Namespace) -> Any:  # -> CompareTuning | None
@@ -480,8 +494,8 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     values = settings.with_defaults(settings.from_args(args, "tune"), "tune")  # every flag, before anything else
     if args.trials < 1:
         raise _usage(f"--trials must be at least 1, got {args.trials}")
-    if args.seeds < 1:
-        raise _usage(f"--seeds must be at least 1, got {args.seeds}")
+    if not 1 <= args.seeds <= settings.MAX_SEEDS:
+        raise _usage(f"--seeds must be a count in [1, {settings.MAX_SEEDS}], got {args.seeds}")
     executor = _executor(args)
     _route_optuna_logs()
     from .study import tune
@@ -575,17 +589,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model_dir", help="a run directory or its model/ folder")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 for every interface)")
-    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
-    p.add_argument("--max-batch", type=int, default=64,
+    p.add_argument("--port", type=_count, default=8000, help="port (default: 8000)")
+    p.add_argument("--max-batch", type=_count, default=64,
                    help="most texts per forward pass when gathering concurrent requests (default: 64; 1: no batching)")
     p.add_argument("--max-wait-ms", type=float, default=5.0,
                    help="how long a request waits for others to share its forward pass (default: 5; 0: no batching)")
     p.add_argument("--api-key", default=None,
                    help="require the header X-API-Key: KEY on /predict and /info (default: $IMBLAB_API_KEY, else none)")
-    p.add_argument("--max-texts", type=int, default=None, help="texts per request (default: 1000)")
-    p.add_argument("--max-chars", type=int, default=None,
+    p.add_argument("--max-texts", type=_count, default=None, help="texts per request (default: 1000)")
+    p.add_argument("--max-chars", type=_count, default=None,
                    help="characters per text; longer texts are cut (default: 10000)")
-    p.add_argument("--max-body-bytes", type=int, default=None, help="bytes per request body (default: 4194304)")
+    p.add_argument("--max-body-bytes", type=_count, default=None, help="bytes per request body (default: 4194304)")
     p.add_argument("--no-access-log", action="store_true", help="do not log one line per request")
     _add_cost_options(p)
     p.set_defaults(func=_cmd_serve)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.special import softmax
 
-from ._io import atomic_directory, read_json
+from ._io import atomic_directory, holds_only, read_json
 from .backends import BACKENDS, Backend, HeadConfig, make_backend, resolve_backend_name
 from .errors import DataError, ModelError, SpecError
 from .evaluation import CostDecisions, Costs, CostSetting, parse_prior, resolve_costs
@@ -37,6 +37,7 @@ __all__ = ["TrainConfig", "TrainedModel", "load_model", "is_model_dir", "resolve
 log = logging.getLogger(__name__)
 
 FORMAT = "imblab-model"
+_METADATA_LIMIT = 256 << 20  # imblab.json: labels, counts, technique, a history row per epoch
 FORMAT_VERSION = 1
 Prior = str | Mapping[str, float]
 
@@ -369,13 +370,21 @@ class TrainedModel:
         return directory
 
 
+MODEL_FILES = (METADATA_FILE, "tfidf.json", "tfidf_idf.npz", "head.safetensors", "transformer")
+"""Everything a model folder of any backend holds: a folder with anything else is not one imblab made."""
+
+
 def is_model_dir(directory: str | Path) -> bool:
-    """Whether ``directory`` holds an imblab model (its ``imblab.json`` names the format)."""
-    try:
-        meta = json.loads((Path(directory) / METADATA_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    """Whether ``directory`` is a model folder imblab made: its ``imblab.json`` names the format, and it holds
+    nothing a model folder does not (so imblab may replace it)."""
+    directory = Path(directory)
+    if directory.is_symlink() or not holds_only(directory, MODEL_FILES):
         return False
-    return isinstance(meta, dict) and meta.get("format") == FORMAT
+    try:
+        meta = read_json(directory / METADATA_FILE, ModelError, limit=_METADATA_LIMIT)
+    except ModelError:
+        return False
+    return meta.get("format") == FORMAT
 
 
 def load_model(directory: str | Path) -> TrainedModel:
@@ -391,7 +400,7 @@ def load_model(directory: str | Path) -> TrainedModel:
     """
     directory = check_model_dir(directory)
     meta_path = directory / METADATA_FILE
-    meta = read_json(meta_path, ModelError)
+    meta = read_json(meta_path, ModelError, limit=_METADATA_LIMIT)
     if meta.get("format") != FORMAT:
         raise ModelError(f"{directory} is not an imblab model directory ({METADATA_FILE} has no format {FORMAT!r})")
     if meta.get("format_version") != FORMAT_VERSION:
@@ -448,6 +457,9 @@ def _field(meta: dict[str, Any], name: str, kind: type, where: Path | None = Non
     return value
 
 
+_MAX_COUNT = 10**15  # rows of one class: far beyond any data set, and exact in float64
+
+
 def _checked_labels(meta: dict[str, Any]) -> tuple[list[str], np.ndarray]:
     labels = meta.get("labels")
     if (not isinstance(labels, list) or len(labels) < 2 or not all(isinstance(x, str) and x for x in labels)
@@ -455,8 +467,10 @@ def _checked_labels(meta: dict[str, Any]) -> tuple[list[str], np.ndarray]:
         raise ModelError("labels must be a list of at least 2 distinct, non-empty names")
     counts = meta.get("class_counts")
     if (not isinstance(counts, list) or len(counts) != len(labels)
-            or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in counts)):
-        raise ModelError(f"class_counts must be {len(labels)} positive integers (one per label), not {counts!r}"[:200])
+            or not all(isinstance(n, int) and not isinstance(n, bool) and 0 < n <= _MAX_COUNT for n in counts)):
+        shown = ", ".join(str(n)[:20] + ("…" if len(str(n)) > 20 else "") for n in counts) if isinstance(counts, list) else type(counts).__name__
+        raise ModelError(f"class_counts must be {len(labels)} integers in [1, {_MAX_COUNT:.0e}] (one per label), "
+                         f"not [{shown[:160]}]")
     return labels, np.asarray(counts, dtype=np.int64)
 
 

@@ -18,7 +18,9 @@ interrupted run leaves nothing behind and a finished one is never half-written::
 from __future__ import annotations
 
 import functools
+import io
 import json
+import math
 import os
 import platform
 import time
@@ -31,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from ._io import atomic_directory, check_output_dir, read_json
+from ._io import atomic_directory, check_output_dir, holds_only, read_json, read_regular_bytes, unescape_csv_cells, write_csv_text
 from .data import Dataset, Split
 from .errors import ModelError
 
@@ -273,8 +275,8 @@ def train_run(
             model.save(tmp / "model")
         (tmp / "config.json").write_text(json.dumps(run_config, indent=2, default=metrics_json_default) + "\n")
         (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, default=metrics_json_default) + "\n")
-        predictions.to_csv(tmp / "predictions.csv", index=False)
-        validation.to_csv(tmp / "validation.csv", index=False)
+        (tmp / "predictions.csv").write_text(write_csv_text(predictions, reversible=True), encoding="utf-8")
+        (tmp / "validation.csv").write_text(write_csv_text(validation, reversible=True), encoding="utf-8")
         (tmp / "train.log").write_text("".join(json.dumps(h, default=metrics_json_default) + "\n" for h in history))
     return read_run(out)
 
@@ -315,13 +317,23 @@ def is_complete_run(run_dir: str | Path, *, with_model: bool = False) -> bool:
 
 
 def is_run_dir(path: str | Path) -> bool:
-    """A finished run folder (with or without its model) holding nothing but what imblab writes there (so
-    imblab may replace it)."""
+    """A run folder imblab made (so imblab may replace it): finished (with or without its model), its
+    ``config.json`` imblab's (it names imblab's version and the labels), its ``model/`` (if any) a model folder
+    imblab made, and nothing in it that imblab does not write there."""
+    from .model import is_model_dir
+
     path = Path(path)
-    try:
-        return is_complete_run(path) and set(os.listdir(path)) <= set(RUN_FILES)
-    except OSError:
+    if path.is_symlink() or not holds_only(path, RUN_FILES) or not is_complete_run(path):
         return False
+    try:
+        config = read_json(path / "config.json", ModelError, limit=1 << 28)
+    except ModelError:
+        return False
+    environment = config.get("environment")
+    if not (isinstance(environment, dict) and isinstance(environment.get("imblab"), str)
+            and isinstance(config.get("labels"), list)):
+        return False
+    return not (path / "model").exists() or is_model_dir(path / "model")
 
 
 def read_run(run_dir: str | Path) -> RunResult:
@@ -343,10 +355,35 @@ def read_run(run_dir: str | Path) -> RunResult:
     if (missing or not isinstance(metrics.get("test"), dict) or not isinstance(metrics["test"].get("report"), dict)
             or not isinstance(metrics.get("test_flat"), dict)):
         raise ModelError(f"{run_dir / 'metrics.json'} is damaged: missing {', '.join(missing) or 'test metrics'}")
+    _check_numbers(run_dir / "metrics.json", metrics)
     predictions = _read_predictions(run_dir / "predictions.csv", labels)
     validation_file = run_dir / "validation.csv"
     validation = _read_predictions(validation_file, labels, test=False) if validation_file.exists() else None
     return RunResult(run_dir=run_dir, config=config, metrics=metrics, predictions=predictions, validation=validation)
+
+
+_MAY_BE_UNDEFINED = ("pr_auc", "roc_auc")  # NaN when the test split lacks a class's positives or negatives
+
+
+def _check_numbers(path: Path, metrics: dict[str, Any]) -> None:
+    """What the comparison computes with: every test metric a number (finite but for the two that may be
+    undefined), the seed an integer, the timings finite numbers ≥ 0."""
+    def number(value: Any) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+    bad = [name for name, value in metrics["test_flat"].items()
+           if not number(value) or (not math.isfinite(value) and name not in _MAY_BE_UNDEFINED)]
+    seed = metrics["seed"]
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        bad.append("seed")
+    timings = metrics.get("timings", {})
+    if not isinstance(timings, dict):
+        bad.append("timings")
+    else:
+        bad += [f"timings.{k}" for k, v in timings.items() if not number(v) or not math.isfinite(v) or v < 0]
+    if bad:
+        raise ModelError(f"{path} is damaged: {', '.join(bad[:3])}{' and more' if len(bad) > 3 else ''} "
+                         "not a valid number")
 
 
 def run_files(run_dir: str | Path) -> dict[str, bytes]:
@@ -384,14 +421,16 @@ _METRICS_KEYS = ("technique", "spec", "seed", "test", "test_flat")
 def _read_predictions(path: Path, labels: list[str], *, test: bool = True) -> pd.DataFrame:
     """predictions.csv (``test``) or validation.csv, checked: every column, a known label in every row,
     probabilities in [0, 1]."""
+    data = read_regular_bytes(path, ModelError)
     try:
         frame = pd.read_csv(
-            path, keep_default_na=False, dtype={"text": str, "label": str, "predicted": str},
+            io.BytesIO(data), keep_default_na=False, dtype={"text": str, "label": str, "predicted": str},
             **_ROUND_TRIP,
         )
     except (OSError, ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ModelError(f"{path} is damaged: {first}") from None
+    unescape_csv_cells(frame, ("text", "label", "predicted"))
     probabilities = [f"p_raw:{label}" for label in labels] + [f"p:{label}" for label in labels]
     columns = ("id", "text", "label", "predicted") if test else ("id", "label")
     absent = [c for c in (*columns, *probabilities) if c not in frame.columns]

@@ -63,24 +63,33 @@ class Rule:
         return str(value)
 
 
+MAX_INTEGER = 2**31 - 1
+"""The largest integer setting (a count, an epoch number, a seed of the split): every count is bounded."""
+
+
 @dataclass(frozen=True)
 class Integer(Rule):
     at_least: int | None = None
+    at_most: int = MAX_INTEGER
     metavar = "N"
     annotation = "int | None"
 
     @property
     def allowed(self) -> str:
-        return "an integer" + (f" ≥ {self.at_least}" if self.at_least is not None else "")
+        if self.at_least is not None:
+            return f"an integer in [{self.at_least}, {self.at_most:,}]"
+        return f"an integer ≤ {self.at_most:,}"
 
     def check(self, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(self.allowed)
-        if self.at_least is not None and value < self.at_least:
+        if (self.at_least is not None and value < self.at_least) or value > self.at_most:
             raise ValueError(self.allowed)
         return value
 
     def parse(self, text: str) -> int:
+        if len(text.strip()) > 40:  # int() of a huge digit string is slow; no allowed value is that long
+            raise ValueError(self.allowed)
         try:
             return self.check(int(text))
         except ValueError:
@@ -201,6 +210,7 @@ class Texts(Rule):
 
 
 _MAX_SEED = 2**32 - 1  # NumPy's and torch's seeds
+MAX_SEEDS = 1000  # seeds of one study: a thousand runs per technique is beyond any use, and bounds the plan
 
 
 @dataclass(frozen=True)
@@ -209,12 +219,13 @@ class Seeds(Rule):
 
     metavar = "N"
     annotation = "list[int]"
-    allowed = f"a count ≥ 1 or a list of distinct integers in [0, {_MAX_SEED}]"  # type: ignore[assignment]
+    allowed = (f"a count in [1, {MAX_SEEDS}] or a list of at most {MAX_SEEDS} distinct integers in "  # type: ignore[assignment]
+               f"[0, {_MAX_SEED}]")
 
     def check(self, value: Any) -> list[int]:
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_SEEDS:
             return list(range(value))
-        if (isinstance(value, (list, tuple)) and value and len(set(value)) == len(value)
+        if (isinstance(value, (list, tuple)) and value and len(value) <= MAX_SEEDS and len(set(value)) == len(value)
                 and all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= _MAX_SEED for s in value)):
             return list(value)
         raise ValueError(self.allowed)
@@ -223,12 +234,13 @@ class Seeds(Rule):
         return str(len(value)) if value == list(range(len(value))) else str(value)
 
     def parse(self, text: str) -> list[int]:
+        rule = f"a count in [1, {MAX_SEEDS}]"
         try:
-            count = int(text)
+            count = int(text) if len(text.strip()) <= 40 else 0
         except ValueError:
-            raise ValueError("a count ≥ 1") from None
-        if count < 1:
-            raise ValueError("a count ≥ 1")
+            raise ValueError(rule) from None
+        if not 1 <= count <= MAX_SEEDS:
+            raise ValueError(rule)
         return self.check(count)
 
 
@@ -314,7 +326,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("encoding", DATA, Encoding(), "utf-8", "file encoding", EVERYWHERE),
     Setting("dedupe", DATA, Switch(), False, "keep only the first row of each distinct text", EVERYWHERE),
     Setting("limit", DATA, Integer(at_least=1), None, "stratified subsample of N rows before splitting", TRAINING_EVERYWHERE),
-    Setting("split_seed", DATA, Integer(at_least=0), 42, "seed of the train/validation/test split", EVERYWHERE),
+    Setting("split_seed", DATA, Integer(at_least=0, at_most=_MAX_SEED), 42, "seed of the train/validation/test split", EVERYWHERE),
     Setting("val_fraction", DATA, Real(above=0, below=1), 0.1, "validation share", EVERYWHERE),
     Setting("test_fraction", DATA, Real(above=0, below=1), 0.1, "test share", EVERYWHERE),
     Setting("backend", TRAINING, Choice(("auto", *ALL_BACKENDS)), "auto", "auto: finetune with a CUDA GPU, else tfidf",
@@ -343,7 +355,7 @@ SETTINGS: tuple[Setting, ...] = (
             TRAIN_COMPARE, train=True, fingerprint=True, backends=("frozen",)),
     Setting("C", TRAINING, Real(above=0), None, "inverse L2 strength of the linear head (default: chosen on "
             "validation by --metric)", TRAIN_COMPARE, train=True, fingerprint=True, backends=HEADS, flag="--C"),
-    Setting("seed", None, Integer(at_least=0), 0, "training seed", ("train",)),
+    Setting("seed", None, Integer(at_least=0, at_most=_MAX_SEED), 0, "training seed", ("train",)),
     Setting("seeds", STUDY, Seeds(), [0, 1, 2], "seeds per technique: a count (a study file may also list them)",
             COMPARE),
     Setting("metric", STUDY, Text(), "macro_f1", "the metric that ranks techniques and chooses C (e.g. macro-f1, "

@@ -242,6 +242,13 @@ BAD_REQUESTS = {
     "prior as text": (dict(json={"texts": ["a"], "prior": {"spam": "0.1", "ham": 0.9}}), 422, "spam"),
     "prior not finite": (dict(content=b'{"texts": ["a"], "prior": {"spam": NaN, "ham": 1}}',
                               headers={"content-type": "application/json"}), 422, "finite"),
+    # Issue 21 (7): a 300-digit cost was an OverflowError (500, a traceback in the log); a cost that is no
+    # text or object was pydantic's "costs.str: input should be…".
+    "cost of 300 digits": (dict(content=b'{"texts": ["a"], "costs": {"matrix": [[0, 1], [1' + b"0" * 300
+                                + b', 0]], "labels": ["ham", "spam"]}}', headers={"content-type": "application/json"}),
+                           422, "finite"),
+    "costs a number": (dict(json={"texts": ["a"], "costs": 5}), 422, "costs must be a text such as"),
+    "deploy_prior a list": (dict(json={"texts": ["a"], "deploy_prior": [0.5]}), 422, "deploy_prior must be"),
     "too many texts": (dict(json={"texts": ["a"] * 51}), 413, "50"),
     "body too large": (dict(json={"texts": ["a" * 250_000]}), 413, "200,000 bytes"),
     "chunked body too large": (dict(content=[b'{"texts": ["', b"a" * 150_000, b"a" * 150_000, b'"]}'],
@@ -261,6 +268,7 @@ def test_every_bad_request_gets_a_4xx_with_one_sentence(tfidf_server: Server, ca
     detail = body["detail"]
     assert needle in detail
     assert "\n" not in detail and detail.endswith(".") and len(detail) < 200 and "Traceback" not in detail
+    assert "Traceback" not in tfidf_server.log.read_text(errors="replace")  # no request crashed the server
 
 
 def test_wrong_method_and_path_are_4xx(tfidf_server: Server) -> None:

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import check_regular_files
 from ..errors import ModelError
 
-__all__ = ["DEFAULT_MODEL", "resolve_model_name", "model_identity", "token_lengths", "quiet_loading"]
+__all__ = ["DEFAULT_MODEL", "resolve_model_name", "model_identity", "token_lengths", "quiet_loading",
+           "check_encoder_folder"]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,26 @@ def quiet_loading() -> Iterator[None]:
         hf_logging.set_verbosity(verbosity)
         if bars:
             hf_logging.enable_progress_bar()
+
+
+def check_encoder_folder(name: str | Path) -> None:
+    """For a local encoder folder: every file regular and of bounded size, and safetensors weights present
+    (imblab never opens pickled weights). A hub id is left to ``from_pretrained``.
+
+    Raises:
+        ModelError: naming the file or what is missing.
+    """
+    path = Path(name)
+    if not path.is_dir():
+        return
+    check_regular_files(path, ModelError)
+    if not any((path / f).is_file() for f in ("model.safetensors", "model.safetensors.index.json")):
+        pickled = [f for f in ("pytorch_model.bin", "pytorch_model.bin.index.json") if (path / f).exists()]
+        raise ModelError(
+            f"{path} has no safetensors weights (model.safetensors)"
+            + (f", only pickled ones ({pickled[0]}), which imblab never opens: convert them with "
+               "save_pretrained(..., safe_serialization=True)" if pickled else "")
+        )
 
 
 def _file_sha256(path: Path) -> str:

@@ -23,7 +23,7 @@ from safetensors import SafetensorError
 
 from ..errors import ModelError
 from ..training import LoopConfig, resolve_mixed_precision, seed_everything, train
-from ._encoders import DEFAULT_MODEL, quiet_loading, resolve_model_name, token_lengths
+from ._encoders import DEFAULT_MODEL, check_encoder_folder, quiet_loading, resolve_model_name, token_lengths
 from ._protocol import macro_f1_scorer
 
 __all__ = ["FinetuneBackend"]
@@ -148,8 +148,8 @@ class FinetuneBackend:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         target = directory / _SUBDIR
-        if not (target / "model.safetensors").is_file() and not (target / "model.safetensors.index.json").is_file():
-            raise ModelError(f"{directory} has no safetensors weights in {_SUBDIR}/")
+        if not target.is_dir():
+            raise ModelError(f"{directory} has no folder {_SUBDIR}/ with the fine-tuned weights")
         backend = cls.__new__(cls)
         backend.fit_info = None
         backend.model_name = settings.get("model_name")
@@ -158,16 +158,22 @@ class FinetuneBackend:
             backend.max_length = int(settings["max_length"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"{directory}: the finetune backend's settings are damaged ({type(exc).__name__}: {exc})") from None
+        check_encoder_folder(target)
         try:
             backend.tokenizer = AutoTokenizer.from_pretrained(target)
             with quiet_loading():
                 # Safetensors only: a pytorch_model.bin beside it is never unpickled, whatever it holds.
-                backend.model = AutoModelForSequenceClassification.from_pretrained(
-                    target, dtype=torch.float32, use_safetensors=True,
+                backend.model, info = AutoModelForSequenceClassification.from_pretrained(
+                    target, dtype=torch.float32, use_safetensors=True, output_loading_info=True,
                 )
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, SafetensorError) as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise ModelError(f"cannot load the fine-tuned model in {target}: {first}") from None
+        # A weight the file lacks would be initialised at random: the model would predict noise without a word.
+        missing = sorted({*info.get("missing_keys", ()), *(k for k, *_ in info.get("mismatched_keys", ()))})
+        if missing:
+            raise ModelError(f"{target} is not the whole fine-tuned model: it lacks {', '.join(missing[:3])}"
+                             f"{' and more' if len(missing) > 3 else ''} (an encoder without its trained head?)")
         backend.model.to("cuda" if torch.cuda.is_available() else "cpu").eval()
         backend._mixed_precision = resolve_mixed_precision("auto")
         return backend

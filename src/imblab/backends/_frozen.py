@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from .._cores import usable_cores
-from .._io import atomic_write_bytes
+from .._io import atomic_write_bytes, check_regular_files, read_regular_bytes
 from ..data import cache_dir
 from ..errors import ModelError
 from ..training import LoopConfig
 from ._convex import HeadConfig, fit_head
-from ._encoders import DEFAULT_MODEL, model_identity, quiet_loading, resolve_model_name, token_lengths
+from ._encoders import DEFAULT_MODEL, check_encoder_folder, model_identity, quiet_loading, resolve_model_name, token_lengths
 from ._heads import LinearHead
 from ._protocol import texts_hash
 
@@ -55,9 +55,13 @@ def _pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tenso
 
 
 def _read_cached(path: Path) -> np.ndarray | None:
-    try:
-        pooled = np.load(path, allow_pickle=False)
-    except (OSError, ValueError):  # absent, or damaged: computed again
+    if not path.exists():
+        return None
+    try:  # a regular file of bounded size, never unpickled; anything else is computed again
+        pooled = np.load(io.BytesIO(read_regular_bytes(path, ModelError)), allow_pickle=False)
+    except (OSError, ValueError, EOFError, ModelError):
+        return None
+    if pooled.ndim != 2 or pooled.dtype.kind != "f":
         return None
     log.info("re-using %d cached embeddings from %s", len(pooled), path)
     return pooled
@@ -113,12 +117,15 @@ class FrozenBackend:
         from transformers import AutoModel, AutoTokenizer
 
         log.info("loading encoder %s", self.model_path)
+        check_encoder_folder(self.model_path)
         try:
             self._tokenizer = AutoTokenizer.from_pretrained(self.model_path)
             with quiet_loading():
-                self._encoder = AutoModel.from_pretrained(self.model_path, dtype=torch.float32)
-        except (OSError, ValueError) as exc:
-            raise ModelError(f"cannot load encoder {self.model_path!r}: {str(exc).splitlines()[0]}") from None
+                # Safetensors only: a pickled pytorch_model.bin is never opened, whatever it holds.
+                self._encoder = AutoModel.from_pretrained(self.model_path, dtype=torch.float32, use_safetensors=True)
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ModelError(f"cannot load encoder {self.model_path!r}: {first}") from None
         self._encoder.to("cuda" if torch.cuda.is_available() else "cpu").eval()
 
     def _cache_path(self, texts: Sequence[str]) -> Path:
@@ -227,4 +234,5 @@ class FrozenBackend:
                 f"({settings['model_identity'][:19]}…): install or pass the same encoder"
             )
         backend.head = LinearHead.load(directory / _HEAD, transposed=True)
+        backend._load_encoder()  # now, not at the first prediction: a model that cannot predict is refused at load
         return backend

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .._io import read_regular_bytes
 from ..errors import ModelError
 
 __all__ = ["LinearHead"]
@@ -57,10 +58,11 @@ class LinearHead:
     def load(cls, path: Path, *, transposed: bool = False) -> LinearHead:
         """Read :meth:`save`'s file (safetensors only: nothing is unpickled)."""
         from safetensors import SafetensorError
-        from safetensors.numpy import load_file
+        from safetensors.numpy import load
 
+        data = read_regular_bytes(path, ModelError)  # a regular file of bounded size: never a FIFO or a device
         try:
-            tensors = load_file(str(path))
+            tensors = load(data)
         except (OSError, ValueError, SafetensorError) as exc:
             raise ModelError(f"{path} is not a readable safetensors file ({exc})") from None
         weight, bias = tensors.get("weight"), tensors.get("bias")

@@ -15,6 +15,7 @@ points of macro-F1.)
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from collections import OrderedDict
@@ -27,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from .._io import read_json
+from .._io import read_json, read_regular_bytes
 from ..errors import ModelError
 from ..training import LoopConfig
 from ._convex import HeadConfig, fit_head
@@ -212,8 +213,9 @@ class TfidfBackend:
 
 def _read_idf(path: Path, sizes: list[int]) -> list[np.ndarray]:
     """The idf vectors, one per vocabulary: float, finite, of the vocabulary's length (never unpickled)."""
+    data = read_regular_bytes(path, ModelError)
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             arrays = [np.asarray(npz[f"idf_{i}"]) for i in range(len(sizes))]
     except (OSError, ValueError, KeyError, EOFError) as exc:  # object arrays raise ValueError here
         raise ModelError(f"{path} is damaged or foreign ({type(exc).__name__}: {exc})") from None

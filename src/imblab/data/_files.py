@@ -181,8 +181,8 @@ def pick_column(frame: pd.DataFrame, requested: str | None, candidates: tuple[st
     matches = [c for c in columns if c.strip().lower() in candidates]
     if len(matches) == 1:
         return matches[0]
-    found = "several" if matches else "no"
+    found = f"several {role} columns ({', '.join(matches)}) found" if matches else f"no {role} column found"
     raise DataError(
-        f"{found} {role} column found in {where} (looked for {'/'.join(candidates)}); "
+        f"{found} in {where} (looked for {'/'.join(candidates)}); "
         f"pass {flag} with one of the available columns: {', '.join(columns)}"
     )

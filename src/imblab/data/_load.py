@@ -82,11 +82,13 @@ def load_dataset(
             dataset = _from_frame(frame, path.name, str(path), text_column, label_column, parse_label_names(label_names))
         elif path.is_dir() and is_hf_dataset_dir(path):
             dataset = _from_hf_folder(path, text_column, label_column, parse_label_names(label_names))
-        elif path.exists():
+        elif path.is_dir():
             raise DataError(
                 f"{path} is a folder but not a Hugging Face datasets folder (no dataset_dict.json, or state.json "
                 "and dataset_info.json): give a data file or a save_to_disk folder"
             )
+        elif path.exists():
+            raise DataError(f"{path} is a device, FIFO or socket, not a regular file: give a data file")
         elif table_format(path)[0] in SUPPORTED_SUFFIXES or "/" in key or "\\" in key:
             raise DataError(f"no such file: {path}")
         else:
@@ -148,14 +150,20 @@ def _from_frame(
     label_col = pick_column(frame, label_column, LABEL_CANDIDATES, "label", "--label-column", source)
     if text_col == label_col:
         raise DataError(f"text and label column are both {text_col!r} in {source}: name two different columns")
-    texts, labels, dropped = [], [], 0
+    texts, labels, dropped, not_text = [], [], 0, 0
     for text, label in zip(frame[text_col].tolist(), frame[label_col].tolist()):
         label_str = _label_string(label)
         if not isinstance(text, str) or not text.strip() or label_str is None:
             dropped += 1
+            not_text += not (text is None or isinstance(text, str) or _missing(text))  # numbers, bytes: not texts
             continue
         texts.append(text)
         labels.append(label_str)
+    if not texts and not_text:
+        kinds = sorted({type(t).__name__ for t in frame[text_col].tolist()
+                        if not (t is None or isinstance(t, str) or _missing(t))})
+        raise DataError(f"the text column {text_col!r} of {source} holds {', '.join(kinds)} values, not texts: "
+                        "give the column that holds the texts (--text-column)")
     raw_classes = sorted(set(labels), key=_sort_key)
     if isinstance(label_names, list):
         if len(label_names) != len(raw_classes):
@@ -189,6 +197,10 @@ def _from_hf_folder(
         present = set(dataset.label_names)
         dataset = replace(dataset, label_names=tuple(n for n in class_labels[label_col] if n in present))
     return dataset
+
+
+def _missing(value: object) -> bool:
+    return isinstance(value, float) and math.isnan(value)
 
 
 def _check_classes(dataset: Dataset) -> None:

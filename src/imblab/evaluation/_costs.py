@@ -64,15 +64,29 @@ def _number(value: Any, what: str, *, text: bool = False) -> float:
         try:
             value = float(value.strip())
         except ValueError:
-            raise SpecError(f"{what} is {value.strip()!r}, not a number") from None
+            raise SpecError(f"{what} is {_short(value.strip())}, not a number") from None
     elif isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise SpecError(f"{what} is {value!r}, not a number")
-    x = float(value)
+        raise SpecError(f"{what} is {_short(value)}, not a number")
+    try:
+        x = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        x = math.inf
     if not math.isfinite(x):
-        raise SpecError(f"{what} is {x}: costs must be finite")
+        raise SpecError(f"{what} is {_short(value)}: costs must be finite, at most {MAX_COST:g}")
     if x < 0:
         raise SpecError(f"{what} is {_fmt(x)}: costs must be ≥ 0")
+    if x > MAX_COST:
+        raise SpecError(f"{what} is {_fmt(x)}: costs must be at most {MAX_COST:g} (only their ratios matter)")
     return x
+
+
+MAX_COST = 1e12
+"""The largest cost: only ratios matter, and a cost per 1,000 texts must stay far from float64's range."""
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:30] + f"… ({len(text)} characters)"
 
 
 def _fmt(x: float) -> str:
@@ -429,13 +443,15 @@ def parse_prior(value: str | Mapping[str, Any], labels: Sequence[str]) -> np.nda
         # Text only from "label=p" text; in a mapping (a study file, the API) a string is a type error.
         is_number = isinstance(raw, numbers.Real) and not isinstance(raw, bool)
         if not (is_number or (isinstance(raw, str) and isinstance(value, str))):
-            raise SpecError(f"the prior of {label} is {raw!r}, not a number")
+            raise SpecError(f"the prior of {label} is {_short(raw)}, not a number")
         try:
             p = float(raw)
+        except OverflowError:
+            p = math.inf
         except ValueError:
-            raise SpecError(f"the prior of {label} is {raw!r}, not a number") from None
+            raise SpecError(f"the prior of {label} is {_short(raw)}, not a number") from None
         if not 0 < p <= 1:  # also refuses NaN
-            raise SpecError(f"the prior of {label} is {raw!r}: a prior probability must be in (0, 1]")
+            raise SpecError(f"the prior of {label} is {_short(raw)}: a prior probability must be in (0, 1]")
         probs[label] = p
     missing = [label for label in labels if label not in probs]
     total = math.fsum(probs.values())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from typing import TYPE_CHECKING
 
 from ._tables import (
@@ -33,7 +34,12 @@ def _text(text: object) -> str:
     GitHub renders raw HTML in Markdown: a label or probe such as ``<script>`` or ``<img src=x>``
     must show as written, so ``&``, ``<`` and ``>`` become entities.
     """
-    return html.escape(str(text), quote=False).replace("\r", " ").replace("\n", " ")
+    escaped = html.escape(str(text), quote=False).replace("\r", " ").replace("\n", " ")
+    # Markdown's inline markup (emphasis, code, links, strike-through, GitHub's $math$) shows as written.
+    return _MARKUP.sub(r"\\\g<0>", escaped)
+
+
+_MARKUP = re.compile(r"[\\`*_$~\[\]]")
 
 
 def _escape(text: str) -> str:

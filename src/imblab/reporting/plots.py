@@ -10,6 +10,7 @@ scheme; a technique has the same colour in every figure, and the baseline is alw
 from __future__ import annotations
 
 import io
+import os
 import re
 import warnings
 from collections.abc import Iterator, Sequence
@@ -17,12 +18,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import matplotlib
-import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
+from ..data import cache_dir
 
-from ..evaluation import (
+# Matplotlib keeps its font cache and settings in ~/.cache and ~/.config unless told otherwise: imblab's own
+# cache instead (a user's MPLCONFIGDIR wins).
+os.environ.setdefault("MPLCONFIGDIR", str(cache_dir() / "matplotlib"))
+
+import matplotlib  # noqa: E402 - after MPLCONFIGDIR
+import numpy as np
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+
+from ..evaluation import (  # noqa: E402
     DEFAULT_BINS,
     confusion_matrices,
     higher_is_better,

@@ -54,6 +54,9 @@ def create_app(
     limits = limits or ServeLimits()
     if api_key is not None and not api_key.strip():
         raise SpecError("the API key must not be empty")
+    if api_key is not None and not (api_key.isascii() and api_key.isprintable()):
+        raise SpecError("the API key must be printable ASCII: an HTTP header carries no other characters, so no "
+                        "client could send it")
     served = _served(model)
     batcher = MicroBatcher(served.model.predict_logits, policy)
 

@@ -16,6 +16,14 @@ __all__ = ["install_error_handlers", "validation_message"]
 log = logging.getLogger(__name__)
 
 _PRIOR_RULE = 'prior must be "true", "raw" or an object {label: probability}'
+_COSTS_RULE = ('costs must be a text such as "fn=10,fp=1,positive=spam", an object {"fn": 10, "fp": 1} or '
+               '{"matrix": [[0, 1], [10, 0]], "labels": [...]} (true × predicted)')
+_DEPLOY_RULE = 'deploy_prior must be a text such as "spam=0.02" or an object {label: probability}'
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:50] + "…"
 
 
 def _where(loc: Sequence[Any]) -> str:
@@ -47,6 +55,10 @@ def validation_message(errors: Sequence[dict[str, Any]], fields: Sequence[str]) 
             if sub[:1] == ("prior",) and len(sub) >= 3 and not str(sub[1]).startswith("literal"):
                 return 422, f"prior[{sub[2]!r}] must be a finite number, got {error.get('input')!r}."
         return 422, f"{_PRIOR_RULE}, got {first.get('input')!r}."
+    if loc[0] == "costs":
+        return 422, f"{_COSTS_RULE}, got {_shown(errors[-1].get('input'))}."
+    if loc[0] == "deploy_prior":
+        return 422, f"{_DEPLOY_RULE}, got {_shown(errors[-1].get('input'))}."
     if loc[0] == "texts":
         if kind == "missing":
             return 422, "the field 'texts' is required: a list of strings."

@@ -13,7 +13,7 @@ from ._config import StudyConfig, build_study_config
 from ._executors import Executor
 from ._plan import PreparedStudy, prepare_study
 from ._run import ProgressCallback, run_study
-from ._store import StudyStore, is_study_dir
+from ._store import StudyStore, check_study_layout, is_study_dir
 from ._tuning._compare import CompareTuning
 
 __all__ = ["check_study_out", "compare", "default_out_dir"]
@@ -28,6 +28,7 @@ def check_study_out(out: str | Path, study: PreparedStudy | None = None) -> Path
         SpecError: ``out`` holds runs of a study with other data, split or settings.
     """
     out = check_output_dir(out, recognise=is_study_dir, what="study", replace=False)
+    check_study_layout(out)
     if study is not None:
         StudyStore(out).check(study)
     return out

@@ -62,7 +62,7 @@ class SequentialExecutor:
 
 def make_executor(
     *, workers: int | str | None = None, ray: str | None = None, cpus_per_run: float | None = None,
-    gpus_per_run: float | None = None,
+    gpus_per_run: float | None = None, ray_timeout: float | None = None,
 ) -> Executor:
     """The executor that ``imblab compare``'s flags ask for.
 
@@ -70,6 +70,7 @@ def make_executor(
         workers: ``N`` local worker processes, or ``"auto"``: one per CUDA GPU, else one per core.
         ray: a Ray cluster: ``"auto"`` (``RAY_ADDRESS`` or the cluster started on this machine) or ``HOST:PORT``.
         cpus_per_run, gpus_per_run: the resources each run asks of the Ray cluster.
+        ray_timeout: seconds to wait for the cluster's head to answer (default 30).
 
     Returns:
         :class:`SequentialExecutor` when neither ``workers`` nor ``ray`` is given.
@@ -83,11 +84,14 @@ def make_executor(
 
     if workers is not None and ray is not None:
         raise SpecError("--workers and --ray exclude each other: runs go to local processes or to a Ray cluster")
-    if ray is None and (cpus_per_run is not None or gpus_per_run is not None):
-        raise SpecError("--cpus-per-run and --gpus-per-run are the resources of a Ray task: use them with --ray")
+    if ray is None and (cpus_per_run is not None or gpus_per_run is not None or ray_timeout is not None):
+        raise SpecError("--cpus-per-run, --gpus-per-run and --ray-timeout are for a Ray cluster: use them with --ray")
     if ray is not None:
         import_ray()  # a missing Ray is reported before any work
-        return RayExecutor(ray, cpus_per_run=1.0 if cpus_per_run is None else cpus_per_run, gpus_per_run=gpus_per_run)
+        executor = RayExecutor(ray, cpus_per_run=1.0 if cpus_per_run is None else cpus_per_run,
+                               gpus_per_run=gpus_per_run, connect_timeout=30.0 if ray_timeout is None else ray_timeout)
+        executor.check_reachable()  # and an address where nothing answers, before anything is written
+        return executor
     if workers is not None:
         if workers == "auto":
             return ProcessExecutor()

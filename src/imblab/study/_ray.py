@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -89,17 +90,47 @@ class RayExecutor:
     """
 
     def __init__(self, address: str = "auto", *, cpus_per_run: float = 1.0, gpus_per_run: float | None = None,
-                 max_retries: int = 3) -> None:
+                 max_retries: int = 3, connect_timeout: float = 30.0) -> None:
         if not cpus_per_run > 0:
             raise SpecError(f"--cpus-per-run must be positive, got {cpus_per_run}")
         if gpus_per_run is not None and not gpus_per_run >= 0:
             raise SpecError(f"--gpus-per-run must be 0 or more, got {gpus_per_run}")
         if max_retries < 0:
             raise SpecError(f"max_retries must be at least 0, got {max_retries}")
+        if not 0 < connect_timeout <= 3600:
+            raise SpecError(f"--ray-timeout must be in (0, 3600] seconds, got {connect_timeout}")
         self.address = address
+        self.connect_timeout = float(connect_timeout)
         self.cpus_per_run = float(cpus_per_run)
         self.gpus_per_run = gpus_per_run
         self.max_retries = max_retries
+
+    def check_reachable(self) -> None:
+        """Fail at once, before a study writes anything, when nothing answers at a ``HOST:PORT`` address within
+        ``connect_timeout`` seconds (Ray itself retries for many minutes without a word).
+
+        Raises:
+            ExecutionError: naming the address.
+        """
+        address = self.address.split("://", 1)[-1]
+        if address == "auto" or ":" not in address:
+            return
+        host, _, port = address.rpartition(":")
+        try:
+            port_number = int(port)
+        except ValueError:
+            raise ExecutionError(f"--ray {self.address}: give HOST:PORT of the cluster's head, or auto") from None
+        if not 0 < port_number < 65536:
+            raise ExecutionError(f"--ray {self.address}: the port must be in 1..65535")
+        try:
+            with socket.create_connection((host.strip("[]"), port_number), timeout=self.connect_timeout):
+                pass
+        except OSError as exc:
+            reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or type(exc).__name__)
+            raise ExecutionError(
+                f"cannot connect to a Ray cluster at {self.address}: {reason} within {self.connect_timeout:g} s "
+                "(start one with `ray start --head`, or wait longer with --ray-timeout)"
+            ) from None
 
     def _connect(self, ray: Any) -> bool:
         """Connect to the cluster unless this process already is; True when this call connected."""

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._io import atomic_directory, read_json
+from .._io import atomic_directory, holds_only, read_json, write_csv_text
 from ..data import Split
 from ..errors import ModelError
 from ._tasks import DataSpec, task_data
@@ -181,14 +181,16 @@ def _store(task: ReferenceTask, dataset: Any, labels: list[str], test: Any, raw:
     with atomic_directory(task.run_dir, recognise=_is_reference_dir, what="reference") as tmp:
         (tmp / "config.json").write_text(json.dumps(config, indent=2, default=metrics_json_default) + "\n")
         (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, default=metrics_json_default) + "\n")
-        predictions.to_csv(tmp / "predictions.csv", index=False)
+        (tmp / "predictions.csv").write_text(write_csv_text(predictions, reversible=True), encoding="utf-8")
 
 
 def _is_reference_dir(path: Path) -> bool:
-    """A folder imblab made for a reference (so a refit may replace it)."""
-    import os
-
-    try:
-        return set(os.listdir(path)) <= set(_FILES)
-    except OSError:
+    """A folder imblab made for a reference (so a refit may replace it): only the reference's files, and its
+    ``config.json`` imblab's (it names the reference's settings and the labels)."""
+    if not holds_only(path, _FILES):
         return False
+    try:  # written whole by a rename: a folder without imblab's config.json is not a reference imblab made
+        config = read_json(path / "config.json", ModelError, limit=1 << 26)
+    except ModelError:
+        return False
+    return isinstance(config.get("reference"), dict) and isinstance(config.get("labels"), list)

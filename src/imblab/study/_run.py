@@ -94,6 +94,7 @@ def run_study(
         from ._tuning._compare import tune_study, write_tuning
 
         StudyStore(out).check(study)  # before tuning into the folder
+        StudyStore(out).claim()
         techniques, document = tune_study(study, out, tune, lambda name, done, budget: notify("tune", done, budget, name),
                                           executor=executor)
         study = replace(study, techniques=techniques)
@@ -106,7 +107,7 @@ def run_study(
     reference = study.reference_task(out)
     total = len(tasks) + (reference is not None)
     store.check(study)  # reads only: another study's folder is refused before anything is written
-    out.mkdir(parents=True, exist_ok=True)
+    store.claim()
     outcomes: dict[str, RunOutcome] = {}
     trained = False
 

@@ -31,7 +31,7 @@ __all__ = ["RunKey", "legacy_folder", "outcome_from_run", "outcome_of", "read_st
            "technique_folder"]
 
 _PLAIN = re.compile(r"[a-z0-9][a-z0-9_.=-]{0,59}")
-_LEFTOVER = re.compile(r"\.(?P<run>.+)\.[a-z0-9_]{8}\.(?:partial|old)")
+_LEFTOVER = re.compile(r"\.(?P<run>.+?)(?:\.p\d+)?\.[a-z0-9_]{8}\.(?:partial|old)")
 """``atomic_directory``'s temporary folders (``tempfile.mkdtemp`` adds 8 characters of ``[a-z0-9_]``)."""
 
 

@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from .._io import atomic_write_json, read_json
+from .._io import MARKER_FILE, atomic_write_json, has_marker, holds_only, read_json, write_marker
 from ..comparison import ComparisonResult, RunOutcome
 from ..data import profile
-from ..errors import ModelError, SpecError
+from ..errors import ModelError, OutputError, SpecError
 from ..evaluation import CostSetting, resolve_costs
 from ..run import environment
 from ..settings import fingerprint as settings_fingerprint
@@ -52,7 +52,7 @@ from ._runs import (
 )
 from ._tasks import RunTask
 
-__all__ = ["StudyStore", "is_study_dir", "load_study"]
+__all__ = ["StudyStore", "is_study_dir", "load_study", "check_study_layout"]
 
 log = logging.getLogger(__name__)
 
@@ -63,18 +63,46 @@ _TEMP_FILE = re.compile(r"\.[^/]+\.[a-z0-9_]{8}\.tmp")
 _COST_FILES = ("costs.csv", "cost_curves.svg")
 
 
+_STUDY_ENTRIES = (MARKER_FILE, "study.json", "split.json", "profile.json", "runs", REFERENCE_FOLDER, "differences.csv",
+                  _OUTPUT_STATE, LOCK_DIR, "tuning.json", "tuning.db", "tuning.db.lock", *_OUTPUT_FILES, *_COST_FILES)
+"""Everything imblab writes into a study folder: a folder holding anything else is not one imblab made."""
+_STUDY_FOLDERS = (LOCK_DIR, "runs", REFERENCE_FOLDER)
+
+
 def is_study_dir(path: Path) -> bool:
-    """Whether ``path`` is a study folder imblab made: it has ``study.json``, or (a study interrupted
-    before writing it) nothing but its locks and temporary files."""
-    if (path / "study.json").is_file():
-        return True
-    try:
-        names = os.listdir(path)
-    except OSError:
+    """Whether ``path`` is a study folder imblab made: it carries imblab's study marker (or, made by an imblab
+    before the marker, a ``study.json`` of imblab's shape), and holds nothing a study does not."""
+    if not holds_only(path, _STUDY_ENTRIES, temporary=_TEMP_FILE):
         return False
-    # compare --tune tunes before the study is written: its storage (and the lock of an SQLite one) come first.
-    tuning = {"tuning.db", "tuning.db.lock", "tuning.json", "tuning"}
-    return all(name == LOCK_DIR or name in tuning or _TEMP_FILE.fullmatch(name) for name in names)
+    if has_marker(path, "study"):
+        return True
+    if (path / "study.json").exists():
+        return _is_study_json(path / "study.json")
+    # An imblab from before the marker, interrupted before it wrote study.json: only its locks and temporary files.
+    return all(name == LOCK_DIR or _TEMP_FILE.fullmatch(name) for name in _listdir(path))
+
+
+def _is_study_json(path: Path) -> bool:
+    try:
+        meta = read_json(path, SpecError, limit=1 << 28)
+    except SpecError:
+        return False
+    shape = (("techniques", list), ("labels", list), ("config", dict), ("metric", str), ("backend", str),
+             ("fingerprint", dict))
+    return all(isinstance(meta.get(k), t) for k, t in shape)
+
+
+def check_study_layout(out: Path) -> None:
+    """Refuse a study folder whose ``.locks``, ``runs`` or ``reference`` is not a plain folder (a file, a link).
+
+    Raises:
+        OutputError: naming the entry.
+    """
+    for name in _STUDY_FOLDERS:
+        entry = out / name
+        if entry.is_symlink() or (entry.exists() and not entry.is_dir()):
+            raise OutputError(f"{entry} is {'a link' if entry.is_symlink() else 'a file'}, where imblab keeps the "
+                              f"study's {name.strip('.')} in a folder: move it away, then run the same command again")
 
 
 class StudyStore:
@@ -96,6 +124,7 @@ class StudyStore:
         Raises:
             SpecError: naming the settings that differ. OutputError: naming the run folder.
         """
+        check_study_layout(self.out)
         for task in study.tasks(self.out):
             check_replaceable(task.run_dir)
         study_file = self.out / "study.json"
@@ -116,6 +145,12 @@ class StudyStore:
         raise SpecError(
             f"{self.out} holds a study with other {', '.join(parts)}: choose another --out, or remove {self.out}"
         )
+
+    def claim(self) -> None:
+        """Make the folder (if missing) and mark it as imblab's study folder: the first thing written into it."""
+        check_study_layout(self.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        write_marker(self.out, "study")
 
     def _holds_runs(self) -> bool:
         try:

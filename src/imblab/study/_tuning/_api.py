@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -9,10 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..._io import atomic_write_json, check_output_dir
+from ..._io import MARKER_FILE, atomic_write_json, check_output_dir, has_marker, holds_only, write_marker
 from ...data import Dataset, Split, split_dataset
 from ...errors import SpecError
 from ...techniques import Technique, given_params, parse_spec
+from ...settings import MAX_SEEDS
 from .._config import resolve_metric
 from .._tasks import DataSpec
 from ._driver import OnTrial, TuningPlan, make_study, optimise
@@ -68,8 +70,30 @@ class TuneResult:
     seconds: float = field(default=0.0)
 
 
+_TUNING_ENTRIES = (MARKER_FILE, STORAGE_FILE, STORAGE_FILE + ".lock", SUMMARY_DIR)
+_TEMP_FILE = re.compile(r"\.[^/]+\.[a-z0-9_]{8}\.tmp")
+
+
 def _is_tuning_dir(path: Path) -> bool:
-    return (path / STORAGE_FILE).is_file() or (path / SUMMARY_DIR).is_dir() or (path / "study.json").is_file()
+    """A tuning folder imblab made: its marker (or, made before the marker, a ``tuning.db`` holding imblab's
+    Optuna studies), and nothing a tuning folder does not hold."""
+    if not holds_only(path, _TUNING_ENTRIES, temporary=_TEMP_FILE):
+        return False
+    return has_marker(path, "tuning") or _holds_imblab_studies(path / STORAGE_FILE)
+
+
+def _holds_imblab_studies(database: Path) -> bool:
+    """Whether the SQLite file ``database`` is an Optuna storage whose studies imblab made (their identity attr)."""
+    import sqlite3
+
+    if database.is_symlink() or not database.is_file():
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=2)) as db:
+            found = db.execute("SELECT 1 FROM study_user_attributes WHERE key = 'imblab' LIMIT 1").fetchone()
+    except sqlite3.Error:
+        return False
+    return found is not None
 
 
 def check_tuning_out(out: str | Path) -> Path:
@@ -264,15 +288,15 @@ def tune(
     chosen = parse_spec(technique, labels)
     training = {k: v for k, v in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr),
                                   ("max_length", max_length)) if v is not None}
-    if isinstance(seeds, int) and seeds < 1:
-        raise SpecError(f"--seeds must be at least 1, got {seeds}")
+    if isinstance(seeds, int) and not 1 <= seeds <= MAX_SEEDS:
+        raise SpecError(f"--seeds must be a count in [1, {MAX_SEEDS}], got {seeds}")
     seed_list = list(range(seeds)) if isinstance(seeds, int) and not isinstance(seeds, bool) else list(seeds)
     plan = plan_tuning(TuningData.from_split(data, split), chosen, given_params(technique), split=split,
                        seeds=seed_list, backend=_resolve_backend(backend), model=model,
                        metric=resolve_metric(metric, labels), training=training, tune_training=tune_training)
     url = storage or sqlite_url(folder / STORAGE_FILE)  # type: ignore[operator]
     if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
+        write_marker(folder, "tuning")  # the first thing written: the folder is imblab's from now on
     study, summary = run_tuning(plan, trials=trials, storage=url, study_name=study_name, sampler_seed=sampler_seed,
                                 on_trial=on_trial, executor=executor)
     if folder is not None:

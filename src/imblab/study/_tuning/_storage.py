@@ -32,6 +32,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from filelock import Timeout
+
 from ...errors import SpecError
 
 if TYPE_CHECKING:
@@ -98,6 +100,10 @@ def open_storage(url: str) -> optuna.storages.RDBStorage:
     import sqlalchemy.exc
 
     shown = mask_url(url)
+    database = _sqlite_file(url)
+    created = database is not None and not database.exists()
+    if database is not None:
+        _check_sqlite_place(database, shown)
     engine_kwargs: dict[str, Any] = {"pool_pre_ping": True}
     lowered = url.lower()
     if lowered.startswith("postgresql"):
@@ -109,13 +115,84 @@ def open_storage(url: str) -> optuna.storages.RDBStorage:
         # collide (PostgreSQL: duplicate key in pg_type), so they take turns.
         with _schema_lock(url, engine_kwargs), warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeat_interval
-            return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=HEARTBEAT_SECONDS,
-                                              grace_period=GRACE_SECONDS)
-    except ModuleNotFoundError as exc:
-        extra = ' (pip install "imblab[postgres]")' if exc.name and "psycopg" in exc.name else ""
-        raise SpecError(f"cannot open the tuning storage {shown}: its driver {exc.name} is not installed{extra}") from None
+            storage = optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, heartbeat_interval=HEARTBEAT_SECONDS,
+                                                 grace_period=GRACE_SECONDS)
+    except ImportError as exc:  # ModuleNotFoundError included: the URL's database driver
+        missing = getattr(exc, "name", None) or _missing_driver(url) or "a module"
+        extra = ' (pip install "imblab[postgres]")' if "psycopg" in str(missing) else ""
+        raise SpecError(f"cannot open the tuning storage {shown}: its database driver ({missing}) is not "
+                        f"installed{extra}") from None
+    except Timeout:
+        raise SpecError(f"cannot open the tuning storage {shown}: its lock file is held by another process for "
+                        f"more than {_LOCK_SECONDS} s") from None
     except (sqlalchemy.exc.SQLAlchemyError, ValueError, OSError) as exc:
         raise SpecError(f"cannot open the tuning storage {shown}: {_first_line(exc, url)}") from None
+    if created and database is not None and database.is_file():
+        # SQLite makes its file 0644 whatever the umask: give it the mode every other imblab file gets.
+        with contextlib.suppress(OSError):
+            os.chmod(database, 0o666 & ~_umask())
+    return storage
+
+
+_LOCK_SECONDS = 600  # the longest a process waits for another's table creation on one SQLite file
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _missing_driver(url: str) -> str | None:
+    """The module the URL's SQLAlchemy dialect cannot import (Optuna's own ImportError does not name it)."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        make_url(url).get_dialect().import_dbapi()
+    except ImportError as exc:
+        return getattr(exc, "name", None)
+    except Exception:  # noqa: BLE001 - any other failure: the caller says "a module"
+        return None
+    return None
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The database file of an ``sqlite:///`` URL (None for other databases and in-memory SQLite)."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - a malformed URL is reported when the storage opens
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _check_sqlite_place(database: Path, shown: str) -> None:
+    """Refuse, at once, an SQLite file that cannot be written: its folder must be a writable folder where a file
+    can be made (a lock file goes beside it), and the file, if any, a regular file.
+
+    Raises:
+        SpecError: naming the storage and the reason.
+    """
+    import tempfile
+
+    folder = database.parent
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise SpecError(f"cannot open the tuning storage {shown}: {existing} is not a folder")
+    if database.exists() and not database.is_file():
+        raise SpecError(f"cannot open the tuning storage {shown}: {database} is not a regular file")
+    try:
+        fd, probe = tempfile.mkstemp(dir=existing, prefix=".imblab-write-test.")
+    except OSError as exc:
+        raise SpecError(f"cannot open the tuning storage {shown}: {existing} is not writable "
+                        f"({exc.strerror or type(exc).__name__})") from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 # ---------------------------------------------------------------------------------------------- the locks
@@ -155,7 +232,7 @@ def _schema_lock(url: str, engine_kwargs: dict[str, Any]) -> Iterator[None]:
         from filelock import FileLock
 
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(f"{parsed.database}.lock"):
+        with FileLock(f"{parsed.database}.lock", timeout=_LOCK_SECONDS, mode=0o666 & ~_umask()):
             yield
     else:
         yield
@@ -172,7 +249,7 @@ def study_lock(storage: optuna.storages.RDBStorage, study_name: str) -> Iterator
     elif dialect == "sqlite" and engine.url.database not in (None, "", ":memory:"):
         from filelock import FileLock
 
-        with FileLock(f"{engine.url.database}.lock"):
+        with FileLock(f"{engine.url.database}.lock", mode=0o666 & ~_umask()):
             yield
     else:
         if dialect != "sqlite":
@@ -197,6 +274,9 @@ _WHAT = {
 }
 
 
+_ADVICE = "choose another --out or --storage (with imblab tune, or another --study-name)"
+
+
 def check_identity(study: optuna.Study, identity: Mapping[str, Any], shown_url: str) -> None:
     """Record ``identity`` in a new storage study, or check that an existing one was made with it.
 
@@ -206,8 +286,8 @@ def check_identity(study: optuna.Study, identity: Mapping[str, Any], shown_url: 
     stored = study.user_attrs.get("imblab")
     if stored is None:
         if study.trials:
-            raise SpecError(f"storage study '{study.study_name}' in {shown_url} was not made by imblab tune: "
-                            "choose another --study-name")
+            raise SpecError(f"storage study '{study.study_name}' in {shown_url} was not made by imblab: "
+                            f"{_ADVICE}")
         study.set_user_attr("imblab", dict(identity))
         return
     differ = [key for key in _WHAT if stored.get(key) != identity.get(key)]
@@ -219,7 +299,7 @@ def check_identity(study: optuna.Study, identity: Mapping[str, Any], shown_url: 
                 text += f" ({stored.get(key)}, not {identity.get(key)})"
             details.append(text)
         raise SpecError(f"storage study '{study.study_name}' in {shown_url} was made with {'; '.join(details)}: "
-                        "choose another --out, --storage or --study-name")
+                        f"{_ADVICE}")
 
 
 # ---------------------------------------------------------------------------------------------- workers
