@@ -135,7 +135,6 @@ def _installed_versions() -> dict[str, str | None]:
 
 def environment() -> dict[str, Any]:
     """Package versions and machine, stored with every run and report (without importing torch)."""
-    import os
     import sys
 
     torch = sys.modules.get("torch")  # CUDA is worth naming only where this process used torch

@@ -76,20 +76,20 @@ class Integer(Rule):
 
     @property
     def allowed(self) -> str:
-        if self.at_least is not None:
-            return f"an integer in [{self.at_least}, {self.at_most:,}]"
-        return f"an integer ≤ {self.at_most:,}"
+        return "an integer" + (f" ≥ {self.at_least}" if self.at_least is not None else "")
 
     def check(self, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(self.allowed)
-        if (self.at_least is not None and value < self.at_least) or value > self.at_most:
+        if self.at_least is not None and value < self.at_least:
             raise ValueError(self.allowed)
+        if value > self.at_most:
+            raise ValueError(f"{self.allowed} and ≤ {self.at_most:,}")
         return value
 
     def parse(self, text: str) -> int:
         if len(text.strip()) > 40:  # int() of a huge digit string is slow; no allowed value is that long
-            raise ValueError(self.allowed)
+            raise ValueError(f"{self.allowed} and ≤ {self.at_most:,}")
         try:
             return self.check(int(text))
         except ValueError:

@@ -85,11 +85,14 @@ def test_interrupted_study_resumes_to_the_same_results(tmp_path: Path, sig: int)
     proc = subprocess.Popen([sys.executable, "-m", "imblab", *args, "--out", str(interrupted)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
     deadline = time.time() + 120
-    while time.time() < deadline and len(list((interrupted / "runs").glob("*__seed*"))) < 2:
+    while time.time() < deadline and len([p for p in (interrupted / "runs").glob("*__seed*")
+                                          if not p.name.startswith(".")]) < 2:
         time.sleep(0.05)
+    assert proc.poll() is None, "the study ended before it could be interrupted: the test would test nothing"
     proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode in (130, 0), stderr
+    assert proc.returncode == 130, stderr  # it was running: an interruption, not a finished study
+    assert len([p for p in (interrupted / "runs").iterdir() if not p.name.startswith(".")]) < 6  # runs were left
     assert "Traceback" not in stderr
     leftovers = [p.name for p in (interrupted / "runs").iterdir() if p.name.startswith(".")]
     assert not leftovers, leftovers

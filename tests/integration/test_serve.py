@@ -246,7 +246,7 @@ BAD_REQUESTS = {
     # text or object was pydantic's "costs.str: input should be…".
     "cost of 300 digits": (dict(content=b'{"texts": ["a"], "costs": {"matrix": [[0, 1], [1' + b"0" * 300
                                 + b', 0]], "labels": ["ham", "spam"]}}', headers={"content-type": "application/json"}),
-                           422, "finite"),
+                           422, "at most"),
     "costs a number": (dict(json={"texts": ["a"], "costs": 5}), 422, "costs must be a text such as"),
     "deploy_prior a list": (dict(json={"texts": ["a"], "deploy_prior": [0.5]}), 422, "deploy_prior must be"),
     "too many texts": (dict(json={"texts": ["a"] * 51}), 413, "50"),

@@ -35,7 +35,7 @@ from tests.unit.test_cli_errors import assert_one_line_error
 SMALL = ("sms_spam", "--backend", "tfidf", "--limit", "600")
 STUDY = (*SMALL, "--techniques", "baseline,focal,weighted:spam=10", "--seeds", "2")
 OUTPUTS = {"study.json", "split.json", "profile.json", "results.csv", "probes.csv", "differences.csv", "summary.md",
-           "report.html", ".outputs.json", "runs", ".locks", "reference"}
+           "report.html", ".outputs.json", "runs", ".locks", "reference", ".imblab"}  # .imblab: the study marker
 
 
 @pytest.fixture(scope="module")

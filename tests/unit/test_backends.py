@@ -226,7 +226,9 @@ def test_prior_correction(sms) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_backend_names() -> None:
-    assert resolve_backend_name("auto") == ("finetune" if torch.cuda.is_available() else "tfidf")
+    assert resolve_backend_name("auto", cuda=True) == "finetune"
+    assert resolve_backend_name("auto", cuda=False) == "tfidf"
+    assert resolve_backend_name("frozen", cuda=True) == "frozen"
     with pytest.raises(ModelError, match="unknown backend"):
         resolve_backend_name("svm")
 

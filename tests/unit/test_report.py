@@ -166,8 +166,13 @@ def test_one_seed_renders_dashes(tmp_path):
     outcomes = [o for o in synthetic_outcomes(BINARY) if o.seed == 0]
     result = ComparisonResult(outcomes, BINARY, n_boot=100)
     assert result.summary["std"].isna().all()
-    paths = write_outputs(result, tmp_path)
-    assert "—" in paths["report"].read_text(encoding="utf-8")
+    paths = write_outputs(result, tmp_path / "one")
+    rows = [line for line in paths["summary"].read_text(encoding="utf-8").splitlines()
+            if line.startswith(tuple(f"| {name} |" for name in ("baseline", "weighted", "focal")))]
+    # One seed has no seed interval: every number of the results table is followed by a dash, not an interval.
+    assert rows and all(line.count("<sub>—</sub>") == line.count("|") - 2 for line in rows[:3]), rows[:3]
+    several = write_outputs(ComparisonResult(synthetic_outcomes(BINARY), BINARY, n_boot=100), tmp_path / "all")
+    assert "<sub>—</sub>" not in several["summary"].read_text(encoding="utf-8")
 
 
 def test_invalid_inputs_are_reported():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -183,11 +182,17 @@ def test_a_clearly_better_technique_has_an_interval_excluding_zero():
 
 def test_noise_only_difference_is_usually_not_significant():
     rng = np.random.default_rng(5)
-    y, a = _study_runs(rng, skill=1.0)
-    _, b = _study_runs(rng, skill=1.0)  # same skill, other noise
-    d = paired_bootstrap(y, a, b, ["ham", "spam"], n_boot=300, seed=0)["macro_f1"]
-    assert d.low < d.difference < d.high
-    assert d.high - d.low > 0.005
+    significant = 0
+    pairs = 40
+    for k in range(pairs):
+        # Both techniques' runs for the same labels: same skill, independent noise — no real difference.
+        y, runs = _study_runs(rng, skill=1.0, seeds=6)
+        a, b = runs[:3], runs[3:]
+        d = paired_bootstrap(y, a, b, ["ham", "spam"], n_boot=300, seed=k)["macro_f1"]
+        assert d.low < d.difference < d.high
+        significant += d.significant
+    # A 95 % interval excludes 0 for about 5 % of such pairs; an interval that is too narrow would flag many more.
+    assert significant / pairs <= 0.15, f"{significant} of {pairs} noise-only differences called significant"
 
 
 def test_bootstrap_is_deterministic_for_a_seed_and_changes_with_it():
@@ -201,8 +206,8 @@ def test_bootstrap_is_deterministic_for_a_seed_and_changes_with_it():
     assert (first["macro_f1"].low, first["macro_f1"].high) != (other["macro_f1"].low, other["macro_f1"].high)
 
 
-def test_bootstrap_of_a_full_study_is_fast():
-    """8 techniques × 3 seeds × 558 test examples × 1000 replicates, every metric."""
+def test_bootstrap_of_a_full_study_gives_every_metric_per_replicate():
+    """8 techniques × 3 seeds × 558 test examples × 1000 replicates, every metric (its speed: benchmarks/)."""
     rng = np.random.default_rng(0)
     y = (rng.random(558) < 0.134).astype(int)
     runs = {}
@@ -211,11 +216,13 @@ def test_bootstrap_of_a_full_study_is_fast():
         for _ in range(3):
             proba = rng.dirichlet([1, 1], size=558)
             runs[f"t{t}"].append((proba.argmax(axis=1), proba))
-    started = time.perf_counter()
     reps = bootstrap_replicates(y, runs, ["ham", "spam"], bootstrap_weights(558, 1000, seed=0), positive=1)
-    elapsed = time.perf_counter() - started
-    assert reps["t0"]["macro_f1"].shape == (1000,)
-    assert elapsed < 5.0, f"bootstrap took {elapsed:.1f} s"
+    assert set(reps) == set(runs)
+    for technique in runs:
+        assert reps[technique]["macro_f1"].shape == (1000,)
+        assert np.isfinite(reps[technique]["macro_f1"]).all()
+    # A random classifier's macro-F1 hovers around 0.45 (balanced guesses on a 13 % minority), never 0 or 1.
+    assert 0.3 < float(np.median(reps["t0"]["macro_f1"])) < 0.6
 
 
 def test_comparison_and_metric_catalogue_load_without_scikit_learn() -> None:

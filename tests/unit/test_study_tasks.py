@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from imblab.errors import OutputError
 from imblab.run import is_complete_run
 from imblab.study import (
     Executor,
@@ -78,9 +79,26 @@ def test_the_executor_gets_only_missing_runs(tmp_path: Path) -> None:
     assert result.techniques == ["baseline", "focal", "weighted"]
 
 
-def test_sequential_executor_is_an_executor() -> None:
+def test_sequential_executor_runs_each_task_lazily_in_order_and_propagates_errors(tmp_path: Path) -> None:
     executor: Executor = SequentialExecutor()
-    assert callable(executor.run)
+    tasks = _study("baseline", 2).tasks(tmp_path / "study")
+    events: list[str] = []
+
+    def stream() -> Iterator[RunTask]:
+        for task in tasks:
+            events.append(f"take {task.name}")
+            yield task
+
+    executor.run(stream(), lambda task, run: events.append(f"result {task.name} {is_complete_run(run.run_dir)}"),
+                 on_start=lambda task: events.append(f"start {task.name}"))
+    first, second = (t.name for t in tasks)
+    # The next task is taken only after the previous one's result: lazy, one at a time, each stored when reported.
+    assert events == [f"take {first}", f"start {first}", f"result {first} True",
+                      f"take {second}", f"start {second}", f"result {second} True"]
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the study's folder would go")
+    with pytest.raises(OutputError):
+        executor.run(iter(_study("baseline", 1).tasks(blocked)), lambda task, run: None)
 
 
 @pytest.mark.slow

@@ -12,7 +12,6 @@ import pytest
 import torch
 from scipy.special import softmax
 
-pytest.importorskip("transformers")
 from transformers import (  # noqa: E402
     BertConfig,
     BertForSequenceClassification,

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from .._cores import usable_cores
-from .._io import atomic_write_bytes, check_regular_files, read_regular_bytes
+from .._io import atomic_write_bytes, read_regular_bytes
 from ..data import cache_dir
 from ..errors import ModelError
 from ..training import LoopConfig

@@ -15,16 +15,22 @@ BACKEND_NAMES = ("tfidf", "frozen", "finetune")
 BACKEND_CHOICES = ("auto", *BACKEND_NAMES)
 
 
-def resolve_backend_name(name: str) -> str:
+def resolve_backend_name(name: str, *, cuda: bool | None = None) -> str:
     """``auto`` -> ``finetune`` when a CUDA GPU is present, else ``tfidf``; other names are checked.
+
+    Args:
+        name: a backend name or ``auto``.
+        cuda: whether a CUDA GPU is present (default: ask torch).
 
     Raises:
         ModelError: an unknown backend name.
     """
     if name == "auto":
-        import torch
+        if cuda is None:
+            import torch
 
-        chosen = "finetune" if torch.cuda.is_available() else "tfidf"
+            cuda = torch.cuda.is_available()
+        chosen = "finetune" if cuda else "tfidf"
         log.info("backend auto: %s (%s)", chosen, "CUDA GPU found" if chosen == "finetune" else "no CUDA GPU")
         return chosen
     if name not in BACKEND_NAMES:

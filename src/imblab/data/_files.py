@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._io import read_regular_bytes
 from ..errors import DataError
 
 __all__ = ["SUPPORTED_SUFFIXES", "COMPRESSIONS", "decode", "read_table", "pick_column", "table_format", "read_file_bytes"]
@@ -91,7 +92,7 @@ def _zstd_decompress(raw: bytes, path: Path) -> bytes:
 def read_file_bytes(path: Path) -> tuple[bytes, str]:
     """The file's bytes, decompressed when its name says it is compressed, and its table suffix."""
     suffix, compression = table_format(path)
-    raw = path.read_bytes()
+    raw = read_regular_bytes(path, DataError)  # a regular file: never a device or a FIFO
     if compression is not None:
         raw, member_suffix = _decompress(raw, compression, path)
         if member_suffix and suffix not in SUPPORTED_SUFFIXES:

@@ -39,7 +39,8 @@ def _text(text: object) -> str:
     return _MARKUP.sub(r"\\\g<0>", escaped)
 
 
-_MARKUP = re.compile(r"[\\`*_$~\[\]]")
+# An underscore inside a word (hate_speech) is never emphasis in GitHub's Markdown: only one at a word's edge is.
+_MARKUP = re.compile(r"[\\`*$~\[\]]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 
 def _escape(text: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from dataclasses import dataclass
@@ -12,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from .._io import read_json
+from ..errors import ModelError
 from ..model import METADATA_FILE, TrainedModel, load_model, resolve_model_dir
 from ..run import environment
 from ..techniques import correct_prior
@@ -118,11 +119,11 @@ def _serving_versions() -> dict[str, Any]:
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        log.warning("cannot read %s (%s): /info leaves it out", path, exc)
+        data = read_json(path, ModelError, limit=1 << 28)
+    except ModelError as exc:
+        log.warning("%s: /info leaves it out", exc)
         return {}
-    return data if isinstance(data, dict) else {}
+    return data
 
 
 def _finite(value: Any) -> Any:

@@ -32,6 +32,7 @@ from dataclasses import field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._io import read_regular_bytes
 from ..errors import SpecError
 from ..settings import from_study_file, resolve_metric, settings_dataclass
 
@@ -96,7 +97,7 @@ def load_study_file(path: str | Path) -> StudyConfig:
     if not path.is_file():
         raise SpecError(f"no such study file: {path}")
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        doc = tomllib.loads(read_regular_bytes(path, SpecError, limit=1 << 24).decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SpecError(f"cannot parse {path}: {exc}") from None
     costs = doc.pop("costs", None)

@@ -20,7 +20,6 @@ other costs retrains nothing and rewrites the outputs.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import re
@@ -64,8 +63,10 @@ _COST_FILES = ("costs.csv", "cost_curves.svg")
 
 
 _STUDY_ENTRIES = (MARKER_FILE, "study.json", "split.json", "profile.json", "runs", REFERENCE_FOLDER, "differences.csv",
-                  _OUTPUT_STATE, LOCK_DIR, "tuning.json", "tuning.db", "tuning.db.lock", *_OUTPUT_FILES, *_COST_FILES)
-"""Everything imblab writes into a study folder: a folder holding anything else is not one imblab made."""
+                  _OUTPUT_STATE, LOCK_DIR, "tuning.json", "tuning.db", "tuning.db.lock", "chosen-model",
+                  *_OUTPUT_FILES, *_COST_FILES)
+"""Everything imblab writes into a study folder (``chosen-model``: where the printed ``imblab train`` command rebuilds
+the chosen model of a study that kept none): a folder holding anything else is not one imblab made."""
 _STUDY_FOLDERS = (LOCK_DIR, "runs", REFERENCE_FOLDER)
 
 
@@ -285,8 +286,8 @@ def _comparable(fingerprint: Any) -> dict[str, Any]:
 
 def _read_state(path: Path) -> Any:
     try:  # only decides whether the outputs are rewritten: a damaged one just means "rewrite"
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+        return read_json(path, SpecError, limit=1 << 26)
+    except SpecError:
         return None
 
 
