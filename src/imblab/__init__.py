@@ -9,7 +9,7 @@ from typing import Any
 from .data import Dataset, Split, list_builtins, load_dataset, profile, split_dataset
 from .errors import DataError, ExecutionError, ImblabError, ModelError, OutputError, SpecError
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 _LAZY = {
     "compare": ("study", "compare"),

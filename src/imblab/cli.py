@@ -14,7 +14,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from . import __version__, settings
+from . import settings
+from ._version import __version__
 from .errors import ImblabError
 
 if TYPE_CHECKING:

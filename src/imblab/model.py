@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.special import softmax
 
-from ._io import atomic_directory, holds_only, read_json
+from ._io import atomic_directory, read_json
 from .backends import BACKENDS, Backend, HeadConfig, make_backend, resolve_backend_name
 from .errors import DataError, ModelError, SpecError
 from .evaluation import CostDecisions, Costs, CostSetting, parse_prior, resolve_costs
-from .run import METADATA_FILE, check_model_dir, resolve_model_dir
+from ._model_dir import FORMAT, FORMAT_VERSION, METADATA_FILE, METADATA_LIMIT, check_model_dir, is_model_dir, resolve_model_dir
 from .settings import resolve_metric, settings_dataclass
 from .techniques import FittedTechnique, PostHoc, Technique, correct_prior, parse_spec
 from .training import LoopConfig
@@ -36,9 +36,6 @@ __all__ = ["TrainConfig", "TrainedModel", "load_model", "is_model_dir", "resolve
 
 log = logging.getLogger(__name__)
 
-FORMAT = "imblab-model"
-_METADATA_LIMIT = 256 << 20  # imblab.json: labels, counts, technique, a history row per epoch
-FORMAT_VERSION = 1
 Prior = str | Mapping[str, float]
 
 
@@ -370,23 +367,6 @@ class TrainedModel:
         return directory
 
 
-MODEL_FILES = (METADATA_FILE, "tfidf.json", "tfidf_idf.npz", "head.safetensors", "transformer")
-"""Everything a model folder of any backend holds: a folder with anything else is not one imblab made."""
-
-
-def is_model_dir(directory: str | Path) -> bool:
-    """Whether ``directory`` is a model folder imblab made: its ``imblab.json`` names the format, and it holds
-    nothing a model folder does not (so imblab may replace it)."""
-    directory = Path(directory)
-    if directory.is_symlink() or not holds_only(directory, MODEL_FILES):
-        return False
-    try:
-        meta = read_json(directory / METADATA_FILE, ModelError, limit=_METADATA_LIMIT)
-    except ModelError:
-        return False
-    return meta.get("format") == FORMAT
-
-
 def load_model(directory: str | Path) -> TrainedModel:
     """Load a model written by ``TrainedModel.save``.
 
@@ -400,7 +380,7 @@ def load_model(directory: str | Path) -> TrainedModel:
     """
     directory = check_model_dir(directory)
     meta_path = directory / METADATA_FILE
-    meta = read_json(meta_path, ModelError, limit=_METADATA_LIMIT)
+    meta = read_json(meta_path, ModelError, limit=METADATA_LIMIT)
     if meta.get("format") != FORMAT:
         raise ModelError(f"{directory} is not an imblab model directory ({METADATA_FILE} has no format {FORMAT!r})")
     if meta.get("format_version") != FORMAT_VERSION:

@@ -32,8 +32,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from ._io import atomic_directory, check_output_dir, holds_only, read_json, read_regular_bytes, unescape_csv_cells, write_csv_text
+from ._version import __version__
+from ._io import (atomic_directory, check_output_dir, holds_only, read_json, read_regular_bytes, unescape_csv_cells,
+                  write_csv_text)
+from ._model_dir import METADATA_FILE, check_model_dir, is_model_dir, resolve_model_dir
 from .data import Dataset, Split
 from .errors import ModelError
 
@@ -45,36 +47,6 @@ if TYPE_CHECKING:  # the model stack imports torch: only a run that trains pays 
 __all__ = ["RunResult", "train_run", "read_run", "environment", "is_complete_run", "is_run_dir", "check_run_out",
            "RUN_FILES", "run_files", "store_run_files", "metrics_json_default", "METADATA_FILE", "resolve_model_dir",
            "check_model_dir"]
-
-METADATA_FILE = "imblab.json"  # a model folder's own file: what ``load_model`` reads first
-
-
-def resolve_model_dir(path: str | Path) -> Path:
-    """The model folder of ``path``: a run directory's ``model/`` folder, or ``path`` itself.
-
-    ``imblab train`` and ``imblab compare`` store a run with its model in ``model/``; a user may
-    name the run or the model folder. Whether the result holds a model is :func:`check_model_dir`'s
-    to check.
-    """
-    path = Path(path)
-    if (path / "model" / METADATA_FILE).is_file():
-        return path / "model"
-    return path
-
-
-def check_model_dir(directory: str | Path) -> Path:
-    """``directory`` if it is an imblab model folder (checked before the model stack is imported).
-
-    Raises:
-        ModelError: it does not exist or holds no ``imblab.json``.
-    """
-    directory = Path(directory)
-    if not directory.exists():
-        raise ModelError(f"model directory {directory} does not exist")
-    if not directory.is_dir() or not (directory / METADATA_FILE).is_file():
-        raise ModelError(f"{directory} is not an imblab model directory (no {METADATA_FILE})")
-    return directory
-
 
 RUN_FILES = ("config.json", "metrics.json", "predictions.csv", "validation.csv", "model", "train.log")
 """What a run folder holds; a folder with anything else was not made by imblab and is never replaced."""
@@ -290,8 +262,6 @@ def metrics_json_default(obj: Any) -> Any:
 
 
 def _replaceable(path: Path) -> bool:
-    from .model import is_model_dir
-
     return is_run_dir(path) or is_model_dir(path)
 
 
@@ -319,8 +289,6 @@ def is_run_dir(path: str | Path) -> bool:
     """A run folder imblab made (so imblab may replace it): finished (with or without its model), its
     ``config.json`` imblab's (it names imblab's version and the labels), its ``model/`` (if any) a model folder
     imblab made, and nothing in it that imblab does not write there."""
-    from .model import is_model_dir
-
     path = Path(path)
     if path.is_symlink() or not holds_only(path, RUN_FILES) or not is_complete_run(path):
         return False

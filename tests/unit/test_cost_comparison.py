@@ -21,6 +21,7 @@ from imblab.evaluation import (
     tune_cost_threshold,
 )
 from imblab.reporting import write_report
+from imblab.reporting._reading import study_reading
 from imblab.reporting.terminal import print_summary
 from imblab.techniques import correct_prior
 from tests.unit.test_report import BINARY, THREE, synthetic_outcomes
@@ -173,7 +174,7 @@ def test_without_validation_predictions_the_tuned_rule_is_unavailable():
     result = result_with_costs(BINARY, "fn=10,fp=1", None, validation=False)
     assert result.cost.per_run["tuned_per_1000"].isna().all()
     assert result.cost.tuned_minus_bayes("focal") is None and "focal" not in result.cost.replicates["tuned"]
-    assert any("unavailable" in s and "validation.csv" in s for s in result.reading())
+    assert any("unavailable" in s and "validation.csv" in s for s in study_reading(result))
 
 
 def test_the_operating_point_of_a_matrix_is_its_prior_weighted_miss_and_alarm():

@@ -13,6 +13,7 @@ from rich.console import Console
 from imblab.comparison import ComparisonResult, RunOutcome
 from imblab.evaluation import all_metrics
 from imblab.errors import ImblabError, SpecError
+from imblab.reporting._reading import study_reading
 from imblab.reporting.terminal import print_summary
 from imblab.study import write_outputs
 
@@ -145,7 +146,7 @@ def test_differences_and_reading_follow_the_numbers():
     assert set(diffs["technique"]) == {"weighted", "focal"}
     recall = result.difference("weighted", "spam_recall")
     assert recall["difference"] > 0 and recall["significant"] and recall["verdict"] == "better"
-    reading = result.reading()
+    reading = study_reading(result)
     assert any(s.startswith("weighted raised spam recall by +") and "versus baseline" in s for s in reading)
     best = result.summary.query("metric == 'macro_f1'").sort_values("mean").iloc[-1]["technique"]
     assert reading[0].startswith(f"On Macro F1, {best} is best")
@@ -159,7 +160,7 @@ def test_identical_techniques_are_not_significantly_different():
     result = ComparisonResult(outcomes + copies, BINARY, n_boot=100)
     assert not result.differences["significant"].any()
     assert np.allclose(result.differences["difference"], 0.0)
-    assert "not distinguishable" in result.reading()[0]
+    assert "not distinguishable" in study_reading(result)[0]
 
 
 def test_one_seed_renders_dashes(tmp_path):

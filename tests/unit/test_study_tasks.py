@@ -22,7 +22,7 @@ from imblab.study import (
     run_study,
     run_task,
 )
-from imblab.study._executors import OnResult, OnStart
+from imblab.study.executors import OnResult, OnStart
 
 
 def _study(techniques: str = "baseline,focal", seeds: int = 2):

@@ -2,8 +2,8 @@
 
 ``RunOutcome`` holds one run's test results; ``ComparisonResult`` turns many into tables (mean, std and
 Student-t CIs over seeds, :mod:`._seeds`; paired-bootstrap differences to the baseline over test examples,
-:mod:`._bootstrap`) and a plain-language reading (:mod:`._reading`). Running a study and writing its files
-is :mod:`imblab.study`'s job; rendering is :mod:`imblab.reporting`'s.
+:mod:`._bootstrap`); numbers only. Their plain-language reading is :mod:`imblab.reporting`'s, as is rendering;
+running a study and writing its files is :mod:`imblab.study`'s job.
 """
 
 from ._bootstrap import (
@@ -13,12 +13,17 @@ from ._bootstrap import (
     difference_interval,
     paired_bootstrap,
 )
+from ._costs import METRIC as COST_METRIC
+from ._costs import CostComparison, StudyView
 from ._outcome import RunOutcome
 from ._result import ComparisonResult
 from ._seeds import SeedSummary, median_index, seed_interval
 
 __all__ = [
+    "COST_METRIC",
     "BootstrapDifference",
+    "CostComparison",
+    "StudyView",
     "ComparisonResult",
     "RunOutcome",
     "SeedSummary",

@@ -19,12 +19,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
 
-from .._format import number
 from ..evaluation import (
     Cheapest,
     CostSetting,
@@ -38,11 +37,22 @@ from ..evaluation import (
     run_costs,
 )
 from ._bootstrap import BootstrapDifference, difference_interval
-from ._reading import _join, format_difference
 from ._seeds import SeedSummary, seed_interval
 
 if TYPE_CHECKING:
-    from ._result import ComparisonResult
+    from ._outcome import RunOutcome
+
+
+class StudyView(Protocol):
+    """What a cost comparison reads of its study (a :class:`~._result.ComparisonResult` is one)."""
+
+    confidence: float
+    outcomes: list[RunOutcome]
+    quality_metric: str
+    techniques: list[str]
+    y_true: np.ndarray
+
+    def runs(self, technique: str) -> list[RunOutcome]: ...
 
 __all__ = ["CostComparison", "CostCurves", "DECISIONS", "PER", "operating_point"]
 
@@ -100,12 +110,12 @@ class CostComparison:
     """Expected cost of every technique of a :class:`ComparisonResult` at one :class:`CostSetting`.
 
     Args:
-        result: the comparison (its runs, baseline, confidence and test labels).
+        result: the comparison (its runs, confidence and test labels): a :class:`StudyView`.
         setting: the costs and deployment prior.
         weights: ``(B, n)`` the comparison's bootstrap resampling counts (paired across techniques).
     """
 
-    def __init__(self, result: ComparisonResult, setting: CostSetting, weights: np.ndarray) -> None:
+    def __init__(self, result: StudyView, setting: CostSetting, weights: np.ndarray) -> None:
         if list(setting.labels) != list(result.labels):
             raise ValueError(f"costs for labels {list(setting.labels)}, the study has {result.labels}")
         self.result = result
@@ -236,117 +246,3 @@ class CostComparison:
         return CostCurves(pc=pc, curves=curves, cheapest=found, sentences=sentences, positive=label,
                           prior_positive=prior_positive, operating_pc=operating_point(self.setting),
                           exact=self.setting.costs.positive is not None)
-
-    # ------------------------------------------------------------------------------------------ reading
-
-    def _diff_text(self, d: BootstrapDifference) -> str:
-        return format_difference(METRIC, d.difference, d.low, d.high, self.result.confidence)
-
-    def reading(self) -> list[str]:
-        """Sentences on cost: ranking against the chosen metric, Bayes against tuned, and the cost curves (the
-        costs themselves are stated by the report's header)."""
-        out = [s for s in (self._reading_agreement(), self._reading_bayes_vs_tuned(), self._reading_own()) if s]
-        out += self._reading_curves()
-        return out
-
-    def _reading_agreement(self) -> str | None:
-        result, metric = self.result, self.result.quality_metric
-        if len(result.techniques) < 2 or metric not in result.metrics:
-            return None
-        from ..evaluation import higher_is_better
-
-        means = {t: result.stat(t, metric)["mean"] for t in result.techniques}
-        sign = -1.0 if higher_is_better(metric) else 1.0
-        best = min(result.techniques, key=lambda t: (np.nan_to_num(sign * means[t], nan=np.inf),
-                                                     result.techniques.index(t)))
-        cheapest_one = self.ranking[0]
-        title = result.title(metric)
-        cost = number(self.summary(cheapest_one).mean, 2)
-        if best == cheapest_one:
-            return f"Cost and {title} agree: {best} is both the cheapest ({cost} per 1,000 texts) and the best on {title}."
-        return (f"Cost and {title} disagree: {cheapest_one} is the cheapest ({cost} per 1,000 texts against "
-                f"{number(self.summary(best).mean, 2)} for {best}), while {best} is best on {title} "
-                f"({number(means[best], 3)} against {number(means[cheapest_one], 3)}). {title} counts the errors "
-                f"of the test split's class mix, the cost prices each kind of error and weighs the labels by the "
-                f"deployment prior, so they need not agree.")
-
-    def _reading_bayes_vs_tuned(self) -> str:
-        if not self.has_validation:
-            return ("The threshold tuned on validation is unavailable: these runs were stored before imblab kept "
-                    "their validation predictions (validation.csv); retrain them to compare it with the Bayes decision.")
-        tuned_wins, bayes_wins, ties = [], [], []
-        for t in self.result.techniques:
-            d = self.tuned_minus_bayes(t)
-            if d is None:
-                continue
-            entry = f"{t} {self._diff_text(d)}"
-            (tuned_wins if d.high < 0 else bayes_wins if d.low > 0 else ties).append((t, entry))
-        n_val = int(self.per_run["n_validation"].max())
-        k = self.setting.positive_index
-        positives = int(np.sum(self.result.outcomes[0].val_y == k)) if self.result.outcomes[0].val_y is not None else 0
-        parts = []
-        if bayes_wins:
-            parts.append(f"the Bayes decision is cheaper for {_join([e for _, e in bayes_wins])}")
-        if tuned_wins:
-            parts.append(f"the rule tuned on validation is cheaper for {_join([e for _, e in tuned_wins])}")
-        if ties:
-            parts.append(f"there is no clear difference for {_join([e for _, e in ties])}")
-        sentence = ("Bayes decision against the rule tuned on validation (tuned − Bayes per 1,000 texts): "
-                    + "; ".join(parts) + ".")
-        eces = {t: self.ece(t) for t in self.result.techniques}
-        if tuned_wins:
-            winners = [t for t, _ in tuned_wins]
-            listed = ", ".join(f"{t} {number(eces[t], 3)}" for t in winners)
-            rest = [t for t in self.result.techniques if t not in winners]
-            sentence += (f" A tuned rule that beats the Bayes decision on test is evidence that the probabilities "
-                         f"are miscalibrated where the decision is made: it reads the costs off labelled data "
-                         f"instead of trusting them (ECE after the prior correction: {listed}")
-            if rest and min(eces[t] for t in winners) >= max(eces[t] for t in rest):
-                sentence += f"; {_join([f'{t} {number(eces[t], 3)}' for t in rest])} for the others)."
-            else:
-                against = ""
-                if rest:
-                    best_rest = min(rest, key=lambda t: eces[t])
-                    against = f", against {number(eces[best_rest], 3)} for {best_rest}"
-                sentence += (f"{against}; the top-label ECE averages over every confidence, while the decision "
-                             f"depends only on the probabilities near its threshold).")
-        else:
-            sentence += (f" The tuned rule never beats the Bayes decision here. The Bayes decision is exact when the "
-                         f"prior-corrected probabilities are calibrated (ECE here {number(min(eces.values()), 3)}–"
-                         f"{number(max(eces.values()), 3)}), needs no labels and cannot overfit; the tuned rule fits "
-                         f"{n_val:,} validation texts ({positives:,} {self.setting.labels[k]}) and carries their noise "
-                         f"to new data.")
-        return sentence
-
-    def _reading_own(self) -> str | None:
-        """Techniques whose own, cost-blind decisions are significantly cheaper than their Bayes decision."""
-        cheaper = []
-        for t in self.result.techniques:
-            d = self.difference(t, t, "own", "bayes")
-            if d is not None and d.high < 0:
-                cheaper.append(f"{t} {self._diff_text(d)}")
-        if not cheaper:
-            return None
-        return (f"Cost-blind decisions (the technique's own argmax or thresholds) beat the Bayes decision for "
-                f"{_join(cheaper)} (own − Bayes per 1,000 texts): another sign that these probabilities, once "
-                f"corrected to the deployment prior, are off where the decision is made.")
-
-    def _reading_curves(self) -> list[str]:
-        curves = self.curves
-        if curves is None:
-            return []
-        winners = [t for t in curves.cheapest.names if curves.cheapest.ranges[t]]
-        never = [t for t in curves.cheapest.names if not curves.cheapest.ranges[t]]
-        out = [curves.sentences[t] + "." for t in winners]
-        if never:
-            out.append(f"{_join(never)} {'is' if len(never) == 1 else 'are'} never clearly the cheapest "
-                       f"(within one test error of another technique wherever {'it is' if len(never) == 1 else 'they are'} lowest).")
-        if curves.operating_pc is not None:
-            i = int(np.argmin(np.abs(curves.pc - curves.operating_pc)))
-            at = curves.cheapest.winner[i]
-            who = f"{curves.cheapest.names[at]} is cheapest" if at >= 0 else "no technique is clearly cheapest"
-            approx = "" if curves.exact else f" (approximately, {curves.positive} against the rest)"
-            out.append(f"At your costs and prior{approx} the operating point is PC = {curves.operating_pc:.3f} on the "
-                       f"cost curves, where {who}.")
-        return out
-

@@ -25,7 +25,6 @@ from ._bootstrap import BootstrapDifference, bootstrap_replicates, bootstrap_wei
 from ._costs import METRIC as COST_METRIC
 from ._costs import CostComparison
 from ._outcome import RunOutcome
-from ._reading import format_difference, reading
 from ._seeds import median_index, seed_interval
 
 __all__ = ["ComparisonResult"]
@@ -371,17 +370,3 @@ class ComparisonResult:
             for o in self._all_outcomes if o.fit and o.fit.get("C") is not None
         ]
         return pd.DataFrame(rows, columns=["technique", "seed", "C", "metric", "path"])
-
-    # ------------------------------------------------------------------------------------------ reading
-
-    def format_difference(self, metric: str, value: float, low: float, high: float, ci_prefix: bool = True) -> str:
-        """``"+3.1 points [95 % CI 1.2, 5.0]"`` (or raw values for calibration metrics)."""
-        return format_difference(metric, value, low, high, self.confidence, ci_prefix)
-
-    def reading(self) -> list[str]:
-        """Plain-language sentences computed from the numbers (see :func:`._reading.reading`), with the cost
-        sentences (:meth:`CostComparison.reading`) after the first when costs are given."""
-        sentences = reading(self)
-        if self.cost is not None:
-            sentences[1:1] = self.cost.reading()
-        return sentences

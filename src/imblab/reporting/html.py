@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
+from ._reading import study_reading
 from .plots import Plot, all_plots, cost_curve_chart, technique_colors
 from ._tables import (
     PROBES_NOTE,
@@ -111,7 +112,7 @@ def render_html(result: ComparisonResult, cost_chart: Plot | None = None) -> str
         "h": headline(result),
         "baseline": result.baseline,
         "n_boot": result.n_boot,
-        "reading": result.reading(),
+        "reading": study_reading(result),
         "costs": costs,
         "cost_chart": None if cost_chart is None else {
             "id": cost_chart.id, "title": cost_chart.title, "caption": cost_chart.caption, "svg": Markup(cost_chart.svg)},

@@ -6,6 +6,7 @@ import html
 import re
 from typing import TYPE_CHECKING
 
+from ._reading import study_reading
 from ._tables import (
     PROBES_NOTE,
     Cell,
@@ -104,7 +105,7 @@ def render_markdown(result: ComparisonResult) -> str:
         *([f"Ranked by expected cost per 1,000 texts: {_text(h['costs'])}.", ""] if h["costs"] else []),
         "## Reading",
         "",
-        *(f"- {_text(sentence)}" for sentence in result.reading()),
+        *(f"- {_text(sentence)}" for sentence in study_reading(result)),
         "",
         *_costs_section(result),
         "## Results",

@@ -13,6 +13,8 @@ from rich.measure import Measurement
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from ._reading import cost_reading, reading
+
 if TYPE_CHECKING:
     from ..comparison import ComparisonResult
 
@@ -240,9 +242,9 @@ def print_summary(result: ComparisonResult, console: Console | None = None) -> N
         console.print(_cost_table(result))
     # The best technique; with costs, agreement with the metric, Bayes against tuned and the cost curves; the
     # best technique against the scikit-learn reference.
-    sentences = result.reading()
+    sentences = reading(result)
     reference = [s for s in sentences if "vs the scikit-learn reference" in s]
-    shown = sentences[:1] + (result.cost.reading() if result.cost is not None else []) + reference
+    shown = sentences[:1] + (cost_reading(result) if result.cost is not None else []) + reference
     for sentence in shown:
         console.print(sentence, markup=False, highlight=False)
 

@@ -13,7 +13,7 @@ import numpy as np
 from fastapi import Depends, FastAPI, HTTPException, Security
 from fastapi.security import APIKeyHeader
 
-from .. import __version__
+from .._version import __version__
 from ..errors import ModelError, SpecError
 from ..model import TrainedModel
 from ._batcher import BatchPolicy, MicroBatcher

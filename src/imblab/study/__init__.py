@@ -2,9 +2,9 @@
 
 * :mod:`._config` — the study's settings (:class:`StudyConfig`, TOML study files, overrides).
 * :mod:`._plan` — the settings resolved against the data (:class:`PreparedStudy`) and its run tasks.
-* :mod:`._tasks` — :class:`RunTask`, one picklable run, and :func:`run_task`, which trains and stores it.
-* :mod:`._executors` — the :class:`Executor` interface, :class:`SequentialExecutor`, :func:`make_executor`;
-  :mod:`._processes` — :class:`ProcessExecutor` (local worker processes); :mod:`._ray` — :class:`RayExecutor`.
+* :mod:`._tasks` — the :class:`Task` protocol; :class:`RunTask`, one picklable run; :func:`run_task`.
+* :mod:`.executors` — the :class:`Executor` interface and one file per executor (sequential, local worker
+  processes, Ray), and :func:`make_executor`, the factory the command line uses.
 * :mod:`._models` — which runs keep their model (``--keep-models``), :func:`chosen_model`.
 * :mod:`._runs` — a run's folder name, and whether a stored run counts for the study.
 * :mod:`._locks` — the study folder's locks, so that several processes can run one study.
@@ -19,12 +19,10 @@ Statistics live in :mod:`imblab.comparison` and rendering in :mod:`imblab.report
 
 from ._api import check_study_out, compare, default_out_dir
 from ._config import StudyConfig, build_study_config, load_study_file
-from ._executors import Executor, SequentialExecutor, make_executor
 from ._models import ChosenModel, chosen_model, prune_models
 from ._outputs import write_outputs, write_tables
 from ._plan import PreparedStudy, prepare_study
-from ._processes import ProcessExecutor
-from ._ray import RayExecutor
+from .executors import Executor, ProcessExecutor, RayExecutor, SequentialExecutor, make_executor
 from ._run import ProgressCallback, run_study
 from ._runs import outcome_from_run, run_folder
 from ._store import load_study

@@ -10,7 +10,7 @@ from typing import Any
 from .._io import check_output_dir
 from ..comparison import ComparisonResult
 from ._config import StudyConfig, build_study_config
-from ._executors import Executor
+from .executors import Executor
 from ._plan import PreparedStudy, prepare_study
 from ._run import ProgressCallback, run_study
 from ._store import StudyStore, check_study_layout, is_study_dir

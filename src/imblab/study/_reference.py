@@ -24,7 +24,7 @@ import numpy as np
 from .._io import atomic_directory, holds_only, read_json, write_csv_text
 from ..data import Split
 from ..errors import ModelError
-from ._tasks import DataSpec, task_data
+from ._tasks import DataSpec, StoresRun, task_data
 
 if TYPE_CHECKING:
     from ..comparison import RunOutcome
@@ -44,7 +44,7 @@ _FILES = ("config.json", "metrics.json", "predictions.csv")
 
 
 @dataclass(frozen=True)
-class ReferenceTask:
+class ReferenceTask(StoresRun):
     """Fit the study's scikit-learn reference and store it in ``run_dir`` (picklable, like a ``RunTask``).
 
     Attributes:
@@ -66,6 +66,10 @@ class ReferenceTask:
     @property
     def name(self) -> str:
         return REFERENCE_NAME
+
+    def run(self) -> RunResult:
+        """Fit the reference, evaluate it and store it in ``run_dir``; returns the stored run."""
+        return run_reference(self)
 
     def settings(self) -> dict[str, Any]:
         """What the reference's numbers depend on besides the data and the split (a stored one with others is refitted)."""

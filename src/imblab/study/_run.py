@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from ..comparison import ComparisonResult, RunOutcome
 from ..run import RunResult, is_run_dir
-from ._executors import Executor, SequentialExecutor
+from .executors import Executor, SequentialExecutor
 from ._models import prune_models
 from ._plan import PreparedStudy
 from ._reference import ReferenceTask, is_reference_finished, read_reference
@@ -179,7 +179,7 @@ def run_study(
         pending: list[RunTask | ReferenceTask] = [
             t for t in [*([reference] if reference is not None else []), *tasks] if t.run_dir.name not in outcomes
         ]
-        preload = _preload_report_libraries() if pending and not isinstance(executor, SequentialExecutor) else None
+        preload = _preload_report_libraries() if pending and executor.parallel else None
         try:
             executor.run(claimed(), finished, on_start=started)
         finally:

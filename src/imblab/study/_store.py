@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from .._io import MARKER_FILE, atomic_write_json, has_marker, holds_only, read_json, write_marker
 from ..comparison import ComparisonResult, RunOutcome
 from ..data import profile

@@ -8,21 +8,18 @@ executor can hand it to another process or machine. :func:`run_task` is what eve
 from __future__ import annotations
 
 import logging
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..data import Dataset, Split, load_dataset, stratified_subsample
 from ..errors import DataError
 from ..techniques import Technique
 
-if TYPE_CHECKING:
-    from ._reference import ReferenceTask
-    from ._tuning._trial import TrialTask
-
-__all__ = ["DataSpec", "RunTask", "run_task", "task_data"]
+__all__ = ["DataSpec", "RunTask", "StoresRun", "Task", "remember_data", "run_task", "task_data"]
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +57,42 @@ class DataSpec:
         return dataset
 
 
+class StoresRun:
+    """The part of the :class:`Task` protocol shared by tasks that train on a study's rows and store a run folder
+    (:class:`RunTask`, :class:`~._reference.ReferenceTask`): what an executor whose workers share no file system
+    ships to a worker (the rows, once per study) and brings back (the run folder's files)."""
+
+    data: DataSpec
+    split: Split
+    run_dir: Path
+
+    @property
+    def data_key(self) -> str | None:
+        """The rows a remote worker needs, by content hash (None: the task carries its own)."""
+        return self.split.data_hash
+
+    def load_rows(self) -> Dataset:
+        return task_data(self.data, self.split)
+
+    def remote(self, rows: Dataset | None) -> dict[str, bytes]:
+        """Run on a worker without this file system: train into a temporary folder, return the run's files."""
+        from ..run import run_files
+
+        if rows is not None:
+            remember_data(self.data, rows, self.split.data_hash)  # the driver's rows: no file needed here
+        with tempfile.TemporaryDirectory(prefix="imblab-remote-") as tmp:
+            run = replace(self, run_dir=Path(tmp) / self.run_dir.name).run()  # type: ignore[type-var]
+            return run_files(run.run_dir)
+
+    def collect(self, payload: dict[str, bytes]) -> Any:
+        """Store what :meth:`remote` returned in ``run_dir`` (atomically); returns the stored run."""
+        from ..run import store_run_files
+
+        return store_run_files(self.run_dir, payload)
+
+
 @dataclass(frozen=True)
-class RunTask:
+class RunTask(StoresRun):
     """Train ``technique`` with ``seed`` on ``split`` of the data and store the run in ``run_dir``.
 
     Attributes:
@@ -93,6 +124,21 @@ class RunTask:
         """``"focal · seed 2"``: the task in progress reports and logs."""
         return f"{self.technique.display_name} · seed {self.seed}"
 
+    def run(self) -> Any:
+        """Train, evaluate and store the run in ``run_dir``; returns the stored run."""
+        # The model stack (torch) is imported only when something needs training.
+        from ..model import TrainConfig
+        from ..run import train_run
+
+        started = time.perf_counter()
+        result = train_run(
+            task_data(self.data, self.split), self.split, self.technique, backend=self.backend, model_name=self.model,
+            seed=self.seed, config=TrainConfig(**self.training), probes=list(self.probes), out=self.run_dir,
+            progress=False, save_model=self.keep_model,
+        )
+        log.info("%s done in %.1f s", self.name, time.perf_counter() - started)
+        return result
+
 
 # The data this process loaded last, by content hash: a process that runs many tasks of one study (the
 # study's own process, or a worker) reads the data once.
@@ -118,25 +164,41 @@ def task_data(data: DataSpec, split: Split) -> Dataset:
     return dataset
 
 
-def run_task(task: RunTask | ReferenceTask | TrialTask) -> Any:
-    """Carry out one task in this process: train, evaluate and store a run (or the study's scikit-learn
-    reference) and return the stored run; or train and score a tuning trial and return its result."""
-    from ._reference import ReferenceTask, run_reference
-    from ._tuning._trial import TrialTask, run_trial
+class Task(Protocol):
+    """What an executor carries out: a picklable description that runs itself in whichever process holds it.
 
-    if isinstance(task, ReferenceTask):
-        return run_reference(task)
-    if isinstance(task, TrialTask):
-        return run_trial(task)
-    # The model stack (torch) is imported only when something needs training.
-    from ..model import TrainConfig
-    from ..run import train_run
+    A study's :class:`RunTask`, its scikit-learn :class:`~._reference.ReferenceTask` and a tuning
+    :class:`~._tuning._trial.TrialTask` are tasks; an executor never asks which one it holds.
+    """
 
-    started = time.perf_counter()
-    result = train_run(
-        task_data(task.data, task.split), task.split, task.technique, backend=task.backend, model_name=task.model, seed=task.seed,
-        config=TrainConfig(**task.training), probes=list(task.probes), out=task.run_dir, progress=False,
-        save_model=task.keep_model,
-    )
-    log.info("%s done in %.1f s", task.name, time.perf_counter() - started)
-    return result
+    @property
+    def name(self) -> str:
+        """The task in progress reports and logs."""
+        ...
+
+    def run(self) -> Any:
+        """Carry the task out in this process and return its result (a stored run, or a trial's result)."""
+        ...
+
+    @property
+    def data_key(self) -> str | None:
+        """The content hash of the rows a remote worker must be sent for it, or None when it carries its own."""
+        ...
+
+    def load_rows(self) -> Dataset:
+        """The rows :attr:`data_key` names (called only when it is not None)."""
+        ...
+
+    def remote(self, rows: Dataset | None) -> Any:
+        """Carry the task out in a worker that shares no file system with the caller; returns what
+        :meth:`collect` takes."""
+        ...
+
+    def collect(self, payload: Any) -> Any:
+        """In the calling process: the task's result from :meth:`remote`'s payload."""
+        ...
+
+
+def run_task(task: Task) -> Any:
+    """Carry out one task in this process (what every executor's worker calls): ``task.run()``."""
+    return task.run()

@@ -9,7 +9,7 @@ be mapped back to the real prior (:func:`correct_prior`, Saerens et al. 2002).
 """
 
 from ._bias_init import prior_bias
-from ._fitted import FittedTechnique
+from ._technique import FittedTechnique
 from ._params import Param, Tune, format_value
 from ._posthoc import PostHoc, fit_temperature, fit_threshold_offsets, logit_adjustment_offset
 from ._presets import GROUPS, PRESETS, list_presets

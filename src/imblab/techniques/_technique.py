@@ -1,20 +1,28 @@
-"""A technique: a preset name plus resolved parameters. Immutable, comparable, JSON-able."""
+"""A technique: a preset name plus resolved parameters (immutable, comparable, JSON-able), and the same technique
+fitted on a training split's class counts."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import DataError, SpecError
-from ._fitted import FittedTechnique
+from ._bias_init import prior_bias
+from ._parts import Parts
 from ._params import format_value
+from ._posthoc import PostHoc, fit_temperature, fit_threshold_offsets, logit_adjustment_offset
 from ._presets import get_preset
+from ._prior import class_prior, effective_prior
+from ._sampling import draw_epoch
 
-__all__ = ["Technique"]
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["Technique", "FittedTechnique"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,3 +121,157 @@ def check_unique(techniques: Sequence[Technique]) -> None:
             raise SpecError(f"two techniques are called '{t.display_name}' ({seen[t.display_name].spec} and {t.spec}); "
                             "give them different display names")
         seen[t.display_name] = t
+
+
+class FittedTechnique:
+    """A :class:`Technique` fitted on the training split's class counts.
+
+    Attributes:
+        technique: the technique.
+        labels: class names, in class-index order.
+        class_counts: (C,) training rows per class.
+        true_prior: (C,) n_i / N.
+        effective_prior: (C,) the prior the technique's probabilities are calibrated to: true prior ×
+            sampling multiplier × class weight × the loss's and the post-hoc step's prior shift,
+            normalised. Map probabilities back with ``correct_prior(p, effective_prior, true_prior)``.
+        class_weights: (C,) the loss's class weights (None: unweighted).
+        sample_sizes: (C,) rows per class in one epoch (None: every row once).
+        posthoc_kind: "none", "threshold", "temperature" or "logit-adjusted-posthoc".
+    """
+
+    def __init__(
+        self,
+        technique: Technique,
+        labels: Sequence[str],
+        class_counts: Sequence[int] | np.ndarray,
+        parts: Parts,
+    ) -> None:
+        self.technique = technique
+        self.labels = list(labels)
+        self.class_counts = np.asarray(class_counts, dtype=np.int64)
+        self.true_prior = class_prior(self.class_counts)
+        self.class_weights = parts.class_weights
+        self.sample_sizes = parts.sample_sizes
+        self.logit_scale = float(parts.logit_scale)
+        self.posthoc_kind = parts.posthoc
+        self.posthoc_params = dict(parts.posthoc_params)
+        self._loss = parts.loss
+        self._weights_from = float(parts.weights_from)
+        self._bias_init = parts.bias_init
+        factor = np.ones(len(self.labels)) if parts.prior_factor is None else np.asarray(parts.prior_factor, float)
+        if self.posthoc_kind == "logit-adjusted-posthoc":
+            factor = factor * self.true_prior ** (-self.posthoc_params["tau"])
+        self.effective_prior = effective_prior(self.class_counts, sample_sizes=parts.sample_sizes,
+                                               class_weights=parts.class_weights, prior_factor=factor)
+        # The prior the *training loss* drives softmax(logit_scale · f) to, without any post-hoc shift.
+        self._training_prior = effective_prior(self.class_counts, sample_sizes=parts.sample_sizes,
+                                               class_weights=parts.class_weights, prior_factor=parts.prior_factor)
+
+    def __repr__(self) -> str:
+        return f"FittedTechnique({self.technique.display_name!r}, labels={self.labels})"
+
+    # ------------------------------------------------------------------ sampling
+    @property
+    def epoch_size(self) -> int:
+        """Rows in one epoch (fixed for a technique and a training split)."""
+        sizes = self.class_counts if self.sample_sizes is None else self.sample_sizes
+        return int(np.sum(sizes))
+
+    def epoch_indices(self, y_train: Sequence[int] | np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Training indices for one epoch, drawn afresh from ``rng``; all rows for non-sampling techniques.
+
+        Args:
+            y_train: (n,) class indices of the training split the technique was fitted on.
+            rng: the generator (e.g. ``np.random.default_rng([seed, epoch])``).
+
+        Returns:
+            (epoch_size,) int64 indices into ``y_train``, grouped by class (the loop shuffles).
+        """
+        y = np.asarray(y_train, dtype=np.int64)
+        counts = np.bincount(y, minlength=len(self.labels)) if y.size else np.zeros(len(self.labels), np.int64)
+        if counts.shape != self.class_counts.shape or np.any(counts != self.class_counts):
+            raise ValueError(f"y_train has class counts {counts.tolist()}, but the technique was fitted on "
+                             f"{self.class_counts.tolist()}")
+        if self.sample_sizes is None:
+            return np.arange(y.size, dtype=np.int64)
+        return draw_epoch(y, self.sample_sizes, rng)
+
+    # ------------------------------------------------------------------ loss
+    def loss(self, logits: torch.Tensor, targets: torch.Tensor, progress: float = 0.0) -> torch.Tensor:
+        """The technique's training loss, a scalar (weighted mean over the batch).
+
+        Args:
+            logits: (B, C) float scores.
+            targets: (B,) long class indices.
+            progress: share of training done, in [0, 1] (LDAM-DRW switches its weights on with it).
+        """
+        if logits.ndim != 2 or logits.shape[1] != len(self.labels):
+            raise ValueError(f"logits must have shape (B, {len(self.labels)}), got {tuple(logits.shape)}")
+        return self._loss(logits, targets, float(progress))
+
+    def reduction_weights(self, progress: float = 0.0) -> np.ndarray | None:
+        """(C,) the class weights the loss's weighted mean uses at ``progress``, None when unweighted.
+
+        ``loss`` is Σ w_y ℓ / Σ w_y over the batch. The training loop uses these weights to turn that
+        into Σ w_y ℓ / (B · E[w]) with E[w] constant over an epoch when the batch order is biased
+        (length-grouped batches, where a single-class batch would cancel its weights).
+        """
+        if self.class_weights is None or progress < self._weights_from:
+            return None
+        return np.asarray(self.class_weights, dtype=np.float64)
+
+    @property
+    def loss_stages(self) -> tuple[float, ...]:
+        """The training progress values at which a full-batch fit evaluates the loss, in order.
+
+        ``(0.0,)`` for a loss that does not change during training; ``(0.0, 1.0)`` when class weights
+        switch on part-way (LDAM-DRW's deferred re-weighting): fit the early loss, then the late one
+        starting from there.
+        """
+        return (0.0, 1.0) if 0.0 < self._weights_from < 1.0 else (0.0,)
+
+    # ------------------------------------------------------------------ bias init
+    def initial_bias(self) -> np.ndarray | None:
+        """Output bias with softmax(logit_scale · b) = the prior the loss trains towards, or None.
+
+        The prior is the technique's training-time effective prior (for bias-init alone, the true
+        prior n_i / N; for balanced resampling, uniform).
+        """
+        if not self._bias_init:
+            return None
+        return prior_bias(self._training_prior, self.logit_scale)
+
+    # ------------------------------------------------------------------ post-hoc
+    def fit_posthoc(self, val_logits: np.ndarray | torch.Tensor, val_y: Sequence[int] | np.ndarray) -> PostHoc:
+        """Fit the technique's post-hoc part on validation logits; the identity (up to the loss's
+        logit scale) when the technique has none."""
+        z = val_logits.detach().cpu().numpy() if hasattr(val_logits, "detach") else np.asarray(val_logits)
+        z = z.astype(np.float64) * self.logit_scale
+        y = np.asarray(val_y, dtype=np.int64)
+        if z.ndim != 2 or z.shape[1] != len(self.labels) or y.shape != (z.shape[0],):
+            raise ValueError(f"need logits (n, {len(self.labels)}) and n labels, got {z.shape} and {y.shape}")
+        kind, p = self.posthoc_kind, self.posthoc_params
+        if kind == "none":
+            return PostHoc(scale=self.logit_scale)
+        if kind == "temperature":
+            t = fit_temperature(z, y)
+            return PostHoc(kind=kind, scale=self.logit_scale, temperature=t, details={"temperature": t})
+        if kind == "logit-adjusted-posthoc":
+            return PostHoc(kind=kind, scale=self.logit_scale, offset=logit_adjustment_offset(self.true_prior, p["tau"]),
+                           details={"tau": p["tau"]})
+        if kind == "threshold":
+            label = p.get("label")
+            k = self.labels.index(label) if label is not None else self.minority_index
+            from scipy.special import softmax
+
+            offsets, details = fit_threshold_offsets(softmax(z, axis=1), y, label_index=k,
+                                                     recall=p.get("recall"), precision=p.get("precision"))
+            details["label"] = self.labels[k] if "label_index" in details else None
+            return PostHoc(kind=kind, scale=self.logit_scale, decision_offset=offsets, details=details)
+        raise AssertionError(kind)
+
+    @property
+    def minority_index(self) -> int:
+        """The class with the fewest training rows (the last such class on a tie)."""
+        n = self.class_counts
+        return int(np.flatnonzero(n == n.min())[-1])

@@ -26,7 +26,7 @@ from ._trial import TuningData
 if TYPE_CHECKING:
     import optuna
 
-    from .._executors import Executor
+    from ..executors import Executor
 
 __all__ = ["TuneResult", "check_tuning_out", "plan_tuning", "run_tuning", "tune", "default_tuning_dir"]
 

@@ -26,7 +26,7 @@ from ._storage import mask_url, sqlite_url
 from ._trial import TuningData
 
 if TYPE_CHECKING:
-    from .._executors import Executor
+    from ..executors import Executor
     from .._plan import PreparedStudy
 
 __all__ = ["CompareTuning", "TUNING_FILE", "TUNED_SUFFIX", "tune_study"]

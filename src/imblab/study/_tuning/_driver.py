@@ -35,7 +35,7 @@ from ._trial import Report, TrialResult, TrialTask, TuningData, run_trial
 if TYPE_CHECKING:
     import optuna
 
-    from .._executors import Executor
+    from ..executors import Executor
 
 __all__ = ["OnTrial", "TuningPlan", "optimise", "make_study"]
 
@@ -193,7 +193,7 @@ def optimise(
     import optuna
     from optuna.trial import TrialState
 
-    from .._executors import SequentialExecutor
+    from ..executors import SequentialExecutor
 
     if executor is not None and not isinstance(executor, SequentialExecutor):
         _optimise_parallel(study, storage, plan, budget, executor, sampler_seed=sampler_seed, on_trial=on_trial,

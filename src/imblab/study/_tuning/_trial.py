@@ -102,6 +102,22 @@ class TrialTask:
         """``"trial 3 (focal:gamma=1.5)"``: the task in progress reports and logs."""
         return f"trial {self.number} ({self.technique.spec})"
 
+    def run(self) -> TrialResult:
+        """Train and score the trial on the validation split; returns its result."""
+        return run_trial(self)
+
+    #: A trial carries its own (training and validation) rows: nothing to ship beside it.
+    data_key = None
+
+    def load_rows(self) -> None:
+        return None
+
+    def remote(self, rows: object) -> TrialResult:
+        return run_trial(self)
+
+    def collect(self, payload: TrialResult) -> TrialResult:
+        return payload
+
 
 @dataclass(frozen=True)
 class TrialResult:

@@ -9,13 +9,22 @@ import numpy as np
 import pandas as pd
 
 from .._format import number, signed
+from ..comparison import COST_METRIC
 from ..evaluation import higher_is_better, is_proportion
 
 if TYPE_CHECKING:
-    from ._bootstrap import BootstrapDifference
-    from ._result import ComparisonResult
+    from ..comparison import BootstrapDifference, ComparisonResult
 
-__all__ = ["format_difference", "reading"]
+__all__ = ["format_difference", "reading", "cost_reading", "study_reading"]
+
+
+def study_reading(result: ComparisonResult) -> list[str]:
+    """The reading of a study: :func:`reading`'s sentences, with the cost sentences (:func:`cost_reading`) after
+    the first when costs are given."""
+    sentences = reading(result)
+    if result.cost is not None:
+        sentences[1:1] = cost_reading(result)
+    return sentences
 
 
 def format_difference(
@@ -194,3 +203,127 @@ def _range(values: pd.Series) -> str:
 def _join(names: Sequence[str]) -> str:
     names = list(names)
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+# ---------------------------------------------------------------------------------------------- costs
+def _cost_difference(result: ComparisonResult, d: BootstrapDifference) -> str:
+    return format_difference(COST_METRIC, d.difference, d.low, d.high, result.confidence)
+
+
+def cost_reading(result: ComparisonResult) -> list[str]:
+    """Sentences on cost: ranking against the chosen metric, Bayes against tuned, and the cost curves (the
+    costs themselves are stated by the report's header)."""
+    out = [s for s in (_cost_agreement(result), _bayes_vs_tuned(result), _cost_blind(result)) if s]
+    out += _cost_curves(result)
+    return out
+
+
+def _cost_agreement(result: ComparisonResult) -> str | None:
+    cost, metric = result.cost, result.quality_metric
+    assert cost is not None
+    if len(result.techniques) < 2 or metric not in result.metrics:
+        return None
+    means = {t: result.stat(t, metric)["mean"] for t in result.techniques}
+    sign = -1.0 if higher_is_better(metric) else 1.0
+    best = min(result.techniques, key=lambda t: (np.nan_to_num(sign * means[t], nan=np.inf),
+                                                 result.techniques.index(t)))
+    cheapest_one = cost.ranking[0]
+    title = result.title(metric)
+    cheapest_cost = number(cost.summary(cheapest_one).mean, 2)
+    if best == cheapest_one:
+        return (f"Cost and {title} agree: {best} is both the cheapest ({cheapest_cost} per 1,000 texts) and the best "
+                f"on {title}.")
+    return (f"Cost and {title} disagree: {cheapest_one} is the cheapest ({cheapest_cost} per 1,000 texts against "
+            f"{number(cost.summary(best).mean, 2)} for {best}), while {best} is best on {title} "
+            f"({number(means[best], 3)} against {number(means[cheapest_one], 3)}). {title} counts the errors "
+            f"of the test split's class mix, the cost prices each kind of error and weighs the labels by the "
+            f"deployment prior, so they need not agree.")
+
+
+def _bayes_vs_tuned(result: ComparisonResult) -> str:
+    cost = result.cost
+    assert cost is not None
+    if not cost.has_validation:
+        return ("The threshold tuned on validation is unavailable: these runs were stored before imblab kept "
+                "their validation predictions (validation.csv); retrain them to compare it with the Bayes decision.")
+    tuned_wins, bayes_wins, ties = [], [], []
+    for t in result.techniques:
+        d = cost.tuned_minus_bayes(t)
+        if d is None:
+            continue
+        entry = f"{t} {_cost_difference(result, d)}"
+        (tuned_wins if d.high < 0 else bayes_wins if d.low > 0 else ties).append((t, entry))
+    n_val = int(cost.per_run["n_validation"].max())
+    k = cost.setting.positive_index
+    positives = int(np.sum(result.outcomes[0].val_y == k)) if result.outcomes[0].val_y is not None else 0
+    parts = []
+    if bayes_wins:
+        parts.append(f"the Bayes decision is cheaper for {_join([e for _, e in bayes_wins])}")
+    if tuned_wins:
+        parts.append(f"the rule tuned on validation is cheaper for {_join([e for _, e in tuned_wins])}")
+    if ties:
+        parts.append(f"there is no clear difference for {_join([e for _, e in ties])}")
+    sentence = ("Bayes decision against the rule tuned on validation (tuned − Bayes per 1,000 texts): "
+                + "; ".join(parts) + ".")
+    eces = {t: cost.ece(t) for t in result.techniques}
+    if tuned_wins:
+        winners = [t for t, _ in tuned_wins]
+        listed = ", ".join(f"{t} {number(eces[t], 3)}" for t in winners)
+        rest = [t for t in result.techniques if t not in winners]
+        sentence += (f" A tuned rule that beats the Bayes decision on test is evidence that the probabilities "
+                     f"are miscalibrated where the decision is made: it reads the costs off labelled data "
+                     f"instead of trusting them (ECE after the prior correction: {listed}")
+        if rest and min(eces[t] for t in winners) >= max(eces[t] for t in rest):
+            sentence += f"; {_join([f'{t} {number(eces[t], 3)}' for t in rest])} for the others)."
+        else:
+            against = ""
+            if rest:
+                best_rest = min(rest, key=lambda t: eces[t])
+                against = f", against {number(eces[best_rest], 3)} for {best_rest}"
+            sentence += (f"{against}; the top-label ECE averages over every confidence, while the decision "
+                         f"depends only on the probabilities near its threshold).")
+    else:
+        sentence += (f" The tuned rule never beats the Bayes decision here. The Bayes decision is exact when the "
+                     f"prior-corrected probabilities are calibrated (ECE here {number(min(eces.values()), 3)}–"
+                     f"{number(max(eces.values()), 3)}), needs no labels and cannot overfit; the tuned rule fits "
+                     f"{n_val:,} validation texts ({positives:,} {cost.setting.labels[k]}) and carries their noise "
+                     f"to new data.")
+    return sentence
+
+
+def _cost_blind(result: ComparisonResult) -> str | None:
+    """Techniques whose own, cost-blind decisions are significantly cheaper than their Bayes decision."""
+    cost = result.cost
+    assert cost is not None
+    cheaper = []
+    for t in result.techniques:
+        d = cost.difference(t, t, "own", "bayes")
+        if d is not None and d.high < 0:
+            cheaper.append(f"{t} {_cost_difference(result, d)}")
+    if not cheaper:
+        return None
+    return (f"Cost-blind decisions (the technique's own argmax or thresholds) beat the Bayes decision for "
+            f"{_join(cheaper)} (own − Bayes per 1,000 texts): another sign that these probabilities, once "
+            f"corrected to the deployment prior, are off where the decision is made.")
+
+
+def _cost_curves(result: ComparisonResult) -> list[str]:
+    cost = result.cost
+    assert cost is not None
+    curves = cost.curves
+    if curves is None:
+        return []
+    winners = [t for t in curves.cheapest.names if curves.cheapest.ranges[t]]
+    never = [t for t in curves.cheapest.names if not curves.cheapest.ranges[t]]
+    out = [curves.sentences[t] + "." for t in winners]
+    if never:
+        out.append(f"{_join(never)} {'is' if len(never) == 1 else 'are'} never clearly the cheapest "
+                   f"(within one test error of another technique wherever {'it is' if len(never) == 1 else 'they are'} lowest).")
+    if curves.operating_pc is not None:
+        i = int(np.argmin(np.abs(curves.pc - curves.operating_pc)))
+        at = curves.cheapest.winner[i]
+        who = f"{curves.cheapest.names[at]} is cheapest" if at >= 0 else "no technique is clearly cheapest"
+        approx = "" if curves.exact else f" (approximately, {curves.positive} against the rest)"
+        out.append(f"At your costs and prior{approx} the operating point is PC = {curves.operating_pc:.3f} on the "
+                   f"cost curves, where {who}.")
+    return out

@@ -23,19 +23,14 @@ import contextlib
 import logging
 import socket
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ExecutionError, ImblabError, SpecError
-from ._executors import OnResult, OnStart
-from ._tasks import remember_data, run_task, task_data
-from ._tuning._trial import TrialTask
+from ...errors import ExecutionError, ImblabError, SpecError
+from ._protocol import OnResult, OnStart
 
 if TYPE_CHECKING:
-    from ..data import Dataset
+    from ...data import Dataset
 
 __all__ = ["RayExecutor", "import_ray"]
 
@@ -57,22 +52,16 @@ def import_ray() -> Any:
     return ray
 
 
-def imblab_run_task(task: Any, dataset: Dataset | None, threads: int) -> Any:
-    """The Ray task (its name shows in the worker's process title, ``ray::imblab_run_task``).
+def imblab_run_task(task: Any, rows: Dataset | None, threads: int) -> Any:
+    """The Ray task (its name shows in the worker's process title, ``ray::imblab_run_task``): ``task.remote``.
 
-    A study's run (or its reference) is trained into a temporary folder on this machine and the run folder's
-    files are returned (workers need no shared file system); a tuning trial returns its result.
+    A study's run (or its reference) is trained into a temporary folder on the worker and the run folder's files
+    are returned (workers need no shared file system); a tuning trial returns its result.
     """
-    from ..run import run_files
     from ._processes import limit_threads
 
     limit_threads(threads)  # Ray reuses worker processes: set for every task
-    if dataset is None:  # a tuning trial: it carries its own (training and validation) rows
-        return run_task(task)
-    remember_data(task.data, dataset, task.split.data_hash)  # the driver's rows: no file needed here
-    with tempfile.TemporaryDirectory(prefix="imblab-ray-") as tmp:
-        run = run_task(replace(task, run_dir=Path(tmp) / task.run_dir.name))
-        return run_files(run.run_dir)
+    return task.remote(rows)
 
 
 class RayExecutor:
@@ -88,6 +77,8 @@ class RayExecutor:
     Raises:
         SpecError: a resource out of range.
     """
+
+    parallel = True
 
     def __init__(self, address: str = "auto", *, cpus_per_run: float = 1.0, gpus_per_run: float | None = None,
                  max_retries: int = 3, connect_timeout: float = 30.0) -> None:
@@ -160,7 +151,6 @@ class RayExecutor:
     def _run(self, ray: Any, tasks: Iterator[Any], on_result: OnResult, on_start: OnStart | None) -> None:
         from ray.exceptions import RayError, RayTaskError
 
-        from ..run import store_run_files
 
         gpus = self.gpus_per_run
         resources = ray.cluster_resources()
@@ -183,12 +173,10 @@ class RayExecutor:
             task = next(tasks, None)
             if task is None:
                 return False
-            if isinstance(task, TrialTask):
-                dataset = None
-            else:
-                if task.split.data_hash not in rows:
-                    rows[task.split.data_hash] = ray.put(task_data(task.data, task.split))
-                dataset = rows[task.split.data_hash]
+            key = task.data_key  # the rows in the object store, put once per study
+            if key is not None and key not in rows:
+                rows[key] = ray.put(task.load_rows())
+            dataset = rows[key] if key is not None else None
             if on_start is not None:
                 on_start(task)  # handed to Ray: when it starts is Ray's to decide
             refs[remote.remote(task, dataset, threads)] = task
@@ -213,7 +201,7 @@ class RayExecutor:
                             f"{task.name} failed on the Ray cluster after {self.max_retries} retries ({first}); "
                             "finished runs are kept: run the same command to resume"
                         ) from None
-                    on_result(task, payload if isinstance(task, TrialTask) else store_run_files(task.run_dir, payload))
+                    on_result(task, task.collect(payload))
                     submit()
         finally:
             for ref in refs:  # an error or an interruption: the runs still queued or in flight

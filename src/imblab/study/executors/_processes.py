@@ -35,14 +35,14 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
-from .._cores import usable_cores
-from .._io import remove_partial
-from ..errors import ExecutionError, SpecError
-from ._executors import OnResult, OnStart
-from ._tasks import RunTask, run_task
+from ..._cores import usable_cores
+from ..._io import remove_partial
+from ...errors import ExecutionError, SpecError
+from ._protocol import OnResult, OnStart
+from .._tasks import RunTask, run_task
 
 if TYPE_CHECKING:
-    from ..run import RunResult
+    from ...run import RunResult
 
 __all__ = ["ProcessExecutor", "limit_threads", "usable_cores", "visible_gpus"]
 
@@ -186,6 +186,8 @@ class ProcessExecutor:
     Raises:
         SpecError: ``workers``, ``threads`` or ``retries`` out of range.
     """
+
+    parallel = True
 
     def __init__(self, workers: int | None = None, *, gpus: Sequence[str] | None = None, threads: int | None = None,
                  retries: int = 1) -> None:
