@@ -575,35 +575,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print metrics as JSON")
     p.set_defaults(func=_cmd_train)
 
-    p = commands.add_parser("predict", help="predict labels and probabilities with a saved model")
-    p.add_argument("model_dir", help="a run directory or its model/ folder")
-    p.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify")
-    p.add_argument("--file", help="one text per line, or a .csv/.tsv/.jsonl/.json/.parquet with a text column")
-    p.add_argument("--text-column", help="text column of --file")
-    p.add_argument("--encoding", default="utf-8", help="encoding of --file")
-    _add_cost_options(p, prior_alias=True)
-    p.add_argument("--raw", action="store_true", help="probabilities as trained, without prior correction")
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(func=_cmd_predict)
-
-    p = commands.add_parser("serve", help="serve a saved model over HTTP (POST /predict, GET /info, docs at /docs)")
-    p.add_argument("model_dir", help="a run directory or its model/ folder")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 for every interface)")
-    p.add_argument("--port", type=_count, default=8000, help="port (default: 8000)")
-    p.add_argument("--max-batch", type=_count, default=64,
-                   help="most texts per forward pass when gathering concurrent requests (default: 64; 1: no batching)")
-    p.add_argument("--max-wait-ms", type=float, default=5.0,
-                   help="how long a request waits for others to share its forward pass (default: 5; 0: no batching)")
-    p.add_argument("--api-key", default=None,
-                   help="require the header X-API-Key: KEY on /predict and /info (default: $IMBLAB_API_KEY, else none)")
-    p.add_argument("--max-texts", type=_count, default=None, help="texts per request (default: 1000)")
-    p.add_argument("--max-chars", type=_count, default=None,
-                   help="characters per text; longer texts are cut (default: 10000)")
-    p.add_argument("--max-body-bytes", type=_count, default=None, help="bytes per request body (default: 4194304)")
-    p.add_argument("--no-access-log", action="store_true", help="do not log one line per request")
-    _add_cost_options(p)
-    p.set_defaults(func=_cmd_serve)
+    _add_predict_command(commands)
+    _add_serve_command(commands)
 
     p = commands.add_parser("compare", help="the study: every technique × seeds, statistics, report")
     p.add_argument("--techniques", help="seed (default), all, or SPEC,SPEC,...")
@@ -628,6 +601,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dir", help="the folder imblab compare wrote")
     p.set_defaults(func=_cmd_report)
     return parser
+
+
+def _add_predict_command(commands: Any) -> None:
+    p = commands.add_parser("predict", help="predict labels and probabilities with a saved model")
+    p.add_argument("model_dir", help="a run directory or its model/ folder")
+    p.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify")
+    p.add_argument("--file", help="one text per line, or a .csv/.tsv/.jsonl/.json/.parquet with a text column")
+    p.add_argument("--text-column", help="text column of --file")
+    p.add_argument("--encoding", default="utf-8", help="encoding of --file")
+    _add_cost_options(p, prior_alias=True)
+    p.add_argument("--raw", action="store_true", help="probabilities as trained, without prior correction")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_cmd_predict)
+
+
+def _add_serve_command(commands: Any) -> None:
+    p = commands.add_parser("serve", help="serve a saved model over HTTP (POST /predict, GET /info, docs at /docs)")
+    p.add_argument("model_dir", help="a run directory or its model/ folder")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 for every interface)")
+    p.add_argument("--port", type=_count, default=8000, help="port (default: 8000)")
+    p.add_argument("--max-batch", type=_count, default=64,
+                   help="most texts per forward pass when gathering concurrent requests (default: 64; 1: no batching)")
+    p.add_argument("--max-wait-ms", type=float, default=5.0,
+                   help="how long a request waits for others to share its forward pass (default: 5; 0: no batching)")
+    p.add_argument("--api-key", default=None,
+                   help="require the header X-API-Key: KEY on /predict and /info (default: $IMBLAB_API_KEY, else none)")
+    p.add_argument("--max-texts", type=_count, default=None, help="texts per request (default: 1000)")
+    p.add_argument("--max-chars", type=_count, default=None,
+                   help="characters per text; longer texts are cut (default: 10000)")
+    p.add_argument("--max-body-bytes", type=_count, default=None, help="bytes per request body (default: 4194304)")
+    p.add_argument("--no-access-log", action="store_true", help="do not log one line per request")
+    _add_cost_options(p)
+    p.set_defaults(func=_cmd_serve)
 
 
 def _raise_keyboard_interrupt(signum: int, frame: object) -> None:

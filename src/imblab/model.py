@@ -9,14 +9,12 @@ corrected to the training prior ("true", the default) or to any deployment prior
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import platform
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, fields, replace
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +26,8 @@ from .backends import BACKENDS, Backend, HeadConfig, make_backend, resolve_backe
 from .errors import DataError, ModelError, SpecError
 from .evaluation import CostDecisions, Costs, CostSetting, parse_prior, resolve_costs
 from ._model_dir import FORMAT, FORMAT_VERSION, METADATA_FILE, METADATA_LIMIT, check_model_dir, is_model_dir, resolve_model_dir
+from ._version import package_version
+from .data import minority_index
 from .settings import resolve_metric, settings_dataclass
 from .techniques import FittedTechnique, PostHoc, Technique, correct_prior, parse_spec
 from .training import LoopConfig
@@ -65,15 +65,10 @@ class TrainConfig:
         return replace(defaults, **overrides)
 
 
-@functools.lru_cache(maxsize=1)
 def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for package in ("imblab", "torch", "transformers", "scikit-learn", "accelerate"):
-        try:
-            out[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            out[package] = "not installed"
-    return out
+    versions = {package: package_version(package) or "not installed"
+                for package in ("imblab", "torch", "transformers", "scikit-learn", "accelerate")}
+    return {"python": platform.python_version(), **versions}
 
 
 class TrainedModel:
@@ -291,7 +286,7 @@ class TrainedModel:
         if (texts is None) == (logits is None):
             raise ValueError("give texts or logits, not both")
         setting = self.cost_setting(costs, deploy_prior) or CostSetting(
-            Costs.zero_one(self.labels, positive=self.labels[int(np.argmin(self.true_prior))] if len(self.labels) == 2
+            Costs.zero_one(self.labels, positive=self.labels[minority_index(self.true_prior)] if len(self.labels) == 2
                            else None),
             self.true_prior, self.true_prior, costs_given=False, prior_given=False)
         if logits is None:

@@ -17,7 +17,6 @@ interrupted run leaves nothing behind and a finished one is never half-written::
 
 from __future__ import annotations
 
-import functools
 import io
 import json
 import math
@@ -32,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ._version import __version__
+from ._version import __version__, package_version
 from ._io import (atomic_directory, check_output_dir, holds_only, read_json, read_regular_bytes, unescape_csv_cells,
                   write_csv_text)
 from ._model_dir import METADATA_FILE, check_model_dir, is_model_dir, resolve_model_dir
@@ -91,18 +90,8 @@ class RunResult:
         }
 
 
-@functools.lru_cache(maxsize=1)
 def _installed_versions() -> dict[str, str | None]:
-    # Looked up once per process: reading the packages' metadata takes ~20 ms, and a study stores it per run.
-    from importlib.metadata import PackageNotFoundError, version
-
-    def installed(name: str) -> str | None:
-        try:
-            return version(name)
-        except PackageNotFoundError:
-            return None
-
-    return {name: installed(name) for name in ("torch", "transformers", "accelerate", "scikit-learn", "numpy")}
+    return {name: package_version(name) for name in ("torch", "transformers", "accelerate", "scikit-learn", "numpy")}
 
 
 def environment() -> dict[str, Any]:
@@ -166,7 +155,7 @@ def train_run(
             model folder (checked before training: see :func:`imblab._io.check_output_dir`).
     """
     out = check_run_out(out)  # before importing torch and training
-    from .evaluation import evaluate, flatten_metrics, run_costs
+    from .evaluation import flatten_metrics
     from .model import TrainConfig, TrainedModel
 
     labels = list(dataset.label_names)
@@ -182,74 +171,84 @@ def train_run(
     train_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
-    results: dict[str, Any] = {}
-    views: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
-    for name, part in (("validation", val), ("test", test)):
-        logits = model.predict_logits(list(part.texts))  # one forward pass for every view below
-        views[name] = (logits, model.proba_from_logits(logits, prior="raw"), model.decide(logits))
-        results[name] = evaluate(part.y, views[name][1], labels, pred=views[name][2])
-    test_logits, raw, decisions = views["test"]
-    corrected = model.proba_from_logits(test_logits, prior="true")
-    results["test_prior_corrected"] = evaluate(test.y, corrected, labels)
-    val_corrected = model.proba_from_logits(views["validation"][0], prior="true")
-    cost_results = None
-    if costs is not None:
-        model.keep_costs(costs)
-        cost_results = {"setting": costs.to_dict(), "described": costs.describe(),
-                        **run_costs(costs, test.y, corrected, decisions, val.y, val_corrected).to_dict()}
+    evaluated = _Evaluated.of(model, val, test, labels, costs)
     eval_seconds = time.perf_counter() - started
-
-    # Built in one go: a column added per label fragments the frame (a PerformanceWarning per run at 50 labels).
-    predictions = pd.DataFrame({
-        "id": list(test.row_ids), "text": list(test.texts), "label": list(test.labels),
-        "predicted": [labels[k] for k in decisions],
-        **{f"p_raw:{label}": raw[:, c] for c, label in enumerate(labels)},
-        **{f"p:{label}": corrected[:, c] for c, label in enumerate(labels)},
-    })
-    validation = pd.DataFrame({
-        "id": list(val.row_ids), "label": list(val.labels),
-        **{f"p_raw:{label}": views["validation"][1][:, c] for c, label in enumerate(labels)},
-        **{f"p:{label}": val_corrected[:, c] for c, label in enumerate(labels)},
-    })
-
     run_config = {
         "dataset": {"name": dataset.name, "source": dataset.source, "sha256": dataset.content_hash(),
                     "rows": len(dataset), "removed_duplicates": dataset.removed_duplicates},
-        "labels": labels,
-        "technique": technique.to_dict(),
-        "technique_spec": technique.spec,
-        "display_name": technique.display_name,
-        "backend": model.backend_name,
-        "model_name": model_name,
-        "seed": seed,
-        "training": model.resolved_config(),
-        "probes": list(probes),
-        "environment": environment(),
+        "labels": labels, "technique": technique.to_dict(), "technique_spec": technique.spec,
+        "display_name": technique.display_name, "backend": model.backend_name, "model_name": model_name, "seed": seed,
+        "training": model.resolved_config(), "probes": list(probes), "environment": environment(),
         "split": split.to_dict(),
     }
     metrics = {
-        "technique": technique.display_name,
-        "spec": technique.spec,
-        "backend": model.backend_name,
-        "seed": seed,
-        **results,
-        "test_flat": flatten_metrics(results["test"], labels),
+        "technique": technique.display_name, "spec": technique.spec, "backend": model.backend_name, "seed": seed,
+        **evaluated.results,
+        "test_flat": flatten_metrics(evaluated.results["test"], labels),
         "head": model.backend.fit_info,  # the linear heads: the C chosen on validation and its path
         "probes": _probe_rows(model, probes),
         "timings": {"train_seconds": train_seconds, "eval_seconds": eval_seconds},
     }
-    if cost_results is not None:
-        metrics["costs"] = cost_results
-    history = getattr(model, "history", None) or []
+    if evaluated.costs is not None:
+        metrics["costs"] = evaluated.costs
+    _store(out, model if save_model else None, run_config, metrics, evaluated, getattr(model, "history", None) or [])
+    return read_run(out)
+
+
+@dataclass(frozen=True)
+class _Evaluated:
+    """A trained model's validation and test results, and the prediction tables a run stores."""
+
+    results: dict[str, Any]
+    predictions: pd.DataFrame
+    validation: pd.DataFrame
+    costs: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, model: TrainedModel, val: Any, test: Any, labels: list[str], costs: CostSetting | None) -> _Evaluated:
+        from .evaluation import evaluate, run_costs
+
+        results: dict[str, Any] = {}
+        views: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        for name, part in (("validation", val), ("test", test)):
+            logits = model.predict_logits(list(part.texts))  # one forward pass for every view below
+            views[name] = (logits, model.proba_from_logits(logits, prior="raw"), model.decide(logits))
+            results[name] = evaluate(part.y, views[name][1], labels, pred=views[name][2])
+        test_logits, raw, decisions = views["test"]
+        corrected = model.proba_from_logits(test_logits, prior="true")
+        results["test_prior_corrected"] = evaluate(test.y, corrected, labels)
+        val_corrected = model.proba_from_logits(views["validation"][0], prior="true")
+        cost_results = None
+        if costs is not None:
+            model.keep_costs(costs)
+            cost_results = {"setting": costs.to_dict(), "described": costs.describe(),
+                            **run_costs(costs, test.y, corrected, decisions, val.y, val_corrected).to_dict()}
+        # Built in one go: a column added per label fragments the frame (a PerformanceWarning per run at 50 labels).
+        predictions = pd.DataFrame({
+            "id": list(test.row_ids), "text": list(test.texts), "label": list(test.labels),
+            "predicted": [labels[k] for k in decisions],
+            **{f"p_raw:{label}": raw[:, c] for c, label in enumerate(labels)},
+            **{f"p:{label}": corrected[:, c] for c, label in enumerate(labels)},
+        })
+        validation = pd.DataFrame({
+            "id": list(val.row_ids), "label": list(val.labels),
+            **{f"p_raw:{label}": views["validation"][1][:, c] for c, label in enumerate(labels)},
+            **{f"p:{label}": val_corrected[:, c] for c, label in enumerate(labels)},
+        })
+        return cls(results, predictions, validation, cost_results)
+
+
+def _store(out: Path, model: TrainedModel | None, run_config: dict[str, Any], metrics: dict[str, Any],
+           evaluated: _Evaluated, history: list[dict[str, Any]]) -> None:
+    """Write the run folder ``out`` atomically (with ``model/`` unless ``model`` is None)."""
     with atomic_directory(out, recognise=_replaceable, what="run") as tmp:
-        if save_model:
+        if model is not None:
             model.save(tmp / "model")
         (tmp / "config.json").write_text(json.dumps(run_config, indent=2, default=metrics_json_default) + "\n")
         (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2, default=metrics_json_default) + "\n")
-        (tmp / "predictions.csv").write_text(write_csv_text(predictions, reversible=True), encoding="utf-8")
-        (tmp / "validation.csv").write_text(write_csv_text(validation, reversible=True), encoding="utf-8")
+        (tmp / "predictions.csv").write_text(write_csv_text(evaluated.predictions, reversible=True), encoding="utf-8")
+        (tmp / "validation.csv").write_text(write_csv_text(evaluated.validation, reversible=True), encoding="utf-8")
         (tmp / "train.log").write_text("".join(json.dumps(h, default=metrics_json_default) + "\n" for h in history))
-    return read_run(out)
 
 
 def metrics_json_default(obj: Any) -> Any:

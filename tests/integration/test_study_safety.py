@@ -266,6 +266,8 @@ class PairExecutor:
     """Takes tasks two at a time (as a pool of two workers would), checking that the driver claims a run only
     when it is taken: the runs taken are held, the others are still free for another process."""
 
+    parallel = True
+
     def __init__(self, out: Path, study) -> None:  # type: ignore[no-untyped-def]
         self.out, self.study, self.calls = out, study, []  # type: ignore[var-annotated]
 

@@ -1,4 +1,4 @@
-"""The shape (issue 22): the import graph of ``src/imblab`` has no circle and no import running back up.
+"""The shape (issue 22): no import circle, no import running back up, no function over 80 lines in ``src/imblab``.
 
 Every import counts — at module level, inside functions (lazy) and under ``TYPE_CHECKING`` — and importing
 ``a.b.c`` also imports the package ``a.b`` (its ``__init__``), as Python does. The floors below are the
@@ -21,8 +21,8 @@ FLOORS = [
     "_io",          # atomic writes, bounded reads, folder ownership
     "_model_dir",   # what a model folder is, without the model stack
     "data",         # loading, splits, profile: knows nothing of models
+    "evaluation",   # one implementation of each metric, calibration, priors and their correction, costs
     "techniques",   # parts, sampling, losses, posthoc, presets
-    "evaluation",   # one implementation of each metric, calibration, costs
     "training",     # the one SGD loop
     "integrations", # the transformers Trainer drop-in
     "settings",     # the one table of settings
@@ -146,3 +146,14 @@ def test_the_circle_finder_finds_circles(cycle: list[str]) -> None:
     edges = {name: {cycle[(i + 1) % len(cycle)]} for i, name in enumerate(cycle)}
     edges["d"] = {"a"}
     assert _circles(edges) == [sorted(cycle)]
+
+
+def test_no_function_over_80_lines() -> None:
+    long = []
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno is not None:
+                length = node.end_lineno - node.lineno + 1
+                if length > 80:
+                    long.append(f"{name}.{node.name}: {length} lines")
+    assert long == []

@@ -35,6 +35,8 @@ class RecordingExecutor:
     """The sequential executor, keeping the names of the run tasks it was given (as it takes them: the stream
     is lazy) besides the scikit-learn reference's."""
 
+    parallel = False  # one task after the other, in this process
+
     def __init__(self) -> None:
         self.given: list[str] = []
 

@@ -8,7 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from imblab.training import LoopConfig, length_grouped_batches, shuffled_batches, train, weight_scale
+from imblab.training import (Batches, EarlyStopping, EpochListener, LoopConfig, Loss, Validation,
+                             length_grouped_batches, shuffled_batches, train, weight_scale)
 
 
 def _ce(logits: torch.Tensor, targets: torch.Tensor, progress: float) -> torch.Tensor:
@@ -38,7 +39,7 @@ def _fit(seed: int, **overrides) -> tuple[_Linear, list[dict]]:  # type: ignore[
     torch.manual_seed(123)  # identical initial weights; the loop's seed drives the rest
     model = _Linear()
     config = LoopConfig(**{"epochs": 3, "batch_size": 16, "lr": 0.05, "mixed_precision": "no", **overrides})
-    history = train(model, lambda rows: {"x": x[torch.as_tensor(rows)]}, y, config=config, seed=seed, loss_fn=_ce,
+    history = train(model, Batches(lambda rows: {"x": x[torch.as_tensor(rows)]}, y), Loss(_ce), config, seed=seed,
                     progress=False)
     return model, history
 
@@ -82,9 +83,8 @@ def test_sampling_plan_redrawn_each_epoch_and_progress_rises() -> None:
         progress.append(p)
         return F.cross_entropy(logits, targets)
 
-    history = train(_Linear(), lambda rows: {"x": x[torch.as_tensor(rows)]}, y,
-                    config=LoopConfig(epochs=3, batch_size=32, lr=0.01, mixed_precision="no"), seed=0, loss_fn=loss,
-                    epoch_indices=epoch_indices, progress=False)
+    history = train(_Linear(), Batches(lambda rows: {"x": x[torch.as_tensor(rows)]}, y), Loss(loss, epoch_indices),
+                    LoopConfig(epochs=3, batch_size=32, lr=0.01, mixed_precision="no"), seed=0, progress=False)
     assert len(plans) == 3
     assert not np.array_equal(plans[0], plans[1])
     assert all(row["samples"] == len(plan) for row, plan in zip(history, plans))
@@ -101,9 +101,9 @@ def test_early_stopping_restores_the_best_epoch() -> None:
         return next(scores)
 
     model = _Linear()
-    history = train(model, lambda rows: {"x": x[torch.as_tensor(rows)]}, y,
-                    config=LoopConfig(epochs=6, batch_size=32, lr=0.05, patience=2, mixed_precision="no"), seed=0,
-                    loss_fn=_ce, validate=validate, progress=False)
+    history = train(model, Batches(lambda rows: {"x": x[torch.as_tensor(rows)]}, y), Loss(_ce),
+                    LoopConfig(epochs=6, batch_size=32, lr=0.05, mixed_precision="no"), seed=0,
+                    callbacks=[Validation(validate), EarlyStopping(2)], progress=False)
     assert [row["validation_score"] for row in history] == [0.5, 0.9, 0.7, 0.6]
     assert torch.equal(model.linear.weight, snapshots[1])
 
@@ -124,9 +124,9 @@ def test_gradients_are_clipped_before_the_step(monkeypatch: pytest.MonkeyPatch, 
     def huge(logits: torch.Tensor, targets: torch.Tensor, p: float) -> torch.Tensor:
         return 1e4 * F.cross_entropy(logits, targets)
 
-    train(_Linear(), lambda rows: {"x": x[torch.as_tensor(rows)]}, y,
-          config=LoopConfig(epochs=1, batch_size=50, lr=0.01, max_grad_norm=max_norm, mixed_precision="no"), seed=0,
-          loss_fn=huge, progress=False)
+    train(_Linear(), Batches(lambda rows: {"x": x[torch.as_tensor(rows)]}, y), Loss(huge),
+          LoopConfig(epochs=1, batch_size=50, lr=0.01, max_grad_norm=max_norm, mixed_precision="no"), seed=0,
+          progress=False)
     assert len(norms) == 4
     if max_norm is None:
         assert max(norms) > 10
@@ -178,9 +178,9 @@ def test_weighted_loss_over_length_grouped_batches_adds_up_to_the_weighted_mean(
 
     def epoch_loss(rescale: bool) -> float:
         config = LoopConfig(epochs=1, batch_size=32, lr=0.0, weight_decay=0.0, mixed_precision="no")
-        history = train(model(), lambda rows: {"input": x[torch.as_tensor(rows)]}, y, config=config, seed=0,
-                        loss_fn=fitted.loss, epoch_indices=lambda y_, rng_: np.arange(600), lengths=lengths,
-                        reduction_weights=fitted.reduction_weights if rescale else None, progress=False)
+        objective = Loss(fitted.loss, lambda y_, rng_: np.arange(600), fitted.reduction_weights if rescale else None)
+        history = train(model(), Batches(lambda rows: {"input": x[torch.as_tensor(rows)]}, y, lengths), objective,
+                        config, seed=0, progress=False)
         return history[0]["loss"]
 
     with torch.no_grad():
@@ -214,9 +214,9 @@ def test_learning_rate_warms_up_then_decays_linearly(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(torch.optim.AdamW, "step", recording_step)
     # 200 examples in batches of 20 for 2 epochs: 20 steps, the first 4 warming up.
-    history = train(_Linear(), lambda rows: {"x": x[torch.as_tensor(rows)]}, y,
-                    config=LoopConfig(epochs=2, batch_size=20, lr=0.5, warmup_ratio=0.2, mixed_precision="no"), seed=0,
-                    loss_fn=_ce, progress=False)
+    history = train(_Linear(), Batches(lambda rows: {"x": x[torch.as_tensor(rows)]}, y), Loss(_ce),
+                    LoopConfig(epochs=2, batch_size=20, lr=0.5, warmup_ratio=0.2, mixed_precision="no"), seed=0,
+                    progress=False)
     expected = [0.5 * (s + 1) / 5 for s in range(4)] + [0.5 * (20 - s) / 16 for s in range(4, 20)]
     assert lrs == pytest.approx(expected)
     assert history[0]["lr"] == pytest.approx(0.5 * 10 / 16)  # the rate of the next step, as a scheduler reports it
@@ -235,8 +235,23 @@ def test_on_epoch_hears_each_row_after_validation_and_can_stop_training() -> Non
             raise Stop  # what tuning's pruning does
 
     with pytest.raises(Stop):
-        train(_Linear(), lambda rows: {"x": x[torch.as_tensor(rows)]}, y,
-              config=LoopConfig(epochs=5, batch_size=32, lr=0.05, mixed_precision="no"), seed=0, loss_fn=_ce,
-              validate=lambda model: 0.5, progress=False, on_epoch=on_epoch)
+        train(_Linear(), Batches(lambda rows: {"x": x[torch.as_tensor(rows)]}, y), Loss(_ce),
+              LoopConfig(epochs=5, batch_size=32, lr=0.05, mixed_precision="no"), seed=0,
+              callbacks=[Validation(lambda model: 0.5), EpochListener(on_epoch)], progress=False)
     assert [row["epoch"] for row in heard] == [1, 2]
     assert all(row["validation_score"] == 0.5 for row in heard)
+
+
+def test_the_epoch_loss_is_the_mean_of_the_batch_losses_weighted_by_size() -> None:
+    # Accumulated on the device, read once an epoch: the same number as summing each batch's loss on the host.
+    x, y = _problem(n=70)
+    seen: list[tuple[float, int]] = []
+
+    def recording(logits: torch.Tensor, targets: torch.Tensor, p: float) -> torch.Tensor:
+        loss = F.cross_entropy(logits, targets)
+        seen.append((float(loss.detach()), len(targets)))
+        return loss
+
+    history = train(_Linear(), Batches(lambda rows: {"x": x[torch.as_tensor(rows)]}, y), Loss(recording),
+                    LoopConfig(epochs=1, batch_size=16, lr=0.0, mixed_precision="no"), seed=0, progress=False)
+    assert history[0]["loss"] == pytest.approx(sum(v * n for v, n in seen) / 70, rel=1e-12)

@@ -22,7 +22,8 @@ import torch
 from safetensors import SafetensorError
 
 from ..errors import ModelError
-from ..training import LoopConfig, resolve_mixed_precision, seed_everything, train
+from ..training import (Batches, Callback, EarlyStopping, EpochListener, LoopConfig, Validation,
+                        resolve_mixed_precision, seed_everything, train)
 from ._encoders import DEFAULT_MODEL, check_encoder_folder, quiet_loading, resolve_model_name, token_lengths
 from ._protocol import macro_f1_scorer
 
@@ -99,21 +100,28 @@ class FinetuneBackend:
         texts = list(texts)
         lengths = token_lengths(self.tokenizer, texts, self.max_length)
         self._mixed_precision = resolve_mixed_precision(loop.mixed_precision)
-        validate = None
-        if val_texts is not None and val_y is not None and on_epoch is not None:
-            # Tuning listens (pruning): score each epoch by the study's metric, signed so that higher is better.
+        callbacks: list[Callback] = []
+        validation = val_texts is not None and val_y is not None
+        if validation and (on_epoch is not None or loop.patience is not None):
+            callbacks.append(Validation(self._validation_score(val_texts, np.asarray(val_y), labels, head, on_epoch)))
+        if on_epoch is not None:
+            callbacks.append(EpochListener(on_epoch))
+        if validation and loop.patience is not None:
+            callbacks.append(EarlyStopping(loop.patience))
+        batches = Batches(lambda rows: self._batch([texts[i] for i in rows]), np.asarray(y), lengths)
+        return train(self.model, batches, fitted, loop, seed=seed, callbacks=callbacks, progress=progress,
+                     description="fine-tuning")
+
+    def _validation_score(self, val_texts: Sequence[str], val_y: np.ndarray, labels: list[str], head: Any,
+                          on_epoch: Any) -> Callable[[Any], float]:
+        """The per-epoch validation score: the study's metric when tuning listens (pruning), signed so that higher
+        is better; macro-F1 for early stopping alone."""
+        if on_epoch is not None:
             from ._convex import validation_scorer
 
-            scorer = validation_scorer(np.asarray(val_y), labels, getattr(head, "metric", "macro_f1"))
-            validate = lambda _model: scorer(self.predict_logits(val_texts))[0]  # noqa: E731
-        elif val_texts is not None and val_y is not None and loop.patience is not None:
-            validate = macro_f1_scorer(lambda: self.predict_logits(val_texts), np.asarray(val_y))
-        return train(
-            self.model, lambda rows: self._batch([texts[i] for i in rows]), np.asarray(y), config=loop, seed=seed,
-            loss_fn=fitted.loss, epoch_indices=fitted.epoch_indices, lengths=lengths,
-            reduction_weights=fitted.reduction_weights, validate=validate,
-            progress=progress, description="fine-tuning", on_epoch=on_epoch,
-        )
+            scorer = validation_scorer(val_y, labels, getattr(head, "metric", "macro_f1"))
+            return lambda _model: scorer(self.predict_logits(val_texts))[0]
+        return macro_f1_scorer(lambda: self.predict_logits(val_texts), val_y)
 
     def predict_logits(self, texts: Sequence[str]) -> np.ndarray:
         if self.model is None:

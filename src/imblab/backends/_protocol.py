@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
-from sklearn.metrics import f1_score
+from ..evaluation import macro_f1
 
 from ..training import LoopConfig
 
@@ -88,6 +88,7 @@ def macro_f1_scorer(predict_logits: Callable[[], np.ndarray], y: np.ndarray) -> 
     """A ``validate`` callable for the loop: macro F1 of the argmax decisions on validation data."""
 
     def score(_model: Any) -> float:
-        return float(f1_score(y, predict_logits().argmax(axis=1), average="macro", zero_division=0))
+        logits = predict_logits()
+        return macro_f1(y, logits.argmax(axis=1), logits.shape[1])
 
     return score

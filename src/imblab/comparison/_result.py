@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data import minority_index
 from ..errors import ImblabError, SpecError
 from ..evaluation import (
     CostSetting,
@@ -95,7 +96,7 @@ class ComparisonResult:
             raise ImblabError(f"a technique is called like the reference ({self.reference.technique!r})")
         self.y_true = self.outcomes[0].y_true
         counts = np.bincount(self.y_true, minlength=len(self.labels))
-        self.minority = int(np.argmin(counts))
+        self.minority = minority_index(counts)
         self.minority_label = self.labels[self.minority]
         if baseline not in self.techniques:
             log.warning("baseline %r is not among the techniques; comparing with %r", baseline, self.techniques[0])

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-__all__ = ["Dataset"]
+__all__ = ["Dataset", "minority_index"]
 
 
 @dataclass(frozen=True)
@@ -95,3 +96,19 @@ class Dataset:
                 keep.append(i)
         out = self.take(keep)
         return replace(out, removed_duplicates=self.removed_duplicates + len(self) - len(keep))
+
+
+def minority_index(counts: Sequence[float] | np.ndarray, *, ties: str = "first", present_only: bool = False) -> int:
+    """The index of the class with the fewest rows (or the smallest prior): imblab's one minority rule.
+
+    Args:
+        counts: per-class counts (or priors).
+        ties: which of equally small classes: ``"first"`` or ``"last"``.
+        present_only: skip classes with a count of 0 (a test split that lacks a class); 0 when none is present.
+    """
+    values = np.asarray(counts, dtype=np.float64)
+    candidates = np.flatnonzero(values > 0) if present_only else np.arange(len(values))
+    if len(candidates) == 0:
+        return 0
+    smallest = candidates[values[candidates] == values[candidates].min()]
+    return int(smallest[0] if ties == "first" else smallest[-1])

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ._dataset import Dataset
+from ._dataset import Dataset, minority_index
 from ._split import PARTS, Split
 
 __all__ = ["profile", "inverse_frequency_weights"]
@@ -52,7 +52,7 @@ def profile(dataset: Dataset, split: Split | None = None) -> dict[str, Any]:
             for c, label in enumerate(dataset.label_names)
         ],
         "imbalance_ratio": round(float(counts.max() / counts.min()), 2),
-        "minority_label": dataset.label_names[int(np.argmin(counts))],
+        "minority_label": dataset.label_names[minority_index(counts)],
         "length": {
             unit: {
                 "percentiles": list(LENGTH_PERCENTILES),

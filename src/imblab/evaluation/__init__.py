@@ -41,8 +41,11 @@ from ._cost_curves import (
 from ._cost_setting import CostDecisions, CostSetting, RunCosts, resolve_costs, run_costs
 from ._cost_tuning import CostRule, tune_cost_threshold
 from ._costs import Costs, bayes_decisions, cost_from_confusion, expected_cost, parse_prior
+from ._prior import class_prior, correct_prior, effective_prior, normalise
 from ._evaluate import classification_report, classification_report_text, evaluate, flatten_metrics
 from ._metrics import (
+    class_f1,
+    macro_f1,
     DEFAULT_BINS,
     all_metrics,
     calibration_bins,
@@ -57,6 +60,12 @@ from ._metrics import (
 
 __all__ = [
     "AGGREGATES",
+    "class_f1",
+    "class_prior",
+    "correct_prior",
+    "effective_prior",
+    "macro_f1",
+    "normalise",
     "Cheapest",
     "CostCurve",
     "CostDecisions",

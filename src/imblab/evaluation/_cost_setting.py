@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from ..data import minority_index
 from ..errors import SpecError
-from ..techniques import correct_prior
 from ._cost_tuning import CostRule, tune_cost_threshold
 from ._costs import Costs, bayes_decisions, expected_cost, parse_prior
+from ._prior import correct_prior
 
 __all__ = ["CostDecisions", "CostSetting", "RunCosts", "resolve_costs", "run_costs"]
 
@@ -59,7 +60,7 @@ class CostSetting:
         """The label a cost curve puts against the rest: the positive label (binary costs), else the label
         rarest at the training prior."""
         k = self.costs.positive_index
-        return int(np.argmin(self.training_prior)) if k is None else k
+        return minority_index(self.training_prior) if k is None else k
 
     def to_deployment(self, proba: np.ndarray, calibrated_to: np.ndarray | Sequence[float] | None = None) -> np.ndarray:
         """``proba`` (calibrated to ``calibrated_to``, default the training prior) at the deployment prior."""
@@ -164,7 +165,7 @@ def resolve_costs(
     elif isinstance(costs, Mapping):
         resolved = Costs.from_config(costs, labels, counts)
     elif costs is None:
-        resolved = Costs.zero_one(labels, positive=labels[int(np.argmin(counts))] if len(labels) == 2 else None)
+        resolved = Costs.zero_one(labels, positive=labels[minority_index(counts)] if len(labels) == 2 else None)
     else:
         raise SpecError(f"costs are fn=…,fp=… text or a table, not {type(costs).__name__}")
     if deploy_prior is None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..data import minority_index
 from ._metrics import all_metrics, confusion_matrices, confusion_metrics
 
 __all__ = ["classification_report", "classification_report_text", "evaluate", "flatten_metrics"]
@@ -21,9 +22,7 @@ _AVERAGES = ("accuracy", "macro_f1", "weighted_f1", "macro_precision", "macro_re
 
 
 def _minority(y_true: np.ndarray, n_classes: int) -> int:
-    counts = np.bincount(y_true, minlength=n_classes)
-    present = np.flatnonzero(counts > 0)
-    return int(present[np.argmin(counts[present])]) if len(present) else 0
+    return minority_index(np.bincount(y_true, minlength=n_classes), present_only=True)
 
 
 def classification_report(cm: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:

@@ -17,7 +17,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..data import minority_index
 __all__ = [
+    "class_f1",
+    "macro_f1",
     "DEFAULT_BINS",
     "all_metrics",
     "calibration_bins",
@@ -89,6 +92,22 @@ def confusion_matrices(
     return sums.reshape(*sums.shape[:-1], n_classes, n_classes)
 
 
+def class_f1(cm: np.ndarray) -> np.ndarray:
+    """Per-class F1 of a (…, C, C) confusion matrix (rows true, columns predicted): 2·TP / (support + predicted),
+    0 where a class has neither true nor predicted rows (scikit-learn's ``zero_division=0``)."""
+    cm = np.asarray(cm, dtype=np.float64)
+    tp = np.diagonal(cm, axis1=-2, axis2=-1)
+    return _div(2 * tp, cm.sum(axis=-1) + cm.sum(axis=-2))
+
+
+def macro_f1(y: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
+    """Macro-averaged F1 of decisions ``pred`` against ``y`` (class indices): the mean of :func:`class_f1`. The one
+    macro-F1 of imblab: metrics, threshold search and fine-tuning's validation score all call it."""
+    y, pred = np.asarray(y, dtype=np.int64), np.asarray(pred, dtype=np.int64)
+    cm = np.bincount(y * n_classes + pred, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+    return float(class_f1(cm).mean())
+
+
 def confusion_metrics(cm: np.ndarray, labels: Sequence[str]) -> dict[str, np.ndarray]:
     """Every decision metric of a confusion matrix (or a stack of them, leading axes kept).
 
@@ -104,7 +123,7 @@ def confusion_metrics(cm: np.ndarray, labels: Sequence[str]) -> dict[str, np.nda
     n = support.sum(axis=-1)
     precision = _div(tp, predicted)
     recall = _div(tp, support)
-    f1 = _div(2 * tp, support + predicted)
+    f1 = class_f1(cm)
     out: dict[str, np.ndarray] = {}
     for c, label in enumerate(labels):
         out[f"{label}_precision"] = precision[..., c]
@@ -244,7 +263,7 @@ def ranking_metrics(
     w_t = np.ones((len(y_true), 1)) if weights is None else np.ascontiguousarray(weights.T)
     if n_classes == 2:
         if positive is None:
-            positive = int(np.argmin(np.bincount(y_true, minlength=2)))
+            positive = minority_index(np.bincount(y_true, minlength=2))
         classes = [positive]
     else:
         classes = list(range(n_classes))

@@ -52,11 +52,7 @@ def create_app(
     """
     policy = BatchPolicy(max_batch=max_batch, max_wait_ms=max_wait_ms)
     limits = limits or ServeLimits()
-    if api_key is not None and not api_key.strip():
-        raise SpecError("the API key must not be empty")
-    if api_key is not None and not (api_key.isascii() and api_key.isprintable()):
-        raise SpecError("the API key must be printable ASCII: an HTTP header carries no other characters, so no "
-                        "client could send it")
+    _check_api_key(api_key)
     served = _served(model)
     batcher = MicroBatcher(served.model.predict_logits, policy)
 
@@ -77,7 +73,21 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=limits.max_body_bytes)
     install_error_handlers(app, fields=list(PredictRequest.model_fields))
     guard = [Depends(_key_checker(api_key))] if api_key is not None else []
+    _add_routes(app, served, batcher, policy, limits, guard)
+    return app
 
+
+def _check_api_key(api_key: str | None) -> None:
+    if api_key is not None and not api_key.strip():
+        raise SpecError("the API key must not be empty")
+    if api_key is not None and not (api_key.isascii() and api_key.isprintable()):
+        raise SpecError("the API key must be printable ASCII: an HTTP header carries no other characters, so no "
+                        "client could send it")
+
+
+def _add_routes(app: FastAPI, served: ServedModel, batcher: MicroBatcher, policy: BatchPolicy, limits: ServeLimits,
+                guard: list[Any]) -> None:
+    """``/health``, ``/info`` and ``/predict``."""
     @app.get("/health", response_model=Health, summary="liveness: the model is loaded and the server answers")
     async def health() -> Health:
         return Health()
@@ -109,8 +119,6 @@ def create_app(
         logits = await batcher(texts)
         return PredictResponse(predictions=_rows(served.model, logits, request, setting is not None),
                                truncated=truncated)
-
-    return app
 
 
 def _rows(model: TrainedModel, logits: np.ndarray, request: PredictRequest, by_cost: bool) -> list[Prediction]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .._io import read_json
+from .._version import package_version
 from ..errors import ModelError
 from ..model import METADATA_FILE, TrainedModel, load_model, resolve_model_dir
 from ..run import environment
@@ -108,13 +108,7 @@ def _thresholds(model: TrainedModel) -> dict[str, Any]:
 
 
 def _serving_versions() -> dict[str, Any]:
-    versions = environment()
-    for package in ("fastapi", "uvicorn", "pydantic"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
-    return versions
+    return {**environment(), **{package: package_version(package) for package in ("fastapi", "uvicorn", "pydantic")}}
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -98,100 +98,111 @@ def run_study(
         techniques, document = tune_study(study, out, tune, lambda name, done, budget: notify("tune", done, budget, name),
                                           executor=executor)
         study = replace(study, techniques=techniques)
-        out.mkdir(parents=True, exist_ok=True)
         write_tuning(out, document)
-    store = StudyStore(out)
-    tasks = study.tasks(out)
-    # The scikit-learn reference is claimed and run like one more run (first: one quick fit, and beside the
-    # runs with a parallel executor), its lock named after its folder.
-    reference = study.reference_task(out)
-    total = len(tasks) + (reference is not None)
-    store.check(study)  # reads only: another study's folder is refused before anything is written
-    store.claim()
-    outcomes: dict[str, RunOutcome] = {}
-    trained = False
+    return _StudyRun(study, out, notify).run(executor)
 
-    def keep(task: RunTask | ReferenceTask, outcome: RunOutcome, event: str) -> None:
-        outcomes[task.run_dir.name] = outcome
-        store.locks.release(task.run_dir.name)
-        notify(event, len(outcomes), total, task.name)
 
-    def started(task: RunTask | ReferenceTask) -> None:
-        notify("start", len(outcomes), total, task.name)
+class _StudyRun:
+    """One process's part in running a study folder (see the module docstring for the protocol)."""
 
-    def finished(task: RunTask | ReferenceTask, run: RunResult) -> None:
-        keep(task, outcome_of(run), "done")
+    def __init__(self, study: PreparedStudy, out: Path, notify: ProgressCallback) -> None:
+        self.study, self.out, self.notify = study, out, notify
+        self.store = StudyStore(out)
+        self.tasks = study.tasks(out)
+        # The scikit-learn reference is claimed and run like one more run (first: one quick fit, and beside the
+        # runs with a parallel executor), its lock named after its folder.
+        self.reference = study.reference_task(out)
+        self.all = [*([self.reference] if self.reference is not None else []), *self.tasks]
+        self.outcomes: dict[str, RunOutcome] = {}
+        self.pending: list[RunTask | ReferenceTask] = []
+        self.trained = False
 
-    def take(task: RunTask | ReferenceTask) -> bool:
+    def run(self, executor: Executor) -> ComparisonResult:
+        store = self.store
+        store.check(self.study)  # reads only: another study's folder is refused before anything is written
+        store.claim()
+        try:
+            self._keep_stored()
+            self.pending = [t for t in self.all if t.run_dir.name not in self.outcomes]
+            preload = _preload_report_libraries() if self.pending and executor.parallel else None
+            try:
+                executor.run(self._claimed(), self._finished, on_start=self._started)
+            finally:
+                if preload is not None:
+                    preload.join()
+        finally:
+            store.locks.release_all()
+        with store.locks.study():
+            reference = self.outcomes.get(self.reference.run_dir.name) if self.reference is not None else None
+            result = comparison(store, self.study.metadata(), [self.outcomes[t.run_dir.name] for t in self.tasks],
+                                write=self.trained or None, reference=reference)
+            # "best" is known once every run of the study is finished (here, always: this process waited for all).
+            prune_models(self.out, result, self.study.keep_models)
+        return result
+
+    def _keep_stored(self) -> None:
+        """Under the study lock: open the folder and keep the stored runs (and reference) that count."""
+        with self.store.locks.study():
+            kept = self.store.open(self.study, self.tasks)
+            if self.reference is not None and is_reference_finished(self.reference):
+                kept_reference = read_reference(self.reference.run_dir)
+                if kept_reference is not None:
+                    kept[self.reference.run_dir.name] = kept_reference
+        for task in self.all:
+            if task.run_dir.name in kept:
+                self.outcomes[task.run_dir.name] = kept[task.run_dir.name]
+                self.notify("skipped", len(self.outcomes), len(self.all), task.name)
+
+    def _keep(self, task: RunTask | ReferenceTask, outcome: RunOutcome, event: str) -> None:
+        self.outcomes[task.run_dir.name] = outcome
+        self.store.locks.release(task.run_dir.name)
+        self.notify(event, len(self.outcomes), len(self.all), task.name)
+
+    def _started(self, task: RunTask | ReferenceTask) -> None:
+        self.notify("start", len(self.outcomes), len(self.all), task.name)
+
+    def _finished(self, task: RunTask | ReferenceTask, run: RunResult) -> None:
+        self._keep(task, outcome_of(run), "done")
+
+    def _take(self, task: RunTask | ReferenceTask) -> bool:
         """With ``task``'s lock held: keep its run if another process finished it, else clear its place."""
-        if isinstance(task, ReferenceTask):
+        if task is self.reference:
             finished_reference = read_reference(task.run_dir) if is_reference_finished(task) else None
             if finished_reference is not None:
-                keep(task, finished_reference, "skipped")
+                self._keep(task, finished_reference, "skipped")
                 return False
-            remove_leftovers(out, task.run_dir.name)  # its folder is replaced atomically once fitted
+            remove_leftovers(self.out, task.run_dir.name)  # its folder is replaced atomically once fitted
             return True
-        outcome = store.stored_run(study.run_key(task), task.run_dir, say=False)
+        outcome = self.store.stored_run(self.study.run_key(task), task.run_dir, say=False)
         if outcome is not None:
-            keep(task, outcome, "skipped")
+            self._keep(task, outcome, "skipped")
             return False
-        remove_leftovers(store.runs, task.run_dir.name)
+        remove_leftovers(self.store.runs, task.run_dir.name)
         if not is_run_dir(task.run_dir):  # a complete run is replaced atomically once the new one is done
             clear_damaged(task.run_dir)
         return True
 
-    def claimed() -> Iterator[RunTask | ReferenceTask]:
+    def _claimed(self) -> Iterator[RunTask | ReferenceTask]:
         """The missing runs, each claimed only when the executor can start it (so that other processes on this
         folder take the rest): first any run nobody holds; when every missing run is held by another
         process, wait for one, then keep its finished run or (its process died) train it here."""
-        nonlocal trained
+        store, pending = self.store, self.pending
         while pending:
             task = None
             with store.locks.study():
                 for candidate in list(pending):
                     if store.locks.claim(candidate.run_dir.name):
                         pending.remove(candidate)
-                        if take(candidate):
+                        if self._take(candidate):
                             task = candidate
                             break
             if task is None and pending:  # every missing run is being trained by another process
                 waited = pending.pop(0)
-                notify("waiting", len(outcomes), total, waited.name)
+                self.notify("waiting", len(self.outcomes), len(self.all), waited.name)
                 store.locks.wait(waited.run_dir.name)
                 with store.locks.study():
-                    if take(waited):  # its process died before finishing it
+                    if self._take(waited):  # its process died before finishing it
                         task = waited
             if task is not None:
-                trained = True
+                self.trained = True
                 yield task
-
-    try:
-        with store.locks.study():
-            kept = store.open(study, tasks)
-            if reference is not None and is_reference_finished(reference):
-                kept_reference = read_reference(reference.run_dir)
-                if kept_reference is not None:
-                    kept[reference.run_dir.name] = kept_reference
-        for task in [*([reference] if reference is not None else []), *tasks]:
-            if task.run_dir.name in kept:
-                outcomes[task.run_dir.name] = kept[task.run_dir.name]
-                notify("skipped", len(outcomes), total, task.name)
-        pending: list[RunTask | ReferenceTask] = [
-            t for t in [*([reference] if reference is not None else []), *tasks] if t.run_dir.name not in outcomes
-        ]
-        preload = _preload_report_libraries() if pending and executor.parallel else None
-        try:
-            executor.run(claimed(), finished, on_start=started)
-        finally:
-            if preload is not None:
-                preload.join()
-    finally:
-        store.locks.release_all()
-    with store.locks.study():
-        result = comparison(store, study.metadata(), [outcomes[t.run_dir.name] for t in tasks],
-                            write=trained or None,
-                            reference=outcomes.get(reference.run_dir.name) if reference is not None else None)
-        # "best" is known once every run of the study is finished (here, always: this process waited for all).
-        prune_models(out, result, study.keep_models)
-    return result
-

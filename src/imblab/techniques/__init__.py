@@ -13,7 +13,7 @@ from ._technique import FittedTechnique
 from ._params import Param, Tune, format_value
 from ._posthoc import PostHoc, fit_temperature, fit_threshold_offsets, logit_adjustment_offset
 from ._presets import GROUPS, PRESETS, list_presets
-from ._prior import class_prior, correct_prior, effective_prior
+from ..evaluation import class_prior, correct_prior, effective_prior
 from ._sampling import (
     downsample_sizes,
     downsample_upweight_plan,

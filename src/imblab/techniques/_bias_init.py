@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._prior import normalise
+from ..evaluation import normalise
 
 __all__ = ["prior_bias"]
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import SpecError
+from ..evaluation import macro_f1
 
 __all__ = [
     "PostHoc",
@@ -143,15 +144,6 @@ def logit_adjustment_offset(prior: np.ndarray, tau: float = 1.0) -> np.ndarray:
     softmax(f − τ log π) is calibrated to the prior ∝ π^(1−τ).
     """
     return tau * np.log(np.asarray(prior, dtype=np.float64))
-
-
-def macro_f1(y: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
-    """Macro-averaged F1 (classes with no true and no predicted rows count 0, as scikit-learn's
-    ``zero_division=0``). A small numpy version for the inner loop of threshold search."""
-    cm = np.bincount(y * n_classes + pred, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
-    tp = np.diag(cm).astype(np.float64)
-    denom = cm.sum(axis=0) + cm.sum(axis=1)
-    return float(np.mean(np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)))
 
 
 def _cutoffs(scores: np.ndarray) -> np.ndarray:

@@ -21,11 +21,12 @@ from typing import Any
 
 import numpy as np
 
+from ..data import minority_index
 from ..errors import SpecError
 from ._parts import LossFn, Parts
 from ._params import Param, Tune, format_value
 from ._posthoc import POSTHOC_KINDS
-from ._prior import class_prior
+from ..evaluation import class_prior
 from ._sampling import downsample_sizes, downsample_upweight_plan, upsample_downweight_plan, upsample_sizes
 from ._weights import WEIGHT_SCHEMES, class_balanced_weights, label_weights, scheme_weights
 
@@ -47,7 +48,7 @@ class Context:
 
     @property
     def minority(self) -> int:
-        return int(np.flatnonzero(self.counts == self.counts.min())[-1])
+        return minority_index(self.counts, ties="last")
 
     def weights(self, value: str | Mapping[str, float], default_scheme: str = "none") -> np.ndarray | None:
         """Class weights from a ``weights`` value; None for no weighting (plain mean)."""

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..data import minority_index
 from ..errors import DataError, SpecError
+from ..evaluation import class_prior, effective_prior
 from ._bias_init import prior_bias
 from ._parts import Parts
 from ._params import format_value
 from ._posthoc import PostHoc, fit_temperature, fit_threshold_offsets, logit_adjustment_offset
 from ._presets import get_preset
-from ._prior import class_prior, effective_prior
 from ._sampling import draw_epoch
 
 if TYPE_CHECKING:
@@ -273,5 +274,4 @@ class FittedTechnique:
     @property
     def minority_index(self) -> int:
         """The class with the fewest training rows (the last such class on a tie)."""
-        n = self.class_counts
-        return int(np.flatnonzero(n == n.min())[-1])
+        return minority_index(self.class_counts, ties="last")

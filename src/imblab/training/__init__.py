@@ -1,10 +1,29 @@
-"""Training: the one loop all backends use (AdamW, warm-up + linear decay, clipping, Accelerate)."""
+"""Training: the one loop all backends use (AdamW, warm-up + linear decay, clipping, Accelerate), and its callbacks."""
 
 from ._batching import length_grouped_batches, shuffled_batches, weight_scale
-from ._loop import LoopConfig, resolve_mixed_precision, seed_everything, train
+from ._loop import (
+    Batches,
+    Callback,
+    EarlyStopping,
+    EpochListener,
+    LoopConfig,
+    Loss,
+    Objective,
+    Validation,
+    resolve_mixed_precision,
+    seed_everything,
+    train,
+)
 
 __all__ = [
+    "Batches",
+    "Callback",
+    "EarlyStopping",
+    "EpochListener",
     "LoopConfig",
+    "Loss",
+    "Objective",
+    "Validation",
     "length_grouped_batches",
     "weight_scale",
     "resolve_mixed_precision",

@@ -210,89 +210,59 @@ def tune(
     study_name: str | None = None,
     out: str | Path | None = None,
     split: Split | None = None,
-    sampler_seed: int = 0,
-    on_trial: OnTrial | None = None,
-    limit: int | None = None,
-    split_seed: int = 42,
-    val_fraction: float = 0.1,
-    test_fraction: float = 0.1,
-    text_column: str | None = None,
-    label_column: str | None = None,
-    label_names: str | None = None,
-    encoding: str = "utf-8",
-    dedupe: bool = False,
-    epochs: int | None = None,
-    batch_size: int | None = None,
-    lr: float | None = None,
-    max_length: int | None = None,
+    sampler_seed: int = 0, on_trial: OnTrial | None = None,
+    limit: int | None = None, split_seed: int = 42, val_fraction: float = 0.1, test_fraction: float = 0.1,
+    text_column: str | None = None, label_column: str | None = None, label_names: str | None = None,
+    encoding: str = "utf-8", dedupe: bool = False,
+    epochs: int | None = None, batch_size: int | None = None, lr: float | None = None, max_length: int | None = None,
     executor: Executor | None = None,
 ) -> TuneResult:
     """Tune ``technique``'s parameters on the validation split (Optuna TPE, seeded) and return the best.
 
-    The objective is the study's ``metric`` on the validation part, averaged over ``seeds``; each trial sees
-    only the training and validation parts (the test part never enters a trial). The parameters the spec
-    sets stay fixed (``focal:alpha=0.25`` tunes γ only); ``posthoc`` and ``bias_init`` are never searched
-    (fix them in the spec). Re-running continues the storage study up to ``trials`` finished trials.
+    Each trial sees only the training and validation parts (never the test part). The parameters the spec sets stay
+    fixed (``focal:alpha=0.25`` tunes γ only); ``posthoc`` and ``bias_init`` are never searched (fix them in the
+    spec). Re-running continues the storage study up to ``trials`` finished trials.
 
     Args:
         dataset: a built-in name, a file path, or a loaded ``Dataset``.
         technique: the spec to tune (see ``imblab techniques``: the ``tune`` range of each parameter).
         trials: finished trials the study ends with (counted across every process on the storage).
         metric: the metric to optimise (``macro-f1``, ``spam-recall``, ``ece``…; its direction is known).
-        backend: ``auto``, ``tfidf``, ``frozen`` or ``finetune``.
-        model: Hugging Face id or path for ``frozen``/``finetune``.
-        seeds: a count (``2`` → seeds 0, 1) or the seeds each trial trains with.
+        backend, model: ``auto``, ``tfidf``, ``frozen`` or ``finetune``; a Hugging Face id or path.
+        seeds: a count (``2`` → seeds 0, 1) or the seeds each trial trains with (the objective is their mean).
         tune_training: also tune the linear heads' C (tfidf, frozen) or fine-tuning's learning rate.
-        storage: an SQLAlchemy URL (``postgresql+psycopg://user:pw@host/db``) shared by several processes;
-            default ``sqlite:///<out>/tuning.db``.
+        storage: an SQLAlchemy URL shared by several processes (default ``sqlite:///<out>/tuning.db``).
         study_name: the storage study (default: the technique's fixed part, e.g. ``focal``).
-        out: the folder for the SQLite storage and ``tuning/<study>.json`` (default
-            ``imblab-runs/<dataset>-tuning``; with a ``storage`` and no ``out`` nothing is written locally).
+        out: the SQLite storage's and ``tuning/<study>.json``'s folder (default ``imblab-runs/<dataset>-tuning``).
         split: the split to use (default: ``split_dataset`` with ``split_seed`` and the fractions).
-        sampler_seed: seeds the TPE sampler (with the trial count: the same history gives the same proposal).
-        on_trial: called as each trial of this process ends.
-        limit: a stratified subsample of this many rows before splitting.
-        split_seed, val_fraction, test_fraction: the split.
+        sampler_seed, on_trial: seeds the TPE sampler; called as each trial of this process ends.
+        limit, split_seed, val_fraction, test_fraction: the stratified subsample and the split.
         text_column, label_column, label_names, encoding, dedupe: how to read a file.
         epochs, batch_size, lr, max_length: training settings of every trial (default: the backend's).
-        executor: runs several trials at once (``make_executor(workers=2)``, a Ray cluster); default one
-            after the other in this process.
+        executor: runs several trials at once (``make_executor(workers=2)``, a Ray cluster).
 
-    Returns:
-        A :class:`TuneResult`: ``result.spec`` and ``result.study``.
+    Returns a :class:`TuneResult` (``result.spec``, ``result.study``).
 
     Raises:
         SpecError: an unknown technique or metric, nothing to tune, ``trials`` < 1, an unreachable storage or
-            a storage study made with other data or another technique. DataError: unreadable data.
-        OutputError: ``out`` cannot be written.
+            a storage study made for something else. DataError: unreadable data. OutputError: ``out`` cannot be written.
     """
     started = time.perf_counter()
-    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
-        raise SpecError(f"--trials must be a whole number ≥ 1, got {trials}")
+    seed_list = _budget(trials, seeds)
     parse_spec(technique)  # an unknown technique or parameter fails before anything is read or written
     name = dataset.name if isinstance(dataset, Dataset) else str(dataset)
     folder = Path(out) if out is not None else (default_tuning_dir(name) if storage is None else None)
     if folder is not None:
         check_tuning_out(folder)
-    if isinstance(dataset, Dataset):
-        data = dataset
-    else:
-        data = DataSpec(dataset=str(dataset), text_column=text_column, label_column=label_column,
-                        label_names=label_names, encoding=encoding, dedupe=dedupe, limit=limit,
-                        limit_seed=split_seed).load()
-    if split is None:
-        split = split_dataset(data, validation=val_fraction, test=test_fraction, seed=split_seed)
-    elif split.data_hash != data.content_hash():
-        raise SpecError("the split was made for other data")
+    data = dataset if isinstance(dataset, Dataset) else DataSpec(
+        dataset=str(dataset), text_column=text_column, label_column=label_column, label_names=label_names,
+        encoding=encoding, dedupe=dedupe, limit=limit, limit_seed=split_seed).load()
+    split = _checked_split(data, split, val_fraction, test_fraction, split_seed)
     labels = list(data.label_names)
-    chosen = parse_spec(technique, labels)
     training = {k: v for k, v in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr),
                                   ("max_length", max_length)) if v is not None}
-    if isinstance(seeds, int) and not 1 <= seeds <= MAX_SEEDS:
-        raise SpecError(f"--seeds must be a count in [1, {MAX_SEEDS}], got {seeds}")
-    seed_list = list(range(seeds)) if isinstance(seeds, int) and not isinstance(seeds, bool) else list(seeds)
-    plan = plan_tuning(TuningData.from_split(data, split), chosen, given_params(technique), split=split,
-                       seeds=seed_list, backend=_resolve_backend(backend), model=model,
+    plan = plan_tuning(TuningData.from_split(data, split), parse_spec(technique, labels), given_params(technique),
+                       split=split, seeds=seed_list, backend=_resolve_backend(backend), model=model,
                        metric=resolve_metric(metric, labels), training=training, tune_training=tune_training)
     url = storage or sqlite_url(folder / STORAGE_FILE)  # type: ignore[operator]
     if folder is not None:
@@ -305,3 +275,24 @@ def tune(
     return TuneResult(spec=best.spec, technique=best, training=best_training, value=float(frozen.value),
                       metric=plan.metric, direction=plan.direction, study=study, summary=summary,
                       storage=mask_url(url), backend=plan.backend, out=folder, seconds=time.perf_counter() - started)
+
+
+def _budget(trials: int, seeds: int | Sequence[int]) -> list[int]:
+    """The seeds of every trial, once ``trials`` and ``seeds`` are checked."""
+    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+        raise SpecError(f"--trials must be a whole number ≥ 1, got {trials}")
+    if isinstance(seeds, int) and not isinstance(seeds, bool):
+        if not 1 <= seeds <= MAX_SEEDS:
+            raise SpecError(f"--seeds must be a count in [1, {MAX_SEEDS}], got {seeds}")
+        return list(range(seeds))
+    return list(seeds)
+
+
+def _checked_split(data: Dataset, split: Split | None, val_fraction: float, test_fraction: float,
+                   split_seed: int) -> Split:
+    """``split`` if it was made for ``data``; a new one when None."""
+    if split is None:
+        return split_dataset(data, validation=val_fraction, test=test_fraction, seed=split_seed)
+    if split.data_hash != data.content_hash():
+        raise SpecError("the split was made for other data")
+    return split
