@@ -6,6 +6,7 @@ The light parts (data loading, splits, profile, errors) import at once; the mode
 
 from typing import Any
 
+from .backends import _names as _backend_registry  # noqa: F401 - the built-in backends, declared to settings
 from .data import Dataset, Split, list_builtins, load_dataset, profile, split_dataset
 from .errors import DataError, ExecutionError, ImblabError, ModelError, OutputError, SpecError
 

@@ -14,7 +14,7 @@ import logging
 import platform
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,7 @@ import numpy as np
 from scipy.special import softmax
 
 from ._io import atomic_directory, read_json
-from .backends import BACKENDS, Backend, HeadConfig, make_backend, resolve_backend_name
+from .backends import Backend, HeadConfig, backend_class, backend_names, make_backend, resolve_backend_name
 from .errors import DataError, ModelError, SpecError
 from .evaluation import CostDecisions, Costs, CostSetting, parse_prior, resolve_costs
 from ._model_dir import FORMAT, FORMAT_VERSION, METADATA_FILE, METADATA_LIMIT, check_model_dir, is_model_dir, resolve_model_dir
@@ -50,9 +50,12 @@ class TrainConfig:
     ``metric``; ``epochs=0`` keeps them as initialised). ``max_length`` and ``pooling`` configure the
     transformer encoders; ``metric`` also scores fine-tuning's per-epoch validation when
     ``fit`` has an ``on_epoch`` listener (tuning's pruner). Every value is checked on construction (:class:`~imblab.errors.SpecError`).
+    ``options`` holds the settings a registered backend declares of its own (``BackendSpec.settings``).
     """
 
-    if TYPE_CHECKING:  # the fields come from the settings table
+    options: dict[str, Any] = field(default_factory=dict)
+
+    if TYPE_CHECKING:  # the other fields come from the settings table
         def __init__(self, **settings: Any) -> None: ...
         def __getattr__(self, name: str) -> Any: ...
 
@@ -172,7 +175,8 @@ class TrainedModel:
             raise ValueError("texts and labels differ in length")
         fitted = tech.fit(np.bincount(y, minlength=len(labels)), labels)
         name = resolve_backend_name(backend)
-        model = make_backend(name, model_name=model_name, max_length=config.max_length, pooling=config.pooling)
+        model = make_backend(name, model_name=model_name, max_length=config.max_length, pooling=config.pooling,
+                             **config.options)
         loop = config.loop(model.default_loop())
         log.info("training %s on %s (%d texts, seed %d): %s", tech.display_name, name, len(y), seed, loop)
         head = HeadConfig(C=config.C, metric=resolve_metric(config.metric, labels), fit=config.epochs != 0)
@@ -392,7 +396,7 @@ def load_model(directory: str | Path) -> TrainedModel:
                 raise ModelError(f"posthoc {name} has {value.size} values for {len(labels)} labels")
         backend_meta = _field(meta, "backend", dict)
         backend_name = backend_meta.get("name")
-        if backend_name not in BACKENDS:
+        if backend_name not in backend_names():
             raise ModelError(f"unknown backend {backend_name!r}")
         config = TrainConfig(**_field(meta, "config", dict))
         loop = LoopConfig(**_field(meta, "loop", dict)) if meta.get("loop") is not None else None
@@ -414,7 +418,7 @@ def load_model(directory: str | Path) -> TrainedModel:
         raise ModelError(f"{meta_path} is damaged or foreign: {exc}") from None
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"{meta_path} is damaged or foreign: {type(exc).__name__}: {exc}") from None
-    backend = BACKENDS[backend_name].load(directory, _field(backend_meta, "settings", dict, meta_path))
+    backend = backend_class(backend_name).load(directory, _field(backend_meta, "settings", dict, meta_path))
     backend.fit_info = head
     outputs = _output_count(backend)
     if outputs is not None and outputs != len(labels):

@@ -130,7 +130,7 @@ def train_run(
     split: Split,
     technique: Technique,
     *,
-    backend: str = "tfidf",
+    backend: str = "auto",
     model_name: str | None = None,
     seed: int = 0,
     config: TrainConfig | None = None,

@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 from .errors import SpecError
 
 __all__ = [
-    "SETTINGS", "Setting", "Rule", "to_arguments", "Integer", "Real", "Choice", "Text", "Switch", "Texts", "Seeds", "LabelNames",
+    "SETTINGS", "BackendName", "declare_backend", "forget_backend", "backend_names", "backends_using", "split_options", "Setting", "Rule", "to_arguments", "Integer", "Real", "Choice", "Text", "Switch", "Texts", "Seeds", "LabelNames",
     "Encoding", "add_arguments", "from_args", "from_study_file", "fingerprint", "settings_dataclass", "setting",
     "resolve_metric", "train_settings", "with_defaults", "SECTIONS",
 ]
@@ -135,6 +135,30 @@ class Real(Rule):
 class Choice(Rule):
     options: tuple[str, ...]
     annotation = "str | None"
+
+    @property
+    def metavar(self) -> str:  # type: ignore[override]
+        return "{" + ",".join(self.options) + "}"
+
+    @property
+    def allowed(self) -> str:
+        return "one of " + ", ".join(self.options)
+
+    def check(self, value: Any) -> str:
+        if value not in self.options:
+            raise ValueError(self.allowed)
+        return str(value)
+
+
+@dataclass(frozen=True)
+class BackendName(Rule):
+    """``auto`` or the name of a declared backend (:func:`declare_backend`)."""
+
+    annotation = "str | None"
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        return ("auto", *backend_names())
 
     @property
     def metavar(self) -> str:  # type: ignore[override]
@@ -268,8 +292,8 @@ SECTIONS = (DATA, TRAINING, STUDY)
 """The study-file sections, in file order (``[[techniques]]`` is the list of techniques)."""
 EVERYWHERE, TRAIN_COMPARE, COMPARE = ("inspect", "train", "compare", "tune"), ("train", "compare"), ("compare",)
 TRAINING_EVERYWHERE = ("train", "compare", "tune")  # the training settings each of imblab tune's trials takes
-ALL_BACKENDS = ("tfidf", "frozen", "finetune")
-SGD, HEADS, ENCODERS = ("finetune",), ("tfidf", "frozen"), ("frozen", "finetune")
+# The groups of training settings a backend may take (a backend declares which: :func:`declare_backend`).
+SGD, HEADS, ENCODERS, POOLING = "sgd", "head", "encoder", "pooling"
 
 
 @dataclass(frozen=True)
@@ -285,7 +309,8 @@ class Setting:
         commands: the commands with a flag for it (``inspect`` is ``imblab data inspect``).
         train: a ``TrainConfig`` field (what one run is trained with).
         fingerprint: a run stored with another value is another run (for the backends it applies to).
-        backends: the backends it applies to.
+        uses: the group of settings it belongs to (``sgd``, ``head``, ``encoder``, ``pooling``): it applies to the
+            backends that declare that group (None: to every backend).
         flag: the flag when it is not ``--name-with-dashes``; a name without dashes is a positional argument.
     """
 
@@ -297,7 +322,7 @@ class Setting:
     commands: tuple[str, ...] = ()
     train: bool = False
     fingerprint: bool = False
-    backends: tuple[str, ...] = ALL_BACKENDS
+    uses: str | None = None
     flag: str = ""
 
     @property
@@ -329,37 +354,37 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("split_seed", DATA, Integer(at_least=0, at_most=_MAX_SEED), 42, "seed of the train/validation/test split", EVERYWHERE),
     Setting("val_fraction", DATA, Real(above=0, below=1), 0.1, "validation share", EVERYWHERE),
     Setting("test_fraction", DATA, Real(above=0, below=1), 0.1, "test share", EVERYWHERE),
-    Setting("backend", TRAINING, Choice(("auto", *ALL_BACKENDS)), "auto", "auto: finetune with a CUDA GPU, else tfidf",
+    Setting("backend", TRAINING, BackendName(), "auto", "auto: finetune with a CUDA GPU, else tfidf",
             TRAINING_EVERYWHERE, fingerprint=True),
     Setting("model", TRAINING, Text(), None, "Hugging Face id or local path (default: the bundled all-MiniLM-L6-v2)",
-            TRAINING_EVERYWHERE, fingerprint=True, backends=ENCODERS),
+            TRAINING_EVERYWHERE, fingerprint=True, uses=ENCODERS),
     Setting("epochs", TRAINING, Integer(at_least=0), None, "training epochs (0: the model as initialised)",
             TRAINING_EVERYWHERE, train=True, fingerprint=True),
     Setting("batch_size", TRAINING, Integer(at_least=1), None, "examples per step", TRAINING_EVERYWHERE, train=True,
-            fingerprint=True, backends=SGD),
+            fingerprint=True, uses=SGD),
     Setting("lr", TRAINING, Real(above=0), None, "peak learning rate (AdamW, linear warm-up and decay)", TRAINING_EVERYWHERE,
-            train=True, fingerprint=True, backends=SGD),
+            train=True, fingerprint=True, uses=SGD),
     Setting("weight_decay", TRAINING, Real(at_least=0), None, "AdamW weight decay", TRAIN_COMPARE, train=True,
-            fingerprint=True, backends=SGD),
+            fingerprint=True, uses=SGD),
     Setting("warmup_ratio", TRAINING, Real(at_least=0, below=1), None, "share of steps warming the learning rate up",
-            TRAIN_COMPARE, train=True, fingerprint=True, backends=SGD),
+            TRAIN_COMPARE, train=True, fingerprint=True, uses=SGD),
     Setting("max_grad_norm", TRAINING, Real(above=0), None, "gradient clipping norm", TRAIN_COMPARE, train=True,
-            fingerprint=True, backends=SGD),
+            fingerprint=True, uses=SGD),
     Setting("patience", TRAINING, Integer(at_least=1), None, "stop after N epochs without a better validation "
-            "macro-F1 (default: train every epoch)", TRAIN_COMPARE, train=True, fingerprint=True, backends=SGD),
+            "macro-F1 (default: train every epoch)", TRAIN_COMPARE, train=True, fingerprint=True, uses=SGD),
     Setting("mixed_precision", TRAINING, Choice(("auto", "bf16", "no")), None, "auto: bf16 on a GPU that has it",
-            TRAIN_COMPARE, train=True, fingerprint=True, backends=SGD),
+            TRAIN_COMPARE, train=True, fingerprint=True, uses=SGD),
     Setting("max_length", TRAINING, Integer(at_least=2), 128, "max tokens per text", TRAINING_EVERYWHERE, train=True,
-            fingerprint=True, backends=ENCODERS),
+            fingerprint=True, uses=ENCODERS),
     Setting("pooling", TRAINING, Choice(("mean", "cls")), "mean", "how token embeddings become one",
-            TRAIN_COMPARE, train=True, fingerprint=True, backends=("frozen",)),
+            TRAIN_COMPARE, train=True, fingerprint=True, uses=POOLING),
     Setting("C", TRAINING, Real(above=0), None, "inverse L2 strength of the linear head (default: chosen on "
-            "validation by --metric)", TRAIN_COMPARE, train=True, fingerprint=True, backends=HEADS, flag="--C"),
+            "validation by --metric)", TRAIN_COMPARE, train=True, fingerprint=True, uses=HEADS, flag="--C"),
     Setting("seed", None, Integer(at_least=0, at_most=_MAX_SEED), 0, "training seed", ("train",)),
     Setting("seeds", STUDY, Seeds(), [0, 1, 2], "seeds per technique: a count (a study file may also list them)",
             COMPARE),
     Setting("metric", STUDY, Text(), "macro_f1", "the metric that ranks techniques and chooses C (e.g. macro-f1, "
-            "spam-recall, pr-auc)", TRAIN_COMPARE, train=True, fingerprint=True, backends=HEADS),
+            "spam-recall, pr-auc)", TRAIN_COMPARE, train=True, fingerprint=True, uses=HEADS),
     Setting("probes", STUDY, Texts(), None, "a text whose probabilities are reported (repeatable)", TRAIN_COMPARE,
             flag="--probe"),
     Setting("keep_models", STUDY, Choice(("all", "best", "none")), None, "which runs keep their model: all, "
@@ -369,6 +394,70 @@ SETTINGS: tuple[Setting, ...] = (
             "LogisticRegression, C chosen on validation)", COMPARE, flag="--no-reference"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
+
+
+# ---------------------------------------------------------------------------------------------- backends
+@dataclass(frozen=True)
+class _Declared:
+    uses: frozenset[str]
+    settings: tuple[Setting, ...]
+
+
+_BACKENDS: dict[str, _Declared] = {}
+
+
+def declare_backend(name: str, uses: Sequence[str] = (), settings: Sequence[Setting] = ()) -> None:
+    """Make the backend ``name`` known to the table: the groups of settings it takes (``sgd``, ``head``,
+    ``encoder``, ``pooling``) and settings of its own (flags, study-file keys; their values reach the backend
+    through ``TrainConfig.options``). :func:`imblab.backends.register_backend` calls this.
+
+    Raises:
+        SpecError: a setting of its own whose name another setting has.
+    """
+    taken = {s.name for s in SETTINGS} | {s.name for other, d in _BACKENDS.items() if other != name for s in d.settings}
+    clash = [s.name for s in settings if s.name in taken]
+    if clash:
+        raise SpecError(f"backend {name!r}: a setting called {clash[0]!r} exists already")
+    _BACKENDS[name] = _Declared(frozenset(uses), tuple(settings))
+
+
+def forget_backend(name: str) -> None:
+    """Undo :func:`declare_backend` (its settings leave the table)."""
+    _BACKENDS.pop(name, None)
+
+
+def backend_names() -> tuple[str, ...]:
+    """The declared backends, in declaration order."""
+    return tuple(_BACKENDS)
+
+
+def backends_using(group: str) -> list[str]:
+    """The declared backends that take the settings of ``group``."""
+    return [name for name, declared in _BACKENDS.items() if group in declared.uses]
+
+
+def _table() -> tuple[Setting, ...]:
+    """The whole table: :data:`SETTINGS` and the settings of the declared backends."""
+    return SETTINGS + tuple(s for declared in _BACKENDS.values() for s in declared.settings)
+
+
+def _is_option(s: Setting) -> bool:
+    """A declared backend's own setting: its value travels in ``options``, not as a config field."""
+    return s.name not in _BY_NAME
+
+
+def _applies(s: Setting, backend: str) -> bool:
+    declared = _BACKENDS.get(backend)
+    if _is_option(s):
+        return declared is not None and s in declared.settings
+    return s.uses is None or (declared is not None and s.uses in declared.uses)
+
+
+def split_options(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``values`` as (the table's own settings, the declared backends' own settings: ``options``)."""
+    own = {s.name for s in _table() if _is_option(s)}
+    return ({k: v for k, v in values.items() if k not in own},
+            {k: v for k, v in values.items() if k in own and v is not None})
 for _s in SETTINGS:  # a default its own rule refuses is a mistake in the table: fail at import, not in a run
     _s.validate(_s.default, f"the default of {_s.name}")
 
@@ -380,22 +469,22 @@ def setting(name: str) -> Setting:
 
 def _help(s: Setting) -> str:
     """``--help`` text: what it is, what it allows, its default, the backends it applies to."""
-    plain = isinstance(s.rule, (Text, Texts, Switch, Choice, LabelNames, Seeds))
+    plain = isinstance(s.rule, (Text, Texts, Switch, Choice, BackendName, LabelNames, Seeds))
     allowed = "" if plain else f"; {s.rule.allowed}"
     default = "" if s.default is None or isinstance(s.rule, Switch) else f"; default: {s.rule.show(s.default)}"
-    only = "" if s.backends == ALL_BACKENDS or s.section != TRAINING else f"; {', '.join(s.backends)} only"
+    only = "" if s.uses is None or s.section != TRAINING else f"; {', '.join(backends_using(s.uses))} only"
     return f"{s.help}{allowed}{default}{only}".replace("%", "%%")
 
 
 # ---------------------------------------------------------------------------------------------- command line
-def add_arguments(parser: argparse.ArgumentParser, command: str, table: Sequence[Setting] = SETTINGS) -> None:
+def add_arguments(parser: argparse.ArgumentParser, command: str, table: Sequence[Setting] | None = None) -> None:
     """Add the flags of ``command`` (``inspect``, ``train``, ``compare``), grouped by study-file section.
 
     Values stay text here (absent: None); :func:`from_args` checks them, so that every bad value is one
     line naming the flag.
     """
     groups: dict[str | None, Any] = {}
-    for s in table:
+    for s in _table() if table is None else table:
         if command not in s.commands:
             continue
         if s.section not in groups:
@@ -413,14 +502,14 @@ def add_arguments(parser: argparse.ArgumentParser, command: str, table: Sequence
             group.add_argument(s.option, dest=s.name, default=None, metavar=s.rule.metavar, help=_help(s))
 
 
-def from_args(args: argparse.Namespace, command: str, table: Sequence[Setting] = SETTINGS) -> dict[str, Any]:
+def from_args(args: argparse.Namespace, command: str, table: Sequence[Setting] | None = None) -> dict[str, Any]:
     """The settings given as flags of ``command``, checked and typed (absent ones are left out).
 
     Raises:
         SpecError: a bad value, naming the flag and what it allows: ``--epochs -1: must be an integer ≥ 0``.
     """
     values: dict[str, Any] = {}
-    for s in table:
+    for s in _table() if table is None else table:
         raw = getattr(args, s.name, None) if command in s.commands else None
         if raw is None:
             continue
@@ -441,7 +530,8 @@ def to_arguments(values: Mapping[str, Any], command: str) -> list[str]:
     """The flags of ``command`` that give ``values`` (settings at their default are left out): the inverse
     of :func:`from_args`, e.g. to print the ``imblab train`` command that rebuilds a study's run."""
     out: list[str] = []
-    for s in SETTINGS:
+    values = {**values, **(values.get("options") or {})}
+    for s in _table():
         value = values.get(s.name)
         if command not in s.commands or not s.option.startswith("-") or value is None or value == s.default:
             continue
@@ -462,7 +552,7 @@ def to_arguments(values: Mapping[str, Any], command: str) -> list[str]:
 
 def with_defaults(values: Mapping[str, Any], command: str) -> dict[str, Any]:
     """Every setting of ``command``: ``values`` over the table's defaults."""
-    return {s.name: values.get(s.name, copy.deepcopy(s.default)) for s in SETTINGS if command in s.commands}
+    return {s.name: values.get(s.name, copy.deepcopy(s.default)) for s in _table() if command in s.commands}
 
 
 # ---------------------------------------------------------------------------------------------- study files
@@ -479,7 +569,7 @@ def from_study_file(doc: Mapping[str, Any], path: str | Path) -> dict[str, Any]:
         if section not in SECTIONS or not isinstance(table, dict):
             allowed = ", ".join([*SECTIONS, "costs", "techniques"])
             raise SpecError(f"unknown section [{section}] in {path}: allowed are {allowed}")
-        keys = {s.name: s for s in SETTINGS if s.section == section}
+        keys = {s.name: s for s in _table() if s.section == section}
         for key, value in table.items():
             if key not in keys:
                 raise SpecError(f"unknown key {key!r} in [{section}] of {path}: allowed are {', '.join(keys)}")
@@ -521,17 +611,22 @@ def settings_dataclass(select: Callable[[Setting], bool]) -> Callable[[type[T]],
 
 
 def train_settings(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``TrainConfig`` settings given in ``values`` (None: the backend's default, left out)."""
-    return {s.name: values[s.name] for s in SETTINGS if s.train and values.get(s.name) is not None}
+    """The ``TrainConfig`` settings given in ``values`` (None: the backend's default, left out); the declared
+    backends' own settings under ``options``."""
+    values = {**values, **(values.get("options") or {})}
+    out = {s.name: values[s.name] for s in SETTINGS if s.train and values.get(s.name) is not None}
+    options = {s.name: values[s.name] for s in _table() if _is_option(s) and s.train and values.get(s.name) is not None}
+    return {**out, "options": options} if options else out
 
 
 # ---------------------------------------------------------------------------------------------- fingerprint
 def fingerprint(values: Mapping[str, Any], backend: str) -> dict[str, Any]:
     """The settings that say what a stored run of ``backend`` means: those marked ``fingerprint`` that apply
     to ``backend`` and differ from their default (so that a new setting leaves old study folders valid)."""
+    values = {**values, **(values.get("options") or {})}
     return {
-        s.name: values[s.name] for s in SETTINGS
-        if s.fingerprint and backend in s.backends and values.get(s.name) is not None and values[s.name] != s.default
+        s.name: values[s.name] for s in _table()
+        if s.fingerprint and _applies(s, backend) and values.get(s.name) is not None and values[s.name] != s.default
     }
 
 

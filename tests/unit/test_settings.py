@@ -54,11 +54,12 @@ def test_every_setting_has_a_flag_or_a_file_key_and_a_valid_default() -> None:
 
 
 def test_config_fields_come_from_the_table() -> None:
-    assert [f.name for f in fields(TrainConfig)] == [s.name for s in SETTINGS if s.train]
+    # Besides the table's settings: ``options``, the settings a registered backend declares of its own.
+    assert [f.name for f in fields(TrainConfig)] == [s.name for s in SETTINGS if s.train] + ["options"]
     # Besides the table's settings: the techniques, and the costs and deployment prior (decisions, never a run's
     # training: their [costs] table and --costs/--deploy-prior are parsed by the cost module).
     assert [f.name for f in fields(StudyConfig)] == [s.name for s in SETTINGS if s.section] + [
-        "techniques", "costs", "deploy_prior"]
+        "techniques", "costs", "deploy_prior", "options"]
     defaults = TrainConfig()
     assert all(getattr(defaults, s.name) == s.default for s in SETTINGS if s.train)
 

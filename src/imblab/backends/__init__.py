@@ -1,5 +1,6 @@
-"""Backends: TF-IDF, frozen encoder and fine-tuning, behind one protocol, all trained by
-``imblab.training.train`` with a technique's sampling plan, loss and bias init unchanged.
+"""Backends: TF-IDF, frozen encoder and fine-tuning, behind one protocol and one registry
+(:func:`register_backend`: a new backend is one module plus one registry line), each trained with a
+technique's sampling plan, loss and bias init unchanged.
 
 The names are loaded on first use (PEP 562): ``from imblab.backends import TfidfSettings`` reads a light
 module, and only a backend that trains or predicts imports scikit-learn, torch or transformers — so that a
@@ -17,8 +18,10 @@ if TYPE_CHECKING:
     from ._finetune import FinetuneBackend
     from ._frozen import POOLINGS, FrozenBackend
     from ._protocol import Backend, texts_hash
-    from ._names import BACKEND_CHOICES, BACKEND_NAMES, resolve_backend_name
-    from ._registry import BACKENDS, make_backend
+    from ._features import FeatureBackend
+    from ._names import (BackendSpec, backend_class, backend_names, backend_spec, register_backend,
+                         resolve_backend_name, unregister_backend)
+    from ._registry import make_backend
     from ._tfidf import TfidfBackend
     from ._tfidf_settings import TfidfSettings
 
@@ -29,17 +32,23 @@ _WHERE = {
     "FinetuneBackend": "_finetune",
     "POOLINGS": "_frozen", "FrozenBackend": "_frozen",
     "Backend": "_protocol", "texts_hash": "_protocol",
-    "BACKEND_CHOICES": "_names", "BACKEND_NAMES": "_names", "resolve_backend_name": "_names",
-    "BACKENDS": "_registry", "make_backend": "_registry",
+    "FeatureBackend": "_features",
+    "BackendSpec": "_names", "backend_class": "_names", "backend_names": "_names", "backend_spec": "_names",
+    "register_backend": "_names", "resolve_backend_name": "_names", "unregister_backend": "_names",
+    "make_backend": "_registry",
     "TfidfBackend": "_tfidf",
     "TfidfSettings": "_tfidf_settings",
 }
 
 __all__ = [
-    "BACKENDS",
-    "BACKEND_CHOICES",
-    "BACKEND_NAMES",
     "Backend",
+    "BackendSpec",
+    "FeatureBackend",
+    "backend_class",
+    "backend_names",
+    "backend_spec",
+    "register_backend",
+    "unregister_backend",
     "DEFAULT_CS",
     "DEFAULT_MODEL",
     "FinetuneBackend",

@@ -39,6 +39,10 @@ class FinetuneBackend:
 
     name: ClassVar[str] = "finetune"
 
+    @classmethod
+    def create(cls, *, model_name: str | None = None, max_length: int = 128, **_: Any) -> FinetuneBackend:
+        return cls(model_name, max_length=max_length)
+
     def __init__(self, model_name: str | None = None, *, max_length: int = 128) -> None:
         self.model_name = model_name if model_name not in (None, DEFAULT_MODEL) else None
         self.model_path = resolve_model_name(model_name)

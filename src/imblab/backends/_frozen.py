@@ -16,7 +16,7 @@ import hashlib
 import io
 import json
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -26,8 +26,7 @@ from .._cores import usable_cores
 from .._io import atomic_write_bytes, read_regular_bytes
 from ..data import cache_dir
 from ..errors import ModelError
-from ..training import LoopConfig
-from ._convex import HeadConfig, fit_head
+from ._features import FeatureBackend
 from ._encoders import DEFAULT_MODEL, check_encoder_folder, model_identity, quiet_loading, resolve_model_name, token_lengths
 from ._heads import LinearHead
 from ._protocol import texts_hash
@@ -35,7 +34,6 @@ from ._protocol import texts_hash
 if TYPE_CHECKING:
     import torch
 
-    from ..techniques import FittedTechnique
 
 __all__ = ["FrozenBackend", "POOLINGS"]
 
@@ -82,10 +80,16 @@ def _every_core() -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-class FrozenBackend:
+class FrozenBackend(FeatureBackend):
     """Frozen encoder -> pooled, normalised embedding -> :class:`LinearHead` fitted by ``fit_head``."""
 
     name: ClassVar[str] = "frozen"
+    head_transposed: ClassVar[bool] = True  # (C, d), as nn.Linear stores it
+
+    @classmethod
+    def create(cls, *, model_name: str | None = None, max_length: int = 128, pooling: str = "mean",
+               **_: Any) -> FrozenBackend:
+        return cls(model_name, max_length=max_length, pooling=pooling)
 
     def __init__(self, model_name: str | None = None, *, max_length: int = 128, pooling: str = "mean") -> None:
         if pooling not in POOLINGS:
@@ -100,8 +104,6 @@ class FrozenBackend:
         self.head: LinearHead | None = None
         self.fit_info: dict[str, Any] | None = None
 
-    def default_loop(self) -> LoopConfig | None:
-        return None  # a convex fit, not the SGD loop
 
     # ------------------------------------------------------------------ embeddings
     @property
@@ -173,37 +175,12 @@ class FrozenBackend:
                     log.info("cached %d embeddings at %s", len(texts), path)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
-    # ------------------------------------------------------------------ protocol
-    def fit(
-        self,
-        texts: Sequence[str],
-        y: np.ndarray,
-        fitted: FittedTechnique,
-        *,
-        loop: LoopConfig | None,
-        seed: int,
-        val_texts: Sequence[str] | None = None,
-        val_y: np.ndarray | None = None,
-        progress: bool = True,
-        head: HeadConfig | None = None,
-        on_epoch: Callable[[dict[str, Any]], None] | None = None,
-    ) -> list[dict[str, Any]]:
-        # A convex head is fitted to convergence in one go: there are no epochs for ``on_epoch`` to hear of.
-        features = self.embeddings(texts)
-        val_features = self.embeddings(val_texts) if val_texts is not None else None
-        # The embedding cache's entries identify the features: a fit repeated with them is made once.
-        features_key = (str(self._cache_path(texts)),
-                        str(self._cache_path(val_texts)) if val_texts is not None else None)
-        result = fit_head(features, np.asarray(y), fitted, seed=seed, config=head or HeadConfig(),
-                          val_features=val_features, val_y=val_y, features_key=features_key)
-        self.head = LinearHead(result.weight, result.bias)
-        self.fit_info = result.summary()
-        return result.path
+    def features(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embeddings(texts)
 
-    def predict_logits(self, texts: Sequence[str]) -> np.ndarray:
-        if self.head is None:
-            raise ModelError("the frozen backend is not fitted")
-        return self.head.logits(self.embeddings(texts))
+    def features_key(self, texts: Sequence[str], val_texts: Sequence[str] | None) -> tuple[str, str | None]:
+        # The embedding cache's entries identify the features: a fit repeated with them is made once.
+        return (str(self._cache_path(texts)), str(self._cache_path(val_texts)) if val_texts is not None else None)
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -214,14 +191,11 @@ class FrozenBackend:
             "pooling": self.pooling,
         }
 
-    def save(self, directory: Path) -> None:
-        # The encoder is referenced (name + identity), not copied: it is frozen and often large.
-        if self.head is None:
-            raise ModelError("the frozen backend is not fitted")
-        self.head.save(directory / _HEAD, transposed=True)  # (C, d), as nn.Linear stores it
+    # The encoder is referenced (name + identity), not copied: it is frozen and often large; save_features
+    # writes nothing.
 
     @classmethod
-    def load(cls, directory: Path, settings: dict[str, Any]) -> FrozenBackend:
+    def from_settings(cls, settings: dict[str, Any], directory: Path) -> FrozenBackend:
         try:
             backend = cls(str(settings["model_name"]), max_length=int(settings["max_length"]),
                           pooling=str(settings["pooling"]))
@@ -233,6 +207,7 @@ class FrozenBackend:
                 f"the encoder {backend.model_path} differs from the one this model was trained with "
                 f"({settings['model_identity'][:19]}…): install or pass the same encoder"
             )
-        backend.head = LinearHead.load(directory / _HEAD, transposed=True)
-        backend._load_encoder()  # now, not at the first prediction: a model that cannot predict is refused at load
         return backend
+
+    def check_loaded(self, directory: Path) -> None:
+        self._load_encoder()  # now, not at the first prediction: a model that cannot predict is refused at load

@@ -31,6 +31,13 @@ class Backend(Protocol):
     name: ClassVar[str]
     fit_info: dict[str, Any] | None  # what the fit chose (the heads: C and the path), for metrics.json
 
+    @classmethod
+    def create(cls, *, model_name: str | None = None, max_length: int = 128, pooling: str = "mean",
+               **options: Any) -> Backend:
+        """An untrained backend from the study's settings (a backend ignores those it does not take) and its own
+        ``options`` (its ``BackendSpec.settings``)."""
+        ...
+
     def default_loop(self) -> LoopConfig | None:
         """The SGD loop's defaults of this backend (a ``TrainConfig`` overrides fields); None: no loop."""
         ...

@@ -1,50 +1,29 @@
-"""Backend names -> classes, and the ``auto`` choice."""
+"""Build an untrained backend from its registered class."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from ._finetune import FinetuneBackend
-from ._frozen import FrozenBackend
-from ._names import BACKEND_CHOICES, BACKEND_NAMES, resolve_backend_name
+from ._names import backend_class, resolve_backend_name
 from ._protocol import Backend
-from ._tfidf import TfidfBackend, TfidfSettings
 
-__all__ = ["BACKENDS", "BACKEND_CHOICES", "make_backend", "resolve_backend_name"]
-
-log = logging.getLogger(__name__)
-
-BACKENDS: dict[str, type[Any]] = {b.name: b for b in (TfidfBackend, FrozenBackend, FinetuneBackend)}
-assert tuple(BACKENDS) == BACKEND_NAMES
+__all__ = ["make_backend"]
 
 
-def make_backend(
-    name: str,
-    *,
-    model_name: str | None = None,
-    max_length: int = 128,
-    pooling: str = "mean",
-    tfidf: TfidfSettings | None = None,
-) -> Backend:
+def make_backend(name: str, *, model_name: str | None = None, max_length: int = 128, pooling: str = "mean",
+                 **options: Any) -> Backend:
     """Build an untrained backend.
 
     Args:
-        name: ``auto``, ``tfidf``, ``frozen`` or ``finetune``.
-        model_name: hub id or local path of the encoder (``frozen``/``finetune``); ``None`` is the
-            bundled all-MiniLM-L6-v2. Ignored, with a warning, by ``tfidf``.
-        max_length: tokens per text (``frozen``/``finetune``).
+        name: ``auto`` or a registered backend's name (``tfidf``, ``frozen``, ``finetune``, ...).
+        model_name: hub id or local path of the encoder (the backends that take one); ``None`` is the bundled
+            all-MiniLM-L6-v2.
+        max_length: tokens per text (encoders).
         pooling: ``mean`` or ``cls`` (``frozen``).
-        tfidf: vectoriser settings (``tfidf``).
+        **options: the backend's own settings (its ``BackendSpec.settings``).
 
     Raises:
         ModelError: an unknown backend, pooling or model.
     """
-    name = resolve_backend_name(name)
-    if name == "tfidf":
-        if model_name is not None:
-            log.warning("the tfidf backend uses no pretrained model: ignoring model %s", model_name)
-        return TfidfBackend(tfidf)
-    if name == "frozen":
-        return FrozenBackend(model_name, max_length=max_length, pooling=pooling)
-    return FinetuneBackend(model_name, max_length=max_length)
+    return backend_class(resolve_backend_name(name)).create(model_name=model_name, max_length=max_length,
+                                                            pooling=pooling, **options)

@@ -19,10 +19,10 @@ import io
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -30,14 +30,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from .._io import read_json, read_regular_bytes
 from ..errors import ModelError
-from ..training import LoopConfig
-from ._convex import HeadConfig, fit_head
+from ._features import HEAD_FILE, FeatureBackend
 from ._heads import LinearHead
 from ._protocol import texts_hash
 from ._tfidf_settings import TfidfSettings
-
-if TYPE_CHECKING:
-    from ..techniques import FittedTechnique
 
 __all__ = ["TfidfBackend", "TfidfSettings"]
 
@@ -45,7 +41,6 @@ log = logging.getLogger(__name__)
 
 _STATE = "tfidf.json"
 _IDF = "tfidf_idf.npz"
-_HEAD = "head.safetensors"
 
 
 # Fitting the vectorisers dominates a TF-IDF run; several techniques and seeds on one split
@@ -70,7 +65,7 @@ def _stack(blocks: list[sp.csr_matrix]) -> sp.csr_matrix:
     return matrix
 
 
-class TfidfBackend:
+class TfidfBackend(FeatureBackend):
     """Sparse TF-IDF rows -> :class:`LinearHead` fitted by ``fit_head``."""
 
     name: ClassVar[str] = "tfidf"
@@ -82,8 +77,11 @@ class TfidfBackend:
         self.fit_info: dict[str, Any] | None = None
         self._fit_key: tuple[Any, ...] | None = None
 
-    def default_loop(self) -> LoopConfig | None:
-        return None  # a convex fit, not the SGD loop
+    @classmethod
+    def create(cls, *, model_name: str | None = None, **_: Any) -> TfidfBackend:
+        if model_name is not None:
+            log.warning("the tfidf backend uses no pretrained model: ignoring model %s", model_name)
+        return cls()
 
     # ------------------------------------------------------------------ features
     def fit_features(self, texts: Sequence[str]) -> sp.csr_matrix:
@@ -102,7 +100,9 @@ class TfidfBackend:
             _remember(_FIT_CACHE, key, self.vectorizers, _FIT_CACHE_SIZE)
             _remember(_TRANSFORM_CACHE, (key, key[1]), matrix, _TRANSFORM_CACHE_SIZE)
         self._fit_key = key
-        return self.features(texts)
+        matrix = self.features(texts)
+        log.info("TF-IDF: %d texts x %d features (%d non-zeros)", matrix.shape[0], matrix.shape[1], matrix.nnz)
+        return matrix
 
     def features(self, texts: Sequence[str]) -> sp.csr_matrix:
         """(n, n_features) float32 CSR TF-IDF rows of ``texts``."""
@@ -117,43 +117,15 @@ class TfidfBackend:
             _remember(_TRANSFORM_CACHE, key, matrix, _TRANSFORM_CACHE_SIZE)
         return matrix
 
-    # ------------------------------------------------------------------ protocol
-    def fit(
-        self,
-        texts: Sequence[str],
-        y: np.ndarray,
-        fitted: FittedTechnique,
-        *,
-        loop: LoopConfig | None,
-        seed: int,
-        val_texts: Sequence[str] | None = None,
-        val_y: np.ndarray | None = None,
-        progress: bool = True,
-        head: HeadConfig | None = None,
-        on_epoch: Callable[[dict[str, Any]], None] | None = None,
-    ) -> list[dict[str, Any]]:
-        # A convex head is fitted to convergence in one go: there are no epochs for ``on_epoch`` to hear of.
-        matrix = self.fit_features(texts)
-        log.info("TF-IDF: %d texts x %d features (%d non-zeros)", matrix.shape[0], matrix.shape[1], matrix.nnz)
-        val_matrix = self.features(val_texts) if val_texts is not None else None
+    def features_key(self, texts: Sequence[str], val_texts: Sequence[str] | None) -> tuple[Any, ...]:
         # The vectoriser fit and the texts identify the features: a fit repeated with them is made once.
-        features_key = (self._fit_key, texts_hash(val_texts) if val_texts is not None else None)
-        result = fit_head(matrix, np.asarray(y), fitted, seed=seed, config=head or HeadConfig(),
-                          val_features=val_matrix, val_y=val_y, features_key=features_key)
-        self.head = LinearHead(result.weight, result.bias)
-        self.fit_info = result.summary()
-        return result.path
-
-    def predict_logits(self, texts: Sequence[str]) -> np.ndarray:
-        if self.head is None:
-            raise ModelError("the TF-IDF backend is not fitted")
-        return self.head.logits(self.features(texts))
+        return (self._fit_key, texts_hash(val_texts) if val_texts is not None else None)
 
     def settings(self) -> dict[str, Any]:
         return {"tfidf": asdict(self.tfidf)}
 
-    def save(self, directory: Path) -> None:
-        if self.head is None or self.vectorizers is None:
+    def save_features(self, directory: Path) -> None:
+        if self.vectorizers is None:
             raise ModelError("the TF-IDF backend is not fitted")
         state = _STATE_CACHE.get(self._fit_key) if self._fit_key is not None else None
         if state is None:
@@ -163,7 +135,6 @@ class TfidfBackend:
         (directory / _STATE).write_bytes(state)
         idf = {f"idf_{i}": vec.idf_.astype(np.float64) for i, vec in enumerate(self.vectorizers)}
         np.savez(directory / _IDF, **idf)
-        self.head.save(directory / _HEAD)
 
     def _state_bytes(self) -> bytes:
         """``tfidf.json``: the settings and each vectoriser's terms in column order."""
@@ -178,12 +149,8 @@ class TfidfBackend:
         return json.dumps(state, ensure_ascii=False).encode("utf-8")
 
     @classmethod
-    def load(cls, directory: Path, settings: dict[str, Any]) -> TfidfBackend:
-        """Rebuild from ``tfidf.json``, ``tfidf_idf.npz`` (no pickle) and ``head.safetensors``, each checked.
-
-        Raises:
-            ModelError: a file is missing, damaged or inconsistent with the others (named in the message).
-        """
+    def from_settings(cls, settings: dict[str, Any], directory: Path) -> TfidfBackend:
+        """The vectorisers from ``tfidf.json`` and ``tfidf_idf.npz`` (no pickle), each checked."""
         state = read_json(directory / _STATE, ModelError)
         try:
             raw = state["settings"]
@@ -197,18 +164,20 @@ class TfidfBackend:
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"{directory / _STATE} is damaged or foreign ({type(exc).__name__}: {exc})") from None
         idf = _read_idf(directory / _IDF, [len(v) for v in vocabularies])
-        head = LinearHead.load(directory / _HEAD)
-        if head.n_features != sum(len(v) for v in vocabularies):
-            raise ModelError(f"{directory / _HEAD} has weights for {head.n_features} features but the vocabulary "
-                             f"in {_STATE} has {sum(len(v) for v in vocabularies)}")
         backend = cls(tfidf)
         backend.vectorizers = []
         for vector_params, terms, values in zip(params, vocabularies, idf):
             vec = TfidfVectorizer(**vector_params, vocabulary={term: j for j, term in enumerate(terms)})
             vec.idf_ = values
             backend.vectorizers.append(vec)
-        backend.head = head
         return backend
+
+    def check_loaded(self, directory: Path) -> None:
+        assert self.head is not None and self.vectorizers is not None
+        terms = sum(len(vec.vocabulary_) for vec in self.vectorizers)
+        if self.head.n_features != terms:
+            raise ModelError(f"{directory / HEAD_FILE} has weights for {self.head.n_features} features but the "
+                             f"vocabulary in {_STATE} has {terms}")
 
 
 def _read_idf(path: Path, sizes: list[int]) -> list[np.ndarray]:

@@ -7,14 +7,14 @@ A study file (see ``examples/seed_study.toml``)::
     split_seed = 42
     # limit = 2000                # stratified subsample before splitting
     [training]
-    backend = "finetune"          # auto | tfidf | frozen | finetune
+    backend = "auto"              # or the name of a backend (imblab.backends.backend_names())
     model = "roberta-base"
     epochs = 3
     [study]
     seeds = 3                     # or a list: [0, 1, 2]
     metric = "macro-f1"
     probes = ["Call to claim your prize!"]
-    keep_models = "best"          # all | best | none (default: all for tfidf/frozen, best for finetune)
+    keep_models = "best"          # all | best | none (default: the backend's; a fine-tuned network: best)
     [costs]                       # optional: rank by expected cost (see examples/hate_speech_costs.toml)
     fn = 10                       # a missed spam costs 10 false alarms; or matrix = [[0, 1], [10, 0]] (true × predicted)
     fp = 1
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._io import read_regular_bytes
 from ..errors import SpecError
-from ..settings import from_study_file, resolve_metric, settings_dataclass
+from ..settings import from_study_file, resolve_metric, settings_dataclass, split_options
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -49,15 +49,17 @@ KEEP_MODELS = ("all", "best", "none")
 def resolve_keep_models(value: str | None, backend: str) -> str:
     """``value``, checked; ``None`` is the backend's default.
 
-    The default: ``all`` for tfidf and frozen (a linear head and, for tfidf, its vocabulary: small), ``best``
-    for finetune (each model is the whole network: about 90 MB for MiniLM, 500 MB for roberta-base), as a
-    study's statistics read only each run's predictions and metrics.
+    The default is the backend's (its ``BackendSpec.keep_models``): ``all`` for a linear head on fixed features
+    (small), ``best`` for a fine-tuned network (each model the whole network: about 90 MB for MiniLM, 500 MB for
+    roberta-base), as a study's statistics read only each run's predictions and metrics.
 
     Raises:
         SpecError: not one of all, best, none.
     """
     if value is None:
-        return "best" if backend == "finetune" else "all"
+        from ..backends import backend_spec
+
+        return backend_spec(backend).keep_models
     if value not in KEEP_MODELS:
         raise SpecError(f"keep_models must be one of {', '.join(KEEP_MODELS)}, not {value!r}")
     return value
@@ -78,6 +80,8 @@ class StudyConfig:
     costs: str | dict[str, Any] | None = None
     # "spam=0.02" (--deploy-prior) or {label: p} ([costs] deploy_prior).
     deploy_prior: str | dict[str, Any] | None = None
+    # The settings a registered backend declares of its own (imblab.backends.BackendSpec.settings).
+    options: dict[str, Any] = field(default_factory=dict)
 
     if TYPE_CHECKING:  # the other fields come from the settings table
         def __init__(self, **settings: Any) -> None: ...
@@ -101,7 +105,9 @@ def load_study_file(path: str | Path) -> StudyConfig:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SpecError(f"cannot parse {path}: {exc}") from None
     costs = doc.pop("costs", None)
-    values = from_study_file(doc, path)
+    values, options = split_options(from_study_file(doc, path))
+    if options:
+        values["options"] = options
     if costs is not None:
         values["costs"], values["deploy_prior"] = _cost_section(costs, path)
     dataset = values.get("dataset")
@@ -149,6 +155,9 @@ def build_study_config(config: str | Path | StudyConfig | None = None, **overrid
     study = config if isinstance(config, StudyConfig) else load_study_file(config) if config else StudyConfig()
     known = {f.name for f in fields(study)}
     given: dict[str, Any] = {}
+    overrides, options = split_options(overrides)
+    if options:
+        given["options"] = {**study.options, **options}
     for key, value in overrides.items():
         if value is None:
             continue

@@ -115,9 +115,7 @@ def _resolve_techniques(entries: list[dict[str, Any]], labels: list[str]) -> lis
 
 
 def _resolve_backend(name: str) -> str:
-    if name in ("tfidf", "frozen", "finetune"):
-        return name  # no need to import torch to know that
-    from ..backends import resolve_backend_name
+    from ..backends import resolve_backend_name  # the light registry: torch only to resolve auto
 
     return resolve_backend_name(name)
 

@@ -14,7 +14,7 @@ from ..._io import MARKER_FILE, atomic_write_json, check_output_dir, has_marker,
 from ...data import Dataset, Split, split_dataset
 from ...errors import SpecError
 from ...techniques import Technique, given_params, parse_spec
-from ...settings import MAX_SEEDS
+from ...settings import MAX_SEEDS, split_options
 from .._config import resolve_metric
 from .._tasks import DataSpec
 from ._driver import OnTrial, TuningPlan, make_study, optimise
@@ -112,9 +112,7 @@ def default_tuning_dir(dataset: str, root: str | Path = "imblab-runs") -> Path:
 
 
 def _resolve_backend(name: str) -> str:
-    if name in ("tfidf", "frozen", "finetune"):
-        return name
-    from ...backends import resolve_backend_name
+    from ...backends import resolve_backend_name  # the light registry: torch only to resolve auto
 
     return resolve_backend_name(name)
 
@@ -142,13 +140,15 @@ def plan_tuning(
     what = None
     default_lr = None
     if tune_training:
-        what = "lr" if backend == "finetune" else "C"
+        from ...backends import backend_spec, make_backend
+
+        what = backend_spec(backend).tuned_training
+        if what is None:
+            raise SpecError(f"--tune-training: the {backend} backend has no training setting to tune")
         if training.get(what) is not None:
             raise SpecError(f"--tune-training tunes {what}: do not also fix it")
         if what == "lr":
-            from ...backends import make_backend
-
-            default_lr = make_backend("finetune", model_name=model).default_loop().lr
+            default_lr = make_backend(backend, model_name=model).default_loop().lr
     space = build_space(technique, frozenset(given), data.labels, data.class_counts, training=what,
                         default_lr=default_lr)
     return TuningPlan(data=data, space=space, seeds=tuple(int(s) for s in seeds), backend=backend, model=model,
@@ -216,6 +216,7 @@ def tune(
     encoding: str = "utf-8", dedupe: bool = False,
     epochs: int | None = None, batch_size: int | None = None, lr: float | None = None, max_length: int | None = None,
     executor: Executor | None = None,
+    **options: Any,
 ) -> TuneResult:
     """Tune ``technique``'s parameters on the validation split (Optuna TPE, seeded) and return the best.
 
@@ -240,6 +241,7 @@ def tune(
         text_column, label_column, label_names, encoding, dedupe: how to read a file.
         epochs, batch_size, lr, max_length: training settings of every trial (default: the backend's).
         executor: runs several trials at once (``make_executor(workers=2)``, a Ray cluster).
+        **options: the backend's own settings (its ``BackendSpec.settings``).
 
     Returns a :class:`TuneResult` (``result.spec``, ``result.study``).
 
@@ -259,8 +261,7 @@ def tune(
         encoding=encoding, dedupe=dedupe, limit=limit, limit_seed=split_seed).load()
     split = _checked_split(data, split, val_fraction, test_fraction, split_seed)
     labels = list(data.label_names)
-    training = {k: v for k, v in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr),
-                                  ("max_length", max_length)) if v is not None}
+    training = _training(epochs=epochs, batch_size=batch_size, lr=lr, max_length=max_length, **options)
     plan = plan_tuning(TuningData.from_split(data, split), parse_spec(technique, labels), given_params(technique),
                        split=split, seeds=seed_list, backend=_resolve_backend(backend), model=model,
                        metric=resolve_metric(metric, labels), training=training, tune_training=tune_training)
@@ -296,3 +297,17 @@ def _checked_split(data: Dataset, split: Split | None, val_fraction: float, test
     if split.data_hash != data.content_hash():
         raise SpecError("the split was made for other data")
     return split
+
+
+def _training(**given: Any) -> dict[str, Any]:
+    """The training settings every trial takes: those given (not None), a backend's own ones under ``options``.
+
+    Raises:
+        TypeError: a keyword that is no setting.
+    """
+    table, options = split_options(given)
+    unknown = sorted(set(table) - set(TRAINING_KEYS))
+    if unknown:
+        raise TypeError(f"tune() got an unexpected keyword argument {unknown[0]!r}")
+    training = {k: v for k, v in table.items() if v is not None}
+    return {**training, "options": options} if options else training

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ...backends import backend_spec
 from ...errors import SpecError
 from ...techniques import Technique
 from ._space import SearchSpace
@@ -193,13 +194,12 @@ def optimise(
     import optuna
     from optuna.trial import TrialState
 
-    from ..executors import SequentialExecutor
-
-    if executor is not None and not isinstance(executor, SequentialExecutor):
+    if executor is not None and executor.parallel:
         _optimise_parallel(study, storage, plan, budget, executor, sampler_seed=sampler_seed, on_trial=on_trial,
                            poll_seconds=poll_seconds)
         return
-    pruning = plan.backend == "finetune"  # the linear heads are fitted in one go: no epochs to report
+    # A network reports its epochs (pruning); the linear heads are fitted in one go: no epochs to report.
+    pruning = backend_spec(plan.backend).family == "network"
     while True:
         state, reserved = _reserve(study, storage, plan, budget, sampler_seed)
         if state == "done":
