@@ -112,18 +112,6 @@ def _usage(message: str) -> ImblabError:
 
 
 # ---------------------------------------------------------------------------------------------- costs
-def _add_cost_options(p: argparse.ArgumentParser, *, prior_alias: bool = False) -> None:
-    """``--costs`` and ``--deploy-prior``: every command that decides takes them (compare, train, predict)."""
-    p.add_argument("--costs", metavar="fn=N,fp=N[,positive=LABEL] | FILE.toml",
-                   help="what an error costs: a missed positive (fn) and a false alarm (fp), the positive label "
-                   "explicit or the minority; or a TOML file whose [costs] table holds a matrix (true × predicted) "
-                   "for more than two labels. Decisions then minimise the expected cost (Elkan 2001)")
-    names = ("--deploy-prior", "--prior") if prior_alias else ("--deploy-prior",)
-    p.add_argument(*names, dest="deploy_prior", metavar="LABEL=P,...",
-                   help="the class mix in production, e.g. spam=0.02 (one label may be left out: it gets the rest; "
-                   "default: the training prior); probabilities are corrected to it (Saerens et al. 2002)")
-
-
 def _cost_inputs(args: argparse.Namespace) -> tuple[Any, Any]:
     """(costs, deployment prior) as given: ``--costs`` text, or the [costs] table of a TOML file (whose
     deploy_prior applies unless ``--deploy-prior`` is given)."""
@@ -353,29 +341,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- compare
-def _add_execution_options(p: argparse.ArgumentParser, what: str = "runs") -> None:
-    """Where a study's runs (or a tuning's trials) are carried out (not study settings: they never change a
-    run's numbers)."""
-    group = p.add_argument_group(f"where the {what} go (default: one after the other in this process)")
-    group.add_argument("--workers", nargs="?", const="auto", metavar="N",
-                       help=f"run N {what} at once in local processes (without N: one per GPU, else one per core)")
-    group.add_argument("--ray", nargs="?", const="auto", metavar="ADDRESS",
-                       help=f"run each of the {what} as a task on a running Ray cluster: HOST:PORT of its head, or "
-                            'without ADDRESS the one RAY_ADDRESS names or this machine runs (pip install '
-                            '"imblab[ray]")')
-    group.add_argument("--cpus-per-run", type=float, default=None, metavar="N",
-                       help="CPUs each Ray task asks for (default: 1)")
-    group.add_argument("--gpus-per-run", type=float, default=None, metavar="N",
-                       help="GPUs each Ray task asks for (default: 1 on a cluster with GPUs, else 0)")
-    group.add_argument("--ray-timeout", type=float, default=None, metavar="SECONDS",
-                       help="seconds to wait for the Ray cluster's head to answer (default: 30)")
-
-
-def _executor(args: argparse.Namespace) -> Executor:
+def _executor(values: dict[str, Any]) -> Executor:
+    """The executor the execution settings ask for (``values``: a command's typed settings)."""
     from .study import make_executor
 
-    return make_executor(workers=args.workers, ray=args.ray, cpus_per_run=args.cpus_per_run,
-                         gpus_per_run=args.gpus_per_run, ray_timeout=args.ray_timeout)
+    return make_executor(**settings.of_role(values, "execution"))
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -386,13 +356,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     # Everything is checked before anything is written: flags, the executor, the output folder, the study
     # file, then the data, techniques, metric and probes (prepare_study).
-    given = settings.from_args(args, "compare")
+    typed = settings.from_args(args, "compare")
+    given = settings.of_role(typed, "setting")
     techniques: list[str] = []
     if args.techniques is not None:  # an empty --techniques '' is an error, not the default
         techniques.append(args.techniques)
     techniques += args.technique or []
-    executor = _executor(args)
-    tuning = _compare_tuning(args)
+    executor = _executor(typed)
+    tuning = _compare_tuning(typed)
     if args.out:
         check_study_out(args.out)  # before reading the data
     costs, deploy_prior = _cost_inputs(args)
@@ -433,43 +404,15 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- tune
-def _add_tuning_options(p: argparse.ArgumentParser, *, command: str) -> None:
-    """The flags of ``imblab tune`` (``command="tune"``) and ``compare --tune`` (``command="compare"``)."""
-    if command == "tune":
-        p.add_argument("--technique", required=True, metavar="SPEC",
-                       help="the technique to tune; parameters the spec sets stay fixed (focal:alpha=0.25 tunes gamma)")
-        p.add_argument("--trials", type=_count, default=30, help="finished trials the study ends with (default: 30)")
-        p.add_argument("--metric", default="macro-f1", help="the validation metric to optimise (default: macro-f1)")
-        p.add_argument("--seeds", type=_count, default=1, help="training seeds per trial; the objective is their mean "
-                       "(default: 1)")
-        p.add_argument("--tune-training", action="store_true",
-                       help="also tune the linear head's C (tfidf, frozen) or the learning rate (finetune)")
-        p.add_argument("--study-name", default=None,
-                       help="the storage study (default: the technique and its fixed parameters, e.g. focal)")
-        p.add_argument("--out", help="folder of the SQLite storage and the summaries (default: "
-                       "imblab-runs/<data>-tuning; with --storage and no --out nothing is written locally)")
-        p.add_argument("--json", action="store_true", help="print the best spec and every trial as JSON")
-    else:
-        p.add_argument("--tune", type=_count, default=None, metavar="N",
-                       help="tune each technique first with N trials on the validation split, then compare it "
-                       "at its defaults and tuned ('NAME (tuned)')")
-    p.add_argument("--storage", default=None, metavar="URL",
-                   help="an SQLAlchemy URL shared by several processes, e.g. postgresql+psycopg://user:pw@host/db "
-                   "(default: sqlite:///DIR/tuning.db)")
-    p.add_argument("--sampler-seed", type=_count, default=0, help="seed of the TPE sampler (default: 0)")
-
-
-def _compare_tuning(args: argparse.Namespace) -> Any:  # -> CompareTuning | None
-    if args.tune is None:
-        if args.storage is not None:
+def _compare_tuning(values: dict[str, Any]) -> Any:  # -> CompareTuning | None
+    if values.get("tune") is None:
+        if values.get("storage") is not None:
             raise _usage("--storage needs --tune N")
         return None
-    if args.tune < 1:
-        raise _usage(f"--tune must be at least 1 trial, got {args.tune}")
     _route_optuna_logs()
     from .study import CompareTuning
 
-    return CompareTuning(trials=args.tune, storage=args.storage, sampler_seed=args.sampler_seed)
+    return CompareTuning(trials=values["tune"], storage=values.get("storage"), sampler_seed=values.get("sampler_seed", 0))
 
 
 def _route_optuna_logs() -> None:
@@ -492,20 +435,18 @@ def _print_trial(info: dict[str, Any]) -> None:
 def _cmd_tune(args: argparse.Namespace) -> int:
     import shlex
 
-    values = settings.with_defaults(settings.from_args(args, "tune"), "tune")  # every flag, before anything else
-    if args.trials < 1:
-        raise _usage(f"--trials must be at least 1, got {args.trials}")
-    if not 1 <= args.seeds <= settings.MAX_SEEDS:
-        raise _usage(f"--seeds must be a count in [1, {settings.MAX_SEEDS}], got {args.seeds}")
-    executor = _executor(args)
+    typed = settings.with_defaults(settings.from_args(args, "tune"), "tune")  # every flag, before anything else
+    values, tuning = settings.of_role(typed, "setting"), settings.of_role(typed, "tuning")
+    executor = _executor(typed)
     _route_optuna_logs()
     from .study import tune
 
     try:
         result = tune(
-            technique=args.technique, trials=args.trials, metric=args.metric, seeds=args.seeds,
-            tune_training=args.tune_training, storage=args.storage, study_name=args.study_name, out=args.out,
-            sampler_seed=args.sampler_seed, on_trial=None if args.json else _print_trial, executor=executor,
+            technique=args.technique, trials=tuning["trials"], metric=tuning["tune_metric"], seeds=tuning["tune_seeds"],
+            tune_training=bool(tuning["tune_training"]), storage=tuning["storage"], study_name=tuning["study_name"],
+            out=args.out, sampler_seed=tuning["sampler_seed"], on_trial=None if args.json else _print_trial,
+            executor=executor,
             **values,
         )
     except KeyboardInterrupt:
@@ -570,7 +511,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("train", help="train one technique, evaluate it, save the model")
     p.add_argument("--technique", default="baseline", help="NAME or NAME:key=value,... (see imblab techniques)")
     settings.add_arguments(p, "train")
-    _add_cost_options(p)
     p.add_argument("--out", help="run directory (default: a new folder under ./imblab-runs/)")
     p.add_argument("--json", action="store_true", help="print metrics as JSON")
     p.set_defaults(func=_cmd_train)
@@ -582,19 +522,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--techniques", help="seed (default), all, or SPEC,SPEC,...")
     p.add_argument("--technique", action="append", metavar="SPEC", help="add one technique (repeatable)")
     settings.add_arguments(p, "compare")
-    _add_cost_options(p)
-    _add_tuning_options(p, command="compare")
     p.add_argument("--config", help="a TOML study file (see examples/); flags override it")
     p.add_argument("--out", help="output folder (default: a new folder under ./imblab-runs/); finished runs are reused")
-    _add_execution_options(p)
     p.add_argument("--json", action="store_true", help="print where the outputs are as JSON")
     p.set_defaults(func=_cmd_compare)
 
     p = commands.add_parser("tune", help="tune a technique's parameters on the validation split (Optuna), print "
                             "the best as a spec")
+    p.add_argument("--technique", required=True, metavar="SPEC",
+                   help="the technique to tune; parameters the spec sets stay fixed (focal:alpha=0.25 tunes gamma)")
     settings.add_arguments(p, "tune")
-    _add_tuning_options(p, command="tune")
-    _add_execution_options(p, what="trials")
+    p.add_argument("--out", help="folder of the SQLite storage and the summaries (default: "
+                   "imblab-runs/<data>-tuning; with --storage and no --out nothing is written locally)")
+    p.add_argument("--json", action="store_true", help="print the best spec and every trial as JSON")
     p.set_defaults(func=_cmd_tune)
 
     p = commands.add_parser("report", help="re-render the report of a compare output folder")
@@ -610,7 +550,7 @@ def _add_predict_command(commands: Any) -> None:
     p.add_argument("--file", help="one text per line, or a .csv/.tsv/.jsonl/.json/.parquet with a text column")
     p.add_argument("--text-column", help="text column of --file")
     p.add_argument("--encoding", default="utf-8", help="encoding of --file")
-    _add_cost_options(p, prior_alias=True)
+    settings.add_arguments(p, "predict")
     p.add_argument("--raw", action="store_true", help="probabilities as trained, without prior correction")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_predict)
@@ -633,7 +573,7 @@ def _add_serve_command(commands: Any) -> None:
                    help="characters per text; longer texts are cut (default: 10000)")
     p.add_argument("--max-body-bytes", type=_count, default=None, help="bytes per request body (default: 4194304)")
     p.add_argument("--no-access-log", action="store_true", help="do not log one line per request")
-    _add_cost_options(p)
+    settings.add_arguments(p, "serve")
     p.set_defaults(func=_cmd_serve)
 
 

@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 from .errors import SpecError
 
 __all__ = [
-    "SETTINGS", "BackendName", "declare_backend", "forget_backend", "backend_names", "backends_using", "split_options", "Setting", "Rule", "to_arguments", "Integer", "Real", "Choice", "Text", "Switch", "Texts", "Seeds", "LabelNames",
+    "SETTINGS", "BackendName", "declare_backend", "forget_backend", "of_role", "Workers", "backend_names", "backends_using", "split_options", "Setting", "Rule", "to_arguments", "Integer", "Real", "Choice", "Text", "Switch", "Texts", "Seeds", "LabelNames",
     "Encoding", "add_arguments", "from_args", "from_study_file", "fingerprint", "settings_dataclass", "setting",
     "resolve_metric", "train_settings", "with_defaults", "SECTIONS",
 ]
@@ -175,6 +175,30 @@ class BackendName(Rule):
 
 
 @dataclass(frozen=True)
+class Workers(Rule):
+    """A number of local worker processes, or ``auto`` (one per GPU, else one per core)."""
+
+    metavar = "N"
+    annotation = "int | str | None"
+    allowed = "a number of processes in [1, 1,024] or auto"  # type: ignore[assignment]
+
+    def check(self, value: Any) -> int | str:
+        if value == "auto":
+            return "auto"
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1024:
+            raise ValueError(self.allowed)
+        return value
+
+    def parse(self, text: str) -> int | str:
+        if text == "auto":
+            return "auto"
+        try:
+            return self.check(int(text) if len(text.strip()) <= 10 else 0)
+        except ValueError:
+            raise ValueError(self.allowed) from None
+
+
+@dataclass(frozen=True)
 class Text(Rule):
     """A non-empty text."""
 
@@ -291,7 +315,9 @@ DATA, TRAINING, STUDY = "data", "training", "study"
 SECTIONS = (DATA, TRAINING, STUDY)
 """The study-file sections, in file order (``[[techniques]]`` is the list of techniques)."""
 EVERYWHERE, TRAIN_COMPARE, COMPARE = ("inspect", "train", "compare", "tune"), ("train", "compare"), ("compare",)
-TRAINING_EVERYWHERE = ("train", "compare", "tune")  # the training settings each of imblab tune's trials takes
+TRAINING_EVERYWHERE = ("train", "compare", "tune")
+DECIDING, EXECUTING, TUNING = ("train", "predict", "serve", "compare"), ("compare", "tune"), ("compare", "tune")
+WHERE = "where the {work} go (default: one after the other in this process)"  # the training settings each of imblab tune's trials takes
 # The groups of training settings a backend may take (a backend declares which: :func:`declare_backend`).
 SGD, HEADS, ENCODERS, POOLING = "sgd", "head", "encoder", "pooling"
 
@@ -312,6 +338,12 @@ class Setting:
         uses: the group of settings it belongs to (``sgd``, ``head``, ``encoder``, ``pooling``): it applies to the
             backends that declare that group (None: to every backend).
         flag: the flag when it is not ``--name-with-dashes``; a name without dashes is a positional argument.
+        role: ``setting`` (what a run or a study is made with), or what a command does with it and never part of
+            a run: ``decision`` (costs, the deployment prior), ``execution`` (where the runs go), ``tuning``.
+        const: the value of the flag given without one (``--workers`` alone: ``auto``).
+        group: the ``--help`` group when it is not the section's (``{work}``: runs, or trials for tune).
+        metavar: the value's name in ``--help`` when it is not the rule's.
+        aliases, alias_commands: other flags for it, on those commands (``--prior`` on predict).
     """
 
     name: str
@@ -324,6 +356,12 @@ class Setting:
     fingerprint: bool = False
     uses: str | None = None
     flag: str = ""
+    role: str = "setting"
+    const: Any = None
+    group: str | None = None
+    metavar: str | None = None
+    aliases: tuple[str, ...] = ()
+    alias_commands: tuple[str, ...] = ()
 
     @property
     def option(self) -> str:
@@ -392,6 +430,43 @@ SETTINGS: tuple[Setting, ...] = (
             COMPARE),
     Setting("reference", STUDY, Switch(), True, "skip the scikit-learn reference (TF-IDF + balanced "
             "LogisticRegression, C chosen on validation)", COMPARE, flag="--no-reference"),
+    # Decisions: never part of a run (a re-run with other costs retrains nothing); a study file's [costs] table.
+    Setting("costs", None, Text(), None, "what an error costs: a missed positive (fn) and a false alarm (fp), the "
+            "positive label explicit or the minority; or a TOML file whose [costs] table holds a matrix (true × "
+            "predicted) for more than two labels. Decisions then minimise the expected cost (Elkan 2001)", DECIDING,
+            role="decision", metavar="fn=N,fp=N[,positive=LABEL] | FILE.toml"),
+    Setting("deploy_prior", None, Text(), None, "the class mix in production, e.g. spam=0.02 (one label may be left "
+            "out: it gets the rest; default: the training prior); probabilities are corrected to it (Saerens et al. "
+            "2002)", DECIDING, role="decision", metavar="LABEL=P,...", aliases=("--prior",), alias_commands=("predict",)),
+    # Where the runs (or a tuning's trials) go: never part of a run's numbers.
+    Setting("workers", None, Workers(), None, "run N {work} at once in local processes (without N: one per GPU, "
+            "else one per core)", EXECUTING, role="execution", const="auto", group=WHERE),
+    Setting("ray", None, Text(), None, "run each of the {work} as a task on a running Ray cluster: HOST:PORT of its "
+            'head, or without ADDRESS the one RAY_ADDRESS names or this machine runs (pip install "imblab[ray]")',
+            EXECUTING, role="execution", const="auto", group=WHERE, metavar="ADDRESS"),
+    Setting("cpus_per_run", None, Real(above=0), None, "CPUs each Ray task asks for (default: 1)", EXECUTING,
+            role="execution", group=WHERE, metavar="N"),
+    Setting("gpus_per_run", None, Real(at_least=0), None, "GPUs each Ray task asks for (default: 1 on a cluster "
+            "with GPUs, else 0)", EXECUTING, role="execution", group=WHERE, metavar="N"),
+    Setting("ray_timeout", None, Real(above=0, below=3601), None, "seconds to wait for the Ray cluster's head to "
+            "answer (default: 30)", EXECUTING, role="execution", group=WHERE, metavar="SECONDS"),
+    # Tuning: imblab tune, and compare --tune.
+    Setting("tune", None, Integer(at_least=1), None, "tune each technique first with N trials on the validation "
+            "split, then compare it at its defaults and tuned ('NAME (tuned)')", COMPARE, role="tuning"),
+    Setting("trials", None, Integer(at_least=1), 30, "finished trials the study ends with", ("tune",), role="tuning"),
+    Setting("tune_metric", None, Text(), "macro-f1", "the validation metric to optimise", ("tune",), role="tuning",
+            flag="--metric", metavar="METRIC"),
+    Setting("tune_seeds", None, Integer(at_least=1, at_most=MAX_SEEDS), 1, "training seeds per trial; the objective "
+            "is their mean", ("tune",), role="tuning", flag="--seeds", metavar="SEEDS"),
+    Setting("tune_training", None, Switch(), False, "also tune the linear head's C (tfidf, frozen) or the learning "
+            "rate (finetune)", ("tune",), role="tuning"),
+    Setting("study_name", None, Text(), None, "the storage study (default: the technique and its fixed "
+            "parameters, e.g. focal)", ("tune",), role="tuning", metavar="STUDY_NAME"),
+    Setting("storage", None, Text(), None, "an SQLAlchemy URL shared by several processes, e.g. "
+            "postgresql+psycopg://user:pw@host/db (default: sqlite:///DIR/tuning.db)", TUNING, role="tuning",
+            metavar="URL"),
+    Setting("sampler_seed", None, Integer(at_least=0), 0, "seed of the TPE sampler", TUNING, role="tuning",
+            metavar="SAMPLER_SEED"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -453,6 +528,12 @@ def _applies(s: Setting, backend: str) -> bool:
     return s.uses is None or (declared is not None and s.uses in declared.uses)
 
 
+def of_role(values: Mapping[str, Any], role: str) -> dict[str, Any]:
+    """The entries of ``values`` whose setting has ``role`` (``setting``, ``decision``, ``execution``, ``tuning``)."""
+    roles = {s.name: s.role for s in _table()}
+    return {k: v for k, v in values.items() if roles.get(k, "setting") == role}
+
+
 def split_options(values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """``values`` as (the table's own settings, the declared backends' own settings: ``options``)."""
     own = {s.name for s in _table() if _is_option(s)}
@@ -467,13 +548,19 @@ def setting(name: str) -> Setting:
     return _BY_NAME[name]
 
 
-def _help(s: Setting) -> str:
+def _help(s: Setting, command: str = "") -> str:
     """``--help`` text: what it is, what it allows, its default, the backends it applies to."""
     plain = isinstance(s.rule, (Text, Texts, Switch, Choice, BackendName, LabelNames, Seeds))
     allowed = "" if plain else f"; {s.rule.allowed}"
     default = "" if s.default is None or isinstance(s.rule, Switch) else f"; default: {s.rule.show(s.default)}"
     only = "" if s.uses is None or s.section != TRAINING else f"; {', '.join(backends_using(s.uses))} only"
-    return f"{s.help}{allowed}{default}{only}".replace("%", "%%")
+    text = f"{s.help}{allowed}{default}{only}".replace("{work}", _work(command))
+    return text.replace("%", "%%")
+
+
+def _work(command: str) -> str:
+    """What a command's executor carries out: a tuning's trials, a study's runs."""
+    return "trials" if command == "tune" else "runs"
 
 
 # ---------------------------------------------------------------------------------------------- command line
@@ -487,19 +574,25 @@ def add_arguments(parser: argparse.ArgumentParser, command: str, table: Sequence
     for s in _table() if table is None else table:
         if command not in s.commands:
             continue
-        if s.section not in groups:
-            groups[s.section] = parser.add_argument_group(f"{s.section or command} settings")
-        group = groups[s.section]
+        title = s.group.replace("{work}", _work(command)) if s.group else f"{s.section or command} settings"
+        if title not in groups:
+            groups[title] = parser.add_argument_group(title)
+        group = groups[title]
+        names = (s.option, *(s.aliases if command in s.alias_commands else ()))
+        metavar = s.metavar or s.rule.metavar
         if not s.option.startswith("-"):  # positional; a study file may give it to compare
-            group.add_argument(s.name, nargs="?" if command == "compare" else None, default=None, help=_help(s))
+            group.add_argument(s.name, nargs="?" if command == "compare" else None, default=None, help=_help(s, command))
         elif isinstance(s.rule, Switch):  # --dedupe sets True; a flag named --no-... sets False
-            group.add_argument(s.option, dest=s.name, action="store_const", const=not s.option.startswith("--no-"),
-                               default=None, help=_help(s))
+            group.add_argument(*names, dest=s.name, action="store_const", const=not s.option.startswith("--no-"),
+                               default=None, help=_help(s, command))
         elif isinstance(s.rule, Texts):
-            group.add_argument(s.option, dest=s.name, action="append", default=None, metavar=s.rule.metavar,
-                               help=_help(s))
+            group.add_argument(*names, dest=s.name, action="append", default=None, metavar=metavar,
+                               help=_help(s, command))
+        elif s.const is not None:  # the flag alone means the const: --workers is --workers auto
+            group.add_argument(*names, dest=s.name, nargs="?", const=s.const, default=None, metavar=metavar,
+                               help=_help(s, command))
         else:
-            group.add_argument(s.option, dest=s.name, default=None, metavar=s.rule.metavar, help=_help(s))
+            group.add_argument(*names, dest=s.name, default=None, metavar=metavar, help=_help(s, command))
 
 
 def from_args(args: argparse.Namespace, command: str, table: Sequence[Setting] | None = None) -> dict[str, Any]:

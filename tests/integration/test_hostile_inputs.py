@@ -331,7 +331,7 @@ def test_13_a_huge_seed_count_is_one_line_at_once(capsys) -> None:
     assert_one_line_error(result, "--seeds", "1000")
     result = cli(capsys, "compare", "sms_spam", "--limit", "9" * 5000)
     assert_one_line_error(result, "--limit")
-    result = cli(capsys, "tune", "sms_spam", "--seeds", "99999999999999")
+    result = cli(capsys, "tune", "sms_spam", "--technique", "focal", "--seeds", "99999999999999")
     assert_one_line_error(result, "--seeds")
     assert time.monotonic() - started < 30
 

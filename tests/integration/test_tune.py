@@ -235,7 +235,7 @@ def test_bad_tuning_input_is_one_line_and_exit_2_before_anything_is_written(tmp_
         (["--technique", "nope"], "unknown technique 'nope'"),
         (["--technique", "baseline"], "'baseline' has nothing to tune"),
         (["--technique", "weighted:spam=10"], "fixes its tunable parameter(s) weights"),
-        (["--technique", "focal", "--trials", "0"], "--trials must be at least 1"),
+        (["--technique", "focal", "--trials", "0"], "--trials 0: must be an integer ≥ 1"),
     ]
     for extra, needle in cases:
         assert_one_line_error(run_cli("tune", *SMS, *extra, "--out", str(fresh)), needle)

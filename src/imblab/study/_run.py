@@ -135,7 +135,7 @@ class _StudyRun:
         with store.locks.study():
             reference = self.outcomes.get(self.reference.run_dir.name) if self.reference is not None else None
             result = comparison(store, self.study.metadata(), [self.outcomes[t.run_dir.name] for t in self.tasks],
-                                write=self.trained or None, reference=reference)
+                                write=self.trained or None, reference=reference, costs=self.study.costs)
             # "best" is known once every run of the study is finished (here, always: this process waited for all).
             prune_models(self.out, result, self.study.keep_models)
         return result

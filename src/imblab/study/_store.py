@@ -347,9 +347,11 @@ def load_study(
 
 
 def comparison(store: StudyStore, meta: Mapping[str, Any], outcomes: list[RunOutcome], *,
-               write: bool | None, reference: RunOutcome | None = None) -> ComparisonResult:
+               write: bool | None, reference: RunOutcome | None = None,
+               costs: CostSetting | None | bool = True) -> ComparisonResult:
     """The comparison of ``outcomes`` (in study order) and the study's scikit-learn ``reference``, its outputs
-    written as ``write`` says (under the study lock)."""
+    written as ``write`` says (under the study lock). ``costs``: the study's, as its plan resolved them (None:
+    none); True: resolve them from ``study.json`` (a study read back from its folder)."""
     if not outcomes:
         raise SpecError(f"{store.out} holds no finished runs yet: run imblab compare first")
     names = list(dict.fromkeys(o.technique for o in outcomes))
@@ -358,7 +360,8 @@ def comparison(store: StudyStore, meta: Mapping[str, Any], outcomes: list[RunOut
     result = ComparisonResult(
         outcomes, meta["labels"], profile_data, config, environment(),
         baseline="baseline" if "baseline" in names else names[0], metric=meta["metric"], reference=reference,
-        costs=_study_costs(meta, profile_data, store.out), tuning=_read_tuning(store.out, set(names)),
+        costs=_study_costs(meta, profile_data, store.out) if costs is True else costs,
+        tuning=_read_tuning(store.out, set(names)),
     )
     # The outputs are a pure function of the runs: when they were made from these very runs, a re-run
     # (write=None) only reads them back. `imblab report DIR` re-renders unconditionally.
