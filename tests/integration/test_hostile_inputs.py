@@ -453,7 +453,7 @@ def test_summary_md_escapes_markdown_in_probe_texts(tmp_path: Path, capsys) -> N
     assert cli(capsys, "compare", "sms_spam", *SMALL, "--techniques", "baseline", "--seeds", "1", "--probe", probe,
                "--out", out).returncode == 0
     summary = (out / "summary.md").read_text()
-    assert r"Win \$5 \*\*now\*\* \`run\` \[x\](y) \~gone\~" in summary
+    assert r"Win \$5 \*\*now\*\* \`run\` [x\](y) \~gone\~" in summary
     assert probe not in summary
 
 

@@ -29,7 +29,6 @@ from ..evaluation import (
     CostSetting,
     RunCosts,
     cheapest,
-    cheapest_sentences,
     cost_curve,
     expected_calibration_error,
     expected_cost,
@@ -73,7 +72,6 @@ class CostCurves:
         pc: (G,) the probability-cost grid PC(+).
         curves: technique → (G,) normalised expected cost of its Bayes decisions, averaged over seeds.
         cheapest: the lower envelope and where each technique is cheapest (ties within one test error).
-        sentences: technique → where it is cheapest, in the user's units at the deployment prior.
         positive: the label against the rest (binary: the costs' positive label; else the minority).
         prior_positive: its deployment prior.
         operating_pc: the user's costs and prior as a point on the axis (multiclass: approximate, see
@@ -84,7 +82,6 @@ class CostCurves:
     pc: np.ndarray
     curves: dict[str, np.ndarray]
     cheapest: Cheapest
-    sentences: dict[str, str]
     positive: str
     prior_positive: float
     operating_pc: float | None
@@ -242,7 +239,6 @@ class CostComparison:
         found = cheapest(pc, curves, tol=one_error_tolerance(pc, n_pos, len(y) - n_pos))
         label = self.setting.labels[k]
         prior_positive = float(self.setting.deploy_prior[k])
-        sentences = cheapest_sentences(found, positive_label=label, prior_positive=prior_positive)
-        return CostCurves(pc=pc, curves=curves, cheapest=found, sentences=sentences, positive=label,
+        return CostCurves(pc=pc, curves=curves, cheapest=found, positive=label,
                           prior_positive=prior_positive, operating_pc=operating_point(self.setting),
                           exact=self.setting.costs.positive is not None)

@@ -10,12 +10,18 @@ import pandas as pd
 
 from .._format import number, signed
 from ..comparison import COST_METRIC
-from ..evaluation import higher_is_better, is_proportion
+from ..evaluation import cheapest_sentences, higher_is_better, is_proportion
 
 if TYPE_CHECKING:
     from ..comparison import BootstrapDifference, ComparisonResult
+    from ..comparison._costs import CostCurves
 
-__all__ = ["format_difference", "reading", "cost_reading", "study_reading"]
+__all__ = ["format_difference", "reading", "cost_reading", "curve_sentences", "study_reading"]
+
+
+def curve_sentences(curves: CostCurves) -> dict[str, str]:
+    """Technique → where on the cost curves it is cheapest, in the user's units at the deployment prior."""
+    return cheapest_sentences(curves.cheapest, positive_label=curves.positive, prior_positive=curves.prior_positive)
 
 
 def study_reading(result: ComparisonResult) -> list[str]:
@@ -315,7 +321,8 @@ def _cost_curves(result: ComparisonResult) -> list[str]:
         return []
     winners = [t for t in curves.cheapest.names if curves.cheapest.ranges[t]]
     never = [t for t in curves.cheapest.names if not curves.cheapest.ranges[t]]
-    out = [curves.sentences[t] + "." for t in winners]
+    sentences = curve_sentences(curves)
+    out = [sentences[t] + "." for t in winners]
     if never:
         out.append(f"{_join(never)} {'is' if len(never) == 1 else 'are'} never clearly the cheapest "
                    f"(within one test error of another technique wherever {'it is' if len(never) == 1 else 'they are'} lowest).")

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
-from ._reading import study_reading
+from ._reading import curve_sentences, study_reading
+from ._sections import sections as html_sections
 from .plots import Plot, all_plots, cost_curve_chart, technique_colors
 from ._tables import (
     PROBES_NOTE,
@@ -93,20 +94,10 @@ def render_html(result: ComparisonResult, cost_chart: Plot | None = None) -> str
         cost_chart = cost_curve_chart(result)
     colors = technique_colors(result.techniques, result.baseline)
     dataset = result.profile.get("dataset") or result.config.get("dataset") or "data"
-    sections = [("reading", "Reading"), ("costs", "Costs"), ("data", "Data"), ("results", "Results"),
-                ("differences", "Differences"), ("figures", "Figures"), ("probes", "Probes"),
-                ("reports", "Class reports"), ("setup", "Setup")]
-    if costs is None:
-        sections.remove(("costs", "Costs"))
+    sections = [(s.id, s.title) for s in html_sections(result, "html")]
     probes = probes_tables(result)
-    if not probes:
-        sections.remove(("probes", "Probes"))
     diffs = differences_table(result)
-    if not diffs.rows:
-        sections.remove(("differences", "Differences"))
     tuning = tuning_table(result)
-    if tuning is not None:
-        sections.insert(sections.index(("figures", "Figures")), ("tuning", "Tuning"))
     context = {
         "dataset": dataset,
         "h": headline(result),
@@ -117,7 +108,7 @@ def render_html(result: ComparisonResult, cost_chart: Plot | None = None) -> str
         "cost_chart": None if cost_chart is None else {
             "id": cost_chart.id, "title": cost_chart.title, "caption": cost_chart.caption, "svg": Markup(cost_chart.svg)},
         "cost_sentences": [] if result.cost is None or result.cost.curves is None
-        else [result.cost.curves.sentences[t] for t in result.cost.curves.cheapest.names],
+        else [curve_sentences(result.cost.curves)[t] for t in result.cost.curves.cheapest.names],
         "profile": _profile(result.profile),
         "results": results_table(result),
         "per_label": per_label_table(result),

@@ -6,7 +6,8 @@ import html
 import re
 from typing import TYPE_CHECKING
 
-from ._reading import study_reading
+from ._reading import curve_sentences, study_reading
+from ._sections import sections
 from ._tables import (
     PROBES_NOTE,
     Cell,
@@ -36,12 +37,13 @@ def _text(text: object) -> str:
     must show as written, so ``&``, ``<`` and ``>`` become entities.
     """
     escaped = html.escape(str(text), quote=False).replace("\r", " ").replace("\n", " ")
-    # Markdown's inline markup (emphasis, code, links, strike-through, GitHub's $math$) shows as written.
-    return _MARKUP.sub(r"\\\g<0>", escaped)
+    # Markdown's inline markup (emphasis, code, strike-through, GitHub's $math$) and links (a "](" ends a link's
+    # text: a bracket alone, as in "[95 % CI 1.2, 5.0]", is no markup) show as written.
+    return _MARKUP.sub(r"\\\g<0>", escaped).replace("](", "\\](")
 
 
 # An underscore inside a word (hate_speech) is never emphasis in GitHub's Markdown: only one at a word's edge is.
-_MARKUP = re.compile(r"[\\`*$~\[\]]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_MARKUP = re.compile(r"[\\`*$~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 
 def _escape(text: str) -> str:
@@ -85,7 +87,8 @@ def _costs_section(result: ComparisonResult) -> list[str]:
     if curves is not None:
         parts += ["### Cost curves", "", "![Cost curves: normalised expected cost against the probability-cost "
                   "function, one line per technique](cost_curves.svg)", ""]
-        parts += [f"- {_text(curves.sentences[t])}." for t in curves.cheapest.names]
+        sentences = curve_sentences(curves)
+        parts += [f"- {_text(sentences[t])}." for t in curves.cheapest.names]
         parts += ["", "<sub>Drummond & Holte (2006) cost curves of each technique's Bayes decisions, mean over seeds on "
                   "the test split; ties within one test error are no win. The figure is also in report.html.</sub>", ""]
     return parts
@@ -103,47 +106,48 @@ def render_markdown(result: ComparisonResult) -> str:
         f"{h['minority_share']}). Ranking metric: **{_text(h['metric'])}**; baseline: **{_text(result.baseline)}**.",
         "",
         *([f"Ranked by expected cost per 1,000 texts: {_text(h['costs'])}.", ""] if h["costs"] else []),
-        "## Reading",
-        "",
-        *(f"- {_text(sentence)}" for sentence in study_reading(result)),
-        "",
-        *_costs_section(result),
-        "## Results",
-        "",
-        _table(results_table(result)),
-        "",
-        "### Ranking and calibration",
-        "",
-        _table(probability_table(result)),
-        "",
-        "### Per label",
-        "",
-        _table(per_label_table(result)),
-        "",
     ]
-    diffs = differences_table(result)
-    if diffs.rows:
-        parts += [f"## Differences to {_text(result.baseline)}", "", _table(diffs), ""]
-    probes = probes_tables(result)
-    if probes:
-        parts += ["## Probes", ""]
-        for text, table in probes:
-            parts += [f"**“{_escape(text)}”**", "", _table(table, with_ci=False), ""]
-        parts += [f"<sub>{_text(PROBES_NOTE)}</sub>", ""]
-    parts += [
-        "## Timings",
-        "",
-        _table(timings_table(result), with_ci=False),
-        "",
-        f"<sub>Total: {h['seconds']} s of training and evaluation. Full per-run numbers: results.csv; "
-        f"probabilities of the probes: probes.csv; the report with figures: report.html.</sub>",
-        "",
-    ]
-    tuning = tuning_table(result)
-    if tuning is not None:
-        parts += ["## Tuning", "", _table(tuning), ""]
-    regularisation = regularisation_table(result)
-    if regularisation is not None:
-        parts += ["## Regularisation of the linear heads", "", _table(regularisation, with_ci=False), ""]
+    for section in sections(result, "markdown"):
+        parts += _RENDER[section.id](result)
     return "\n".join(parts)
 
+
+def _reading(result: ComparisonResult) -> list[str]:
+    return ["## Reading", "", *(f"- {_text(sentence)}" for sentence in study_reading(result)), ""]
+
+
+def _results(result: ComparisonResult) -> list[str]:
+    return ["## Results", "", _table(results_table(result)), "", "### Ranking and calibration", "",
+            _table(probability_table(result)), "", "### Per label", "", _table(per_label_table(result)), ""]
+
+
+def _differences(result: ComparisonResult) -> list[str]:
+    return [f"## Differences to {_text(result.baseline)}", "", _table(differences_table(result)), ""]
+
+
+def _probes(result: ComparisonResult) -> list[str]:
+    parts = ["## Probes", ""]
+    for text, table in probes_tables(result):
+        parts += [f"**“{_escape(text)}”**", "", _table(table, with_ci=False), ""]
+    return parts + [f"<sub>{_text(PROBES_NOTE)}</sub>", ""]
+
+
+def _timings(result: ComparisonResult) -> list[str]:
+    return ["## Timings", "", _table(timings_table(result), with_ci=False), "",
+            f"<sub>Total: {headline(result)['seconds']} s of training and evaluation. Full per-run numbers: results.csv; "
+            f"probabilities of the probes: probes.csv; the report with figures: report.html.</sub>", ""]
+
+
+def _tuning(result: ComparisonResult) -> list[str]:
+    table = tuning_table(result)
+    return [] if table is None else ["## Tuning", "", _table(table), ""]
+
+
+def _regularisation(result: ComparisonResult) -> list[str]:
+    table = regularisation_table(result)
+    return [] if table is None else ["## Regularisation of the linear heads", "", _table(table, with_ci=False), ""]
+
+
+_RENDER = {"reading": _reading, "costs": lambda result: _costs_section(result), "results": _results,
+           "differences": _differences, "tuning": _tuning, "probes": _probes, "timings": _timings,
+           "regularisation": _regularisation}
