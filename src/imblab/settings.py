@@ -136,42 +136,31 @@ class Choice(Rule):
     options: tuple[str, ...]
     annotation = "str | None"
 
+    def choices(self) -> tuple[str, ...]:
+        return self.options
+
     @property
     def metavar(self) -> str:  # type: ignore[override]
-        return "{" + ",".join(self.options) + "}"
+        return "{" + ",".join(self.choices()) + "}"
 
     @property
     def allowed(self) -> str:
-        return "one of " + ", ".join(self.options)
+        return "one of " + ", ".join(self.choices())
 
     def check(self, value: Any) -> str:
-        if value not in self.options:
+        if value not in self.choices():
             raise ValueError(self.allowed)
         return str(value)
 
 
 @dataclass(frozen=True)
-class BackendName(Rule):
-    """``auto`` or the name of a declared backend (:func:`declare_backend`)."""
+class BackendName(Choice):
+    """``auto`` or the name of a declared backend (:func:`declare_backend`): the choices as they stand now."""
 
-    annotation = "str | None"
+    options: tuple[str, ...] = ()
 
-    @property
-    def options(self) -> tuple[str, ...]:
+    def choices(self) -> tuple[str, ...]:
         return ("auto", *backend_names())
-
-    @property
-    def metavar(self) -> str:  # type: ignore[override]
-        return "{" + ",".join(self.options) + "}"
-
-    @property
-    def allowed(self) -> str:
-        return "one of " + ", ".join(self.options)
-
-    def check(self, value: Any) -> str:
-        if value not in self.options:
-            raise ValueError(self.allowed)
-        return str(value)
 
 
 @dataclass(frozen=True)

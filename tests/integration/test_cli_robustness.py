@@ -43,9 +43,12 @@ class Result:
         self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
 
 
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
+def cli(capsys: pytest.CaptureFixture[str], *args: object) -> Result:
     capsys.readouterr()
-    code = main([str(a) for a in args])
+    try:
+        code = main([str(a) for a in args])
+    except SystemExit as exc:  # argparse's own errors (a bad flag value) and --help exit from parse_args
+        code = int(exc.code or 0)
     out, err = capsys.readouterr()
     return Result(code, out, err)
 

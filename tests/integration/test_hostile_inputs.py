@@ -27,24 +27,10 @@ import pandas as pd
 import pytest
 
 from imblab.cli import main
+from tests.integration.test_cli_robustness import cli
 from tests.unit.test_cli_errors import assert_one_line_error
 
 SMALL = ("--backend", "tfidf", "--limit", "600")
-
-
-class Result:
-    def __init__(self, returncode: int, stdout: str, stderr: str) -> None:
-        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
-    capsys.readouterr()
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exc:  # argparse's own errors (a bad flag value) exit from parse_args
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return Result(code, out, err)
 
 
 def subprocess_cli(*args: str, timeout: float = 120, memory_bytes: int | None = None,

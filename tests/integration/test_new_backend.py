@@ -19,7 +19,7 @@ from sklearn.feature_extraction.text import HashingVectorizer
 
 from imblab.backends import BackendSpec, FeatureBackend, register_backend, unregister_backend
 from imblab.settings import TRAINING, Integer, Setting
-from tests.integration.test_hostile_inputs import cli
+from tests.integration.test_cli_robustness import cli
 from tests.unit.test_cli_errors import assert_one_line_error
 
 SMALL = ("--limit", "600")

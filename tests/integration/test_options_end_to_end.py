@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 from imblab.cli import main
-from tests.integration.test_hostile_inputs import Result, _tiny_bert, cli
+from tests.integration.test_cli_robustness import Result, cli
+from tests.integration.test_hostile_inputs import _tiny_bert
 from tests.integration.test_serve import start_server
 
 SMALL = ("--backend", "tfidf", "--limit", "600")
