@@ -83,6 +83,10 @@ CASES = [
     ("finetune", "bert", "focal:gamma=2"),
     ("finetune", "bert", "downsample-upweight"),
     ("finetune", "roberta", "weighted:bias_init=true"),
+    ("hybrid", "bert", "baseline"),
+    ("hybrid", "bert", "downsample"),
+    ("hybrid", "roberta", "focal:gamma=2"),
+    ("hybrid", "bert", "ldam-drw"),
 ]
 
 
@@ -385,3 +389,22 @@ def test_tfidf_is_deterministic_and_saves_shared_vocabularies(sms, tmp_path: Pat
     np.testing.assert_array_equal(load_model(b).predict_proba(texts), other.predict_proba(texts))
     with pytest.raises(ModelError):
         load_model(a)
+
+
+@pytest.mark.parametrize("technique", ["baseline", "weighted", "upsample"])
+def test_hybrid_with_dense_weight_0_is_tfidf(sms, tiny_models, technique: str) -> None:  # type: ignore[no-untyped-def]
+    texts = list(sms["test"].texts)
+    tfidf = _fit(sms, technique, "tfidf")
+    hybrid = _fit(sms, technique, "hybrid", tiny_models["bert"], options={"dense_weight": 0.0})
+    assert hybrid.backend.fit_info["dense_weight"] == 0.0 and hybrid.backend.fit_info["C"] == tfidf.backend.fit_info["C"]
+    np.testing.assert_allclose(hybrid.predict_proba(texts), tfidf.predict_proba(texts), atol=1e-6)
+
+
+def test_hybrid_chooses_its_dense_weight_on_validation(sms, tiny_models) -> None:  # type: ignore[no-untyped-def]
+    model = _fit(sms, "weighted", "hybrid", tiny_models["bert"])
+    info = model.backend.fit_info
+    assert [row["weight"] for row in info["weights"]] == [0.5, 1.0, 2.0, 4.0] and info["dense_weight_chosen"]
+    best = max(info["weights"], key=lambda r: (round(r["validation_score"], 12), -r["validation_log_loss"], -r["weight"]))
+    assert info["dense_weight"] == best["weight"]
+    fixed = _fit(sms, "weighted", "hybrid", tiny_models["bert"], options={"dense_weight": 2.0})
+    assert [row["weight"] for row in fixed.backend.fit_info["weights"]] == [2.0]

@@ -124,4 +124,10 @@ register_backend(BackendSpec("tfidf", "imblab.backends._tfidf:TfidfBackend"))
 register_backend(BackendSpec("frozen", "imblab.backends._frozen:FrozenBackend", uses=("head", "encoder", "pooling")))
 register_backend(BackendSpec("finetune", "imblab.backends._finetune:FinetuneBackend", family="network",
                              uses=("encoder", "sgd"), keep_models="best", tuned_training="lr"))
+register_backend(BackendSpec("hybrid", "imblab.backends._hybrid:HybridBackend", uses=("head", "encoder", "pooling"),
+                             settings=(_settings.Setting(
+                                 "dense_weight", _settings.TRAINING, _settings.Real(at_least=0), None,
+                                 "hybrid: the weight of the encoder's embeddings beside the TF-IDF rows (default: "
+                                 "chosen on validation from 0.5, 1, 2, 4; 0 is tfidf)", _settings.TRAINING_EVERYWHERE,
+                                 train=True, fingerprint=True),)))
 _BUILT_IN = frozenset(_REGISTRY)

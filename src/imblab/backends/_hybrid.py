@@ -1,0 +1,150 @@
+"""TF-IDF rows and a frozen encoder's embeddings side by side, in one convex head.
+
+The features are the tfidf backend's sparse rows ⊕ ``w`` × the frozen backend's L2-normalised pooled
+embeddings (the same encoder setting and the same embedding cache). The head is the family's: each technique's
+own loss with L2, C chosen on validation — so every technique keeps its meaning exactly as on tfidf. The dense
+block's weight ``w`` is a setting (``--dense-weight``) or, by default, chosen on validation from
+:data:`DENSE_WEIGHTS` alongside the C path, by the study's metric; ties go to the lower validation log-loss, then
+the smaller weight, as the C path breaks them. ``w = 0`` is exactly the tfidf backend.
+
+Lexical tasks gain little from the encoder and semantic ones a lot: the study can say which on validation
+(``--backend tfidf,hybrid``); the README's table gives measured numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Hashable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import ModelError
+from ..training import LoopConfig
+from ._convex import HeadConfig, fit_head
+from ._features import FeatureBackend
+from ._frozen import FrozenBackend
+from ._heads import LinearHead
+from ._tfidf import TfidfBackend
+
+__all__ = ["DENSE_WEIGHTS", "HybridBackend"]
+
+log = logging.getLogger(__name__)
+
+DENSE_WEIGHTS = (0.5, 1.0, 2.0, 4.0)
+"""The weights of the embedding block tried on validation when ``--dense-weight`` is not given."""
+
+
+class HybridBackend(FeatureBackend):
+    """TF-IDF ⊕ ``w`` · encoder embeddings -> :class:`LinearHead` fitted by ``fit_head``."""
+
+    name: ClassVar[str] = "hybrid"
+
+    @classmethod
+    def create(cls, *, model_name: str | None = None, max_length: int = 128, pooling: str = "mean",
+               dense_weight: float | None = None, **_: Any) -> HybridBackend:
+        return cls(model_name, max_length=max_length, pooling=pooling, dense_weight=dense_weight)
+
+    def __init__(self, model_name: str | None = None, *, max_length: int = 128, pooling: str = "mean",
+                 dense_weight: float | None = None) -> None:
+        if dense_weight is not None and not (np.isfinite(dense_weight) and dense_weight >= 0):
+            raise ModelError(f"dense_weight must be a finite number ≥ 0, not {dense_weight!r}")
+        self.tfidf = TfidfBackend()
+        self.frozen = FrozenBackend(model_name, max_length=max_length, pooling=pooling)
+        self.dense_weight = dense_weight  # None: chosen on validation at fit
+        self.weight: float | None = dense_weight
+        self.head: LinearHead | None = None
+        self.fit_info: dict[str, Any] | None = None
+
+    # ------------------------------------------------------------------ features
+    def _join(self, sparse: sp.csr_matrix, dense: np.ndarray, weight: float) -> sp.csr_matrix:
+        matrix = sp.hstack([sparse, sp.csr_matrix((weight * dense).astype(np.float32))], format="csr",
+                           dtype=np.float32)
+        matrix.sort_indices()
+        return matrix
+
+    def features(self, texts: Sequence[str]) -> sp.csr_matrix:
+        if self.weight is None:
+            raise ModelError("the hybrid backend is not fitted")
+        return self._join(self.tfidf.features(texts), self.frozen.embeddings(texts), self.weight)
+
+    # ------------------------------------------------------------------ the fit: C and the weight on validation
+    def fit(
+        self,
+        texts: Sequence[str],
+        y: np.ndarray,
+        fitted: Any,
+        *,
+        loop: LoopConfig | None,
+        seed: int,
+        val_texts: Sequence[str] | None = None,
+        val_y: np.ndarray | None = None,
+        progress: bool = True,
+        head: HeadConfig | None = None,
+        on_epoch: Callable[[dict[str, Any]], None] | None = None,
+    ) -> list[dict[str, Any]]:
+        sparse, dense = self.tfidf.fit_features(texts), self.frozen.embeddings(texts)
+        val = (self.tfidf.features(val_texts), self.frozen.embeddings(val_texts)) if val_texts is not None else None
+        weights = (self.dense_weight,) if self.dense_weight is not None or val is None else DENSE_WEIGHTS
+        if self.dense_weight is None and val is None:
+            weights = (1.0,)  # no validation data to choose on
+        best: tuple[tuple[float, float, float], float, Any] | None = None
+        tried = []
+        for weight in weights:
+            result = fit_head(self._join(sparse, dense, weight), np.asarray(y), fitted, seed=seed,
+                              config=head or HeadConfig(),
+                              val_features=None if val is None else self._join(*val, weight), val_y=val_y,
+                              features_key=self._key(texts, val_texts, weight))
+            chosen = next((row for row in result.path if row["C"] == result.C), {})
+            score, nll = chosen.get("validation_score", np.nan), chosen.get("validation_log_loss", np.nan)
+            tried.append({"weight": weight, "C": result.C, "validation_score": score, "validation_log_loss": nll})
+            key = (round(float(np.nan_to_num(score, nan=-np.inf)), 12), -float(np.nan_to_num(nll, nan=np.inf)),
+                   -weight)
+            if best is None or key > best[0]:
+                best = (key, weight, result)
+        assert best is not None
+        _, self.weight, result = best
+        self.head = LinearHead(result.weight, result.bias)
+        self.fit_info = {**result.summary(), "dense_weight": self.weight,
+                         "dense_weight_chosen": self.dense_weight is None and len(weights) > 1, "weights": tried}
+        log.info("hybrid: dense weight %g (of %s), C=%s", self.weight, list(weights), result.C)
+        return result.path
+
+    def _key(self, texts: Sequence[str], val_texts: Sequence[str] | None, weight: float) -> Hashable:
+        return (self.tfidf.features_key(texts, val_texts), self.frozen.features_key(texts, val_texts), weight)
+
+    # ------------------------------------------------------------------ saving and loading
+    def settings(self) -> dict[str, Any]:
+        return {"frozen": self.frozen.settings(), "dense_weight": self.weight,
+                "dense_weight_given": self.dense_weight is not None}
+
+    def save_features(self, directory: Path) -> None:
+        self.tfidf.save_features(directory)  # the vocabulary; the encoder is referenced by its identity
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any], directory: Path) -> HybridBackend:
+        try:
+            weight = float(settings["dense_weight"])
+            frozen_settings = dict(settings["frozen"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"{directory}: the hybrid backend's settings are damaged ({type(exc).__name__}: {exc})") from None
+        if not (np.isfinite(weight) and weight >= 0):
+            raise ModelError(f"{directory}: the hybrid backend's dense weight must be a finite number ≥ 0")
+        backend = cls.__new__(cls)
+        backend.tfidf = TfidfBackend.from_settings({}, directory)
+        backend.frozen = FrozenBackend.from_settings(frozen_settings, directory)
+        backend.dense_weight = weight if settings.get("dense_weight_given") else None
+        backend.weight = weight
+        backend.head, backend.fit_info = None, None
+        return backend
+
+    def check_loaded(self, directory: Path) -> None:
+        assert self.head is not None and self.tfidf.vectorizers is not None
+        self.frozen.check_loaded(directory)  # the encoder, loaded now
+        terms = sum(len(vec.vocabulary_) for vec in self.tfidf.vectorizers)
+        width = terms + int(self.frozen._encoder.config.hidden_size)
+        if self.head.n_features != width:
+            raise ModelError(f"{directory}: the head has weights for {self.head.n_features} features; the vocabulary "
+                             f"and the encoder give {width}")
