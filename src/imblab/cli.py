@@ -93,18 +93,6 @@ def _cmd_techniques(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- train
-def _count(text: str) -> int:
-    """An argparse type: an integer of at most ``settings.MAX_INTEGER`` (every count is bounded)."""
-    rule = f"an integer ≤ {settings.MAX_INTEGER:,}"
-    try:
-        value = int(text) if len(text.strip()) <= 20 else settings.MAX_INTEGER + 1
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, not {text[:30]!r}") from None
-    if abs(value) > settings.MAX_INTEGER:
-        raise argparse.ArgumentTypeError(f"must be {rule}")
-    return value
-
-
 def _usage(message: str) -> ImblabError:
     from .errors import SpecError
 
@@ -227,7 +215,13 @@ def _model_dir(path: str) -> Any:
     return check_model_dir(model_dir)  # before the model stack (torch) is imported
 
 
+def _typed(args: argparse.Namespace, command: str) -> None:
+    """Check ``command``'s settings as given and put their typed values (defaults filled) on ``args``."""
+    vars(args).update(settings.with_defaults(settings.from_args(args, command), command))
+
+
 def _cmd_predict(args: argparse.Namespace) -> int:
+    _typed(args, "predict")
     model_dir = _model_dir(args.model_dir)
     costs, prior = _cost_inputs(args)
     from .model import load_model
@@ -289,14 +283,7 @@ def _listen_socket(host: str, port: int) -> Any:  # -> socket.socket
 def _cmd_serve(args: argparse.Namespace) -> int:
     import os
 
-    if not 1 <= args.port <= 65535:
-        raise _usage(f"--port must be in 1..65535, got {args.port}")
-    for flag in ("max_batch", "max_texts", "max_chars", "max_body_bytes"):
-        value = getattr(args, flag)
-        if value is not None and value < 1:
-            raise _usage(f"--{flag.replace('_', '-')} must be >= 1, got {value}")
-    if not 0 <= args.max_wait_ms <= 10_000:
-        raise _usage(f"--max-wait-ms must be in [0, 10000], got {args.max_wait_ms}")
+    _typed(args, "serve")  # --port in 1..65535, the limits ≥ 1, --max-wait-ms in [0, 10000]
     api_key = args.api_key if args.api_key is not None else os.environ.get("IMBLAB_API_KEY")
     if api_key is not None and not api_key.strip():
         raise _usage("--api-key (or IMBLAB_API_KEY) must not be empty")
@@ -328,7 +315,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             f"imblab: serving {model.technique.display_name} ({model.backend_name}; {', '.join(model.labels)}) "
             f"on http://{host}:{args.port} (docs at /docs{', API key required' if api_key else ''}; Ctrl-C stops)\n"
         )
-        server = uvicorn.Server(uvicorn.Config(app, log_level="info", access_log=not args.no_access_log,
+        server = uvicorn.Server(uvicorn.Config(app, log_level="info", access_log=args.access_log,
                                                lifespan="on", timeout_graceful_shutdown=30))
         try:
             server.run(sockets=[sock])
@@ -548,8 +535,6 @@ def _add_predict_command(commands: Any) -> None:
     p.add_argument("model_dir", help="a run directory or its model/ folder")
     p.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify")
     p.add_argument("--file", help="one text per line, or a .csv/.tsv/.jsonl/.json/.parquet with a text column")
-    p.add_argument("--text-column", help="text column of --file")
-    p.add_argument("--encoding", default="utf-8", help="encoding of --file")
     settings.add_arguments(p, "predict")
     p.add_argument("--raw", action="store_true", help="probabilities as trained, without prior correction")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -559,20 +544,6 @@ def _add_predict_command(commands: Any) -> None:
 def _add_serve_command(commands: Any) -> None:
     p = commands.add_parser("serve", help="serve a saved model over HTTP (POST /predict, GET /info, docs at /docs)")
     p.add_argument("model_dir", help="a run directory or its model/ folder")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 for every interface)")
-    p.add_argument("--port", type=_count, default=8000, help="port (default: 8000)")
-    p.add_argument("--max-batch", type=_count, default=64,
-                   help="most texts per forward pass when gathering concurrent requests (default: 64; 1: no batching)")
-    p.add_argument("--max-wait-ms", type=float, default=5.0,
-                   help="how long a request waits for others to share its forward pass (default: 5; 0: no batching)")
-    p.add_argument("--api-key", default=None,
-                   help="require the header X-API-Key: KEY on /predict and /info (default: $IMBLAB_API_KEY, else none)")
-    p.add_argument("--max-texts", type=_count, default=None, help="texts per request (default: 1000)")
-    p.add_argument("--max-chars", type=_count, default=None,
-                   help="characters per text; longer texts are cut (default: 10000)")
-    p.add_argument("--max-body-bytes", type=_count, default=None, help="bytes per request body (default: 4194304)")
-    p.add_argument("--no-access-log", action="store_true", help="do not log one line per request")
     settings.add_arguments(p, "serve")
     p.set_defaults(func=_cmd_serve)
 

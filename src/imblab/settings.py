@@ -98,11 +98,12 @@ class Integer(Rule):
 
 @dataclass(frozen=True)
 class Real(Rule):
-    """A finite number; ``above``/``below`` are open bounds, ``at_least`` a closed one."""
+    """A finite number; ``above``/``below`` are open bounds, ``at_least``/``at_most`` closed ones."""
 
     above: float | None = None
     at_least: float | None = None
     below: float | None = None
+    at_most: float | None = None
     metavar = "X"
     annotation = "float | None"
 
@@ -110,6 +111,8 @@ class Real(Rule):
     def allowed(self) -> str:
         low = (f"({self.above:g}" if self.above is not None else f"[{self.at_least:g}"
                if self.at_least is not None else None)
+        if low and self.at_most is not None:
+            return f"a number in {low}, {self.at_most:g}]"
         if low and self.below is not None:
             return f"a number in {low}, {self.below:g})"
         if low:
@@ -120,7 +123,7 @@ class Real(Rule):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ValueError(self.allowed)
         if ((self.above is not None and value <= self.above) or (self.at_least is not None and value < self.at_least)
-                or (self.below is not None and value >= self.below)):
+                or (self.below is not None and value >= self.below) or (self.at_most is not None and value > self.at_most)):
             raise ValueError(self.allowed)
         return float(value)
 
@@ -306,7 +309,8 @@ SECTIONS = (DATA, TRAINING, STUDY)
 EVERYWHERE, TRAIN_COMPARE, COMPARE = ("inspect", "train", "compare", "tune"), ("train", "compare"), ("compare",)
 TRAINING_EVERYWHERE = ("train", "compare", "tune")
 DECIDING, EXECUTING, TUNING = ("train", "predict", "serve", "compare"), ("compare", "tune"), ("compare", "tune")
-WHERE = "where the {work} go (default: one after the other in this process)"  # the training settings each of imblab tune's trials takes
+WHERE = "where the {work} go (default: one after the other in this process)"
+SERVING = ("serve",)  # the training settings each of imblab tune's trials takes
 # The groups of training settings a backend may take (a backend declares which: :func:`declare_backend`).
 SGD, HEADS, ENCODERS, POOLING = "sgd", "head", "encoder", "pooling"
 
@@ -371,11 +375,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("dataset", DATA, Text(), "sms_spam", "built-in name (sms_spam, hate_speech), a .csv/.tsv/.jsonl/.json/"
             ".parquet file (also .gz/.bz2/.xz/.zst/.zip) or a Hugging Face save_to_disk folder", EVERYWHERE,
             flag="dataset"),
-    Setting("text_column", DATA, Text(), None, "column holding the text (default: auto-detected)", EVERYWHERE),
+    Setting("text_column", DATA, Text(), None, "column holding the text (default: auto-detected)", (*EVERYWHERE, "predict")),
     Setting("label_column", DATA, Text(), None, "column holding the label (default: auto-detected)", EVERYWHERE),
     Setting("label_names", DATA, LabelNames(), None, "rename labels: 0=ham,1=spam or names for the sorted raw labels",
             EVERYWHERE),
-    Setting("encoding", DATA, Encoding(), "utf-8", "file encoding", EVERYWHERE),
+    Setting("encoding", DATA, Encoding(), "utf-8", "file encoding", (*EVERYWHERE, "predict")),
     Setting("dedupe", DATA, Switch(), False, "keep only the first row of each distinct text", EVERYWHERE),
     Setting("limit", DATA, Integer(at_least=1), None, "stratified subsample of N rows before splitting", TRAINING_EVERYWHERE),
     Setting("split_seed", DATA, Integer(at_least=0, at_most=_MAX_SEED), 42, "seed of the train/validation/test split", EVERYWHERE),
@@ -439,6 +443,24 @@ SETTINGS: tuple[Setting, ...] = (
             "with GPUs, else 0)", EXECUTING, role="execution", group=WHERE, metavar="N"),
     Setting("ray_timeout", None, Real(above=0, below=3601), None, "seconds to wait for the Ray cluster's head to "
             "answer (default: 30)", EXECUTING, role="execution", group=WHERE, metavar="SECONDS"),
+    # Serving: imblab serve.
+    Setting("host", None, Text(), "127.0.0.1", "address to listen on (127.0.0.1: this machine only; 0.0.0.0 for "
+            "every interface)", SERVING, role="serving", metavar="HOST"),
+    Setting("port", None, Integer(at_least=1, at_most=65535), 8000, "port", SERVING, role="serving", metavar="PORT"),
+    Setting("max_batch", None, Integer(at_least=1), 64, "most texts per forward pass when gathering concurrent "
+            "requests (1: no batching)", SERVING, role="serving", metavar="MAX_BATCH"),
+    Setting("max_wait_ms", None, Real(at_least=0, at_most=10_000), 5.0, "how long a request waits for others to "
+            "share its forward pass (0: no batching)", SERVING, role="serving", metavar="MAX_WAIT_MS"),
+    Setting("api_key", None, Text(), None, "require the header X-API-Key: KEY on /predict and /info (default: "
+            "$IMBLAB_API_KEY, else none)", SERVING, role="serving", metavar="API_KEY"),
+    Setting("max_texts", None, Integer(at_least=1), None, "texts per request (default: 1000)", SERVING,
+            role="serving", metavar="MAX_TEXTS"),
+    Setting("max_chars", None, Integer(at_least=1), None, "characters per text; longer texts are cut (default: "
+            "10000)", SERVING, role="serving", metavar="MAX_CHARS"),
+    Setting("max_body_bytes", None, Integer(at_least=1), None, "bytes per request body (default: 4194304)", SERVING,
+            role="serving", metavar="MAX_BODY_BYTES"),
+    Setting("access_log", None, Switch(), True, "do not log one line per request", SERVING, role="serving",
+            flag="--no-access-log"),
     # Tuning: imblab tune, and compare --tune.
     Setting("tune", None, Integer(at_least=1), None, "tune each technique first with N trials on the validation "
             "split, then compare it at its defaults and tuned ('NAME (tuned)')", COMPARE, role="tuning"),
