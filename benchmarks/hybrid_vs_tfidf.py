@@ -34,10 +34,14 @@ def run_study(data: str, backend: str, seeds: int, root: Path) -> dict:
     results = pd.read_csv(out / "results.csv")
     runs = results[~results["reference"].astype(bool)]
     reference = results[results["reference"].astype(bool)]["macro_f1"].iloc[0]
-    validation = {}
+    from imblab.evaluation import flatten_metrics
+
+    labels = json.loads((out / "study.json").read_text())["labels"]
+    validation: dict[str, list[float]] = {}
     for run_dir in sorted((out / "runs").iterdir()):
         metrics = json.loads((run_dir / "metrics.json").read_text())
-        validation.setdefault(metrics["technique"], []).append(metrics["validation"]["macro_f1"])
+        score = flatten_metrics(metrics["validation"], labels)["macro_f1"]
+        validation.setdefault(metrics["technique"], []).append(score)
     chosen = max(validation, key=lambda t: sum(validation[t]) / len(validation[t]))
     best_test = runs.groupby("technique")["macro_f1"].mean()
     weights = []

@@ -1,7 +1,7 @@
 """The report's sections, listed once: their order, titles, when each is shown, and which formats render it.
 
-``summary.md`` (:mod:`.markdown`) and ``report.html`` (:mod:`.html`) both walk :func:`sections`; each format
-renders the blocks of the sections it lists. A new section is one entry here and one renderer per format.
+``summary.md`` (:mod:`.markdown`), ``report.html`` (:mod:`.html`) and the terminal's summary
+(:func:`.terminal.print_summary`) walk :func:`sections`; each format renders the blocks of the sections it lists. A new section is one entry here and one renderer per format.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SECTIONS", "Section", "sections"]
 
-MARKDOWN, HTML = "markdown", "html"
+MARKDOWN, HTML, TERMINAL = "markdown", "html", "terminal"
 
 
 def _always(result: ComparisonResult) -> bool:
@@ -35,10 +35,10 @@ class Section:
 
 
 SECTIONS: tuple[Section, ...] = (
-    Section("reading", "Reading"),
-    Section("costs", "Costs", lambda r: r.cost is not None),
+    Section("reading", "Reading", formats=frozenset({MARKDOWN, HTML, TERMINAL})),
+    Section("costs", "Costs", lambda r: r.cost is not None, frozenset({MARKDOWN, HTML, TERMINAL})),
     Section("data", "Data", formats=frozenset({HTML})),
-    Section("results", "Results"),
+    Section("results", "Results", formats=frozenset({MARKDOWN, HTML, TERMINAL})),
     Section("differences", "Differences", lambda r: bool(differences_table(r).rows)),
     Section("tuning", "Tuning", lambda r: tuning_table(r) is not None),
     Section("figures", "Figures", formats=frozenset({HTML})),

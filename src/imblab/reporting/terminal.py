@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ._reading import cost_reading, reading
+from ._sections import sections
 
 if TYPE_CHECKING:
     from ..comparison import ComparisonResult
@@ -231,22 +232,38 @@ def print_summary(result: ComparisonResult, console: Console | None = None) -> N
     piped to a file) each number is stacked over its spread, so that no number is ever cut.
     """
     console = console or Console()
-    if result.cost is not None:
-        console.print(f"Ranked by expected cost per 1,000 texts: {result.cost.setting.describe()}.", markup=False,
-                      highlight=False)
+    if result.cost is not None:  # the header, as summary.md's: what the ranking is by
+        _say(console, f"Ranked by expected cost per 1,000 texts: {result.cost.setting.describe()}.")
+    for section in sections(result, "terminal"):
+        _TERMINAL[section.id](result, console)
+
+
+def _say(console: Console, sentence: str) -> None:
+    console.print(sentence, markup=False, highlight=False)
+
+
+def _terminal_reading(result: ComparisonResult, console: Console) -> None:
+    """The best technique, and the best technique against the scikit-learn reference."""
+    sentences = reading(result)
+    for sentence in sentences[:1] + [s for s in sentences[1:] if "vs the scikit-learn reference" in s]:
+        _say(console, sentence)
+
+
+def _terminal_costs(result: ComparisonResult, console: Console) -> None:
+    """The cost table, then agreement with the metric, Bayes against tuned and the cost curves."""
+    console.print(_cost_table(result))
+    for sentence in cost_reading(result):
+        _say(console, sentence)
+
+
+def _terminal_results(result: ComparisonResult, console: Console) -> None:
     table = _summary_table(result, stacked=False)
     if Measurement.get(console, console.options.update_width(10_000), table).maximum > console.width:
         table = _summary_table(result, stacked=True)
     console.print(table)
-    if result.cost is not None:
-        console.print(_cost_table(result))
-    # The best technique; with costs, agreement with the metric, Bayes against tuned and the cost curves; the
-    # best technique against the scikit-learn reference.
-    sentences = reading(result)
-    reference = [s for s in sentences if "vs the scikit-learn reference" in s]
-    shown = sentences[:1] + (cost_reading(result) if result.cost is not None else []) + reference
-    for sentence in shown:
-        console.print(sentence, markup=False, highlight=False)
+
+
+_TERMINAL = {"reading": _terminal_reading, "costs": _terminal_costs, "results": _terminal_results}
 
 
 def _cost_table(result: ComparisonResult) -> Table:
