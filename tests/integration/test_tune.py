@@ -166,7 +166,8 @@ def test_a_tune_killed_mid_trial_resumes_to_exactly_n_and_refuses_other_studies(
     # The storage study is focal's, on these data: other data or another technique is refused, and nothing is added.
     assert_one_line_error(run_cli("tune", "sms_spam", "--backend", "tfidf", "--limit", "700", "--technique", "focal",
                                   "--seeds", "2", "--out", str(out)),
-                          "storage study 'focal'", "was made with other data")
+                          "storage study 'focal'", "was made with other data",
+                          "choose another --out or --storage (with imblab tune, or another --study-name)")
     assert_one_line_error(run_cli("tune", *SMS, "--technique", "weighted", "--study-name", "focal", "--seeds", "2",
                                   "--out", str(out)),
                           "another technique (focal, not weighted)")
