@@ -22,7 +22,7 @@ import numpy as np
 from scipy.special import softmax
 
 from ._io import atomic_directory, read_json
-from .backends import Backend, HeadConfig, backend_class, backend_names, make_backend, resolve_backend_name
+from .backends import Backend, FitData, FitSettings, HeadConfig, backend_class, backend_names, make_backend, resolve_backend_name
 from .errors import DataError, ModelError, SpecError
 from .evaluation import CostDecisions, Costs, CostSetting, parse_prior, resolve_costs
 from ._model_dir import FORMAT, FORMAT_VERSION, METADATA_FILE, METADATA_LIMIT, check_model_dir, is_model_dir, resolve_model_dir
@@ -180,8 +180,8 @@ class TrainedModel:
         loop = config.loop(model.default_loop())
         log.info("training %s on %s (%d texts, seed %d): %s", tech.display_name, name, len(y), seed, loop)
         head = HeadConfig(C=config.C, metric=resolve_metric(config.metric, labels), fit=config.epochs != 0)
-        history = model.fit(list(train_texts), y, fitted, loop=loop, seed=seed, val_texts=list(val_texts), val_y=vy,
-                            progress=progress, head=head, on_epoch=on_epoch)
+        history = model.fit(FitData(list(train_texts), y, list(val_texts), vy), fitted,
+                            FitSettings(seed=seed, loop=loop, head=head, progress=progress, on_epoch=on_epoch))
         posthoc = fitted.fit_posthoc(model.predict_logits(list(val_texts)), vy)
         return cls(labels=labels, fitted=fitted, posthoc=posthoc, backend=model, loop=loop, config=config, seed=seed,
                    history=history, fit_seconds=time.perf_counter() - started)

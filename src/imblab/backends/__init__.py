@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ._encoders import DEFAULT_MODEL, model_identity, resolve_model_name
     from ._finetune import FinetuneBackend
     from ._frozen import POOLINGS, FrozenBackend
-    from ._protocol import Backend, texts_hash
+    from ._protocol import Backend, FitData, FitSettings, texts_hash
     from ._features import FeatureBackend
     from ._names import (BackendSpec, backend_class, backend_names, backend_spec, register_backend,
                          resolve_backend_name, unregister_backend)
@@ -31,7 +31,7 @@ _WHERE = {
     "DEFAULT_MODEL": "_encoders", "model_identity": "_encoders", "resolve_model_name": "_encoders",
     "FinetuneBackend": "_finetune",
     "POOLINGS": "_frozen", "FrozenBackend": "_frozen",
-    "Backend": "_protocol", "texts_hash": "_protocol",
+    "Backend": "_protocol", "FitData": "_protocol", "FitSettings": "_protocol", "texts_hash": "_protocol",
     "FeatureBackend": "_features",
     "BackendSpec": "_names", "backend_class": "_names", "backend_names": "_names", "backend_spec": "_names",
     "register_backend": "_names", "resolve_backend_name": "_names", "unregister_backend": "_names",
@@ -43,6 +43,8 @@ _WHERE = {
 __all__ = [
     "Backend",
     "BackendSpec",
+    "FitData",
+    "FitSettings",
     "FeatureBackend",
     "backend_class",
     "backend_names",

@@ -9,7 +9,7 @@ once), and how they are saved and loaded.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -19,6 +19,7 @@ from ..errors import ModelError
 from ..training import LoopConfig
 from ._convex import HeadConfig, fit_head
 from ._heads import LinearHead
+from ._protocol import FitData, FitSettings
 
 if TYPE_CHECKING:
     from ..techniques import FittedTechnique
@@ -80,21 +81,10 @@ class FeatureBackend:
     def default_loop(self) -> LoopConfig | None:
         return None  # a convex fit, not the SGD loop
 
-    def fit(
-        self,
-        texts: Sequence[str],
-        y: np.ndarray,
-        fitted: FittedTechnique,
-        *,
-        loop: LoopConfig | None,
-        seed: int,
-        val_texts: Sequence[str] | None = None,
-        val_y: np.ndarray | None = None,
-        progress: bool = True,
-        head: HeadConfig | None = None,
-        on_epoch: Callable[[dict[str, Any]], None] | None = None,
-    ) -> list[dict[str, Any]]:
-        # A convex head is fitted to convergence in one go: there are no epochs for ``on_epoch`` to hear of.
+    def fit(self, data: FitData, fitted: FittedTechnique, how: FitSettings) -> list[dict[str, Any]]:
+        texts, y, val_texts, val_y = data.texts, data.y, data.val_texts, data.val_y
+        # A convex head is fitted to convergence in one go: no loop, and no epochs for ``on_epoch`` to hear of.
+        seed, head = how.seed, how.head
         matrix = self.fit_features(texts)
         val_matrix = self.features(val_texts) if val_texts is not None else None
         result = fit_head(matrix, np.asarray(y), fitted, seed=seed, config=head or HeadConfig(),

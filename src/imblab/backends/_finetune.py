@@ -25,7 +25,7 @@ from ..errors import ModelError
 from ..training import (Batches, Callback, EarlyStopping, EpochListener, LoopConfig, Validation,
                         resolve_mixed_precision, seed_everything, train)
 from ._encoders import DEFAULT_MODEL, check_encoder_folder, quiet_loading, resolve_model_name, token_lengths
-from ._protocol import macro_f1_scorer
+from ._protocol import FitData, FitSettings, macro_f1_scorer
 
 __all__ = ["FinetuneBackend"]
 
@@ -65,20 +65,9 @@ class FinetuneBackend:
         return dict(self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.max_length,
                                    return_tensors="pt"))
 
-    def fit(
-        self,
-        texts: Sequence[str],
-        y: np.ndarray,
-        fitted: Any,
-        *,
-        loop: LoopConfig | None,
-        seed: int,
-        val_texts: Sequence[str] | None = None,
-        val_y: np.ndarray | None = None,
-        progress: bool = True,
-        head: Any = None,
-        on_epoch: Callable[[dict[str, Any]], None] | None = None,
-    ) -> list[dict[str, Any]]:
+    def fit(self, data: FitData, fitted: Any, how: FitSettings) -> list[dict[str, Any]]:
+        texts, y, val_texts, val_y = data.texts, data.y, data.val_texts, data.val_y
+        loop, seed, progress, head, on_epoch = how.loop, how.seed, how.progress, how.head, how.on_epoch
         # ``head`` configures the convex heads of the other backends; fine-tuning trains by SGD (with an
         # ``on_epoch`` listener, its per-epoch validation is scored by ``head.metric``).
         from transformers import AutoModelForSequenceClassification, AutoTokenizer

@@ -14,7 +14,7 @@ Lexical tasks gain little from the encoder and semantic ones a lot: the study ca
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -22,11 +22,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import ModelError
-from ..training import LoopConfig
 from ._convex import HeadConfig, fit_head
 from ._features import FeatureBackend
 from ._frozen import FrozenBackend
 from ._heads import LinearHead
+from ._protocol import FitData, FitSettings
 from ._tfidf import TfidfBackend
 
 __all__ = ["DENSE_WEIGHTS", "HybridBackend"]
@@ -71,20 +71,9 @@ class HybridBackend(FeatureBackend):
         return self._join(self.tfidf.features(texts), self.frozen.embeddings(texts), self.weight)
 
     # ------------------------------------------------------------------ the fit: C and the weight on validation
-    def fit(
-        self,
-        texts: Sequence[str],
-        y: np.ndarray,
-        fitted: Any,
-        *,
-        loop: LoopConfig | None,
-        seed: int,
-        val_texts: Sequence[str] | None = None,
-        val_y: np.ndarray | None = None,
-        progress: bool = True,
-        head: HeadConfig | None = None,
-        on_epoch: Callable[[dict[str, Any]], None] | None = None,
-    ) -> list[dict[str, Any]]:
+    def fit(self, data: FitData, fitted: Any, how: FitSettings) -> list[dict[str, Any]]:
+        texts, y, val_texts, val_y = data.texts, data.y, data.val_texts, data.val_y
+        seed, head = how.seed, how.head  # a convex head: no loop, no epochs
         sparse, dense = self.tfidf.fit_features(texts), self.frozen.embeddings(texts)
         val = (self.tfidf.features(val_texts), self.frozen.embeddings(val_texts)) if val_texts is not None else None
         weights = (self.dense_weight,) if self.dense_weight is not None or val is None else DENSE_WEIGHTS

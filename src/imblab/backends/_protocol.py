@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -16,7 +17,38 @@ if TYPE_CHECKING:
     from ..techniques import FittedTechnique
     from ._convex import HeadConfig
 
-__all__ = ["Backend", "texts_hash", "macro_f1_scorer"]
+__all__ = ["Backend", "FitData", "FitSettings", "texts_hash", "macro_f1_scorer"]
+
+
+@dataclass(frozen=True)
+class FitData:
+    """The rows a backend is fitted on: training texts and class indices, and the validation split (which chooses
+    the heads' C and scores fine-tuning's epochs)."""
+
+    texts: Sequence[str]
+    y: np.ndarray
+    val_texts: Sequence[str] | None = None
+    val_y: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """How a backend is fitted.
+
+    Attributes:
+        seed: seeds model initialisation, sampling, batch order and dropout.
+        loop: the SGD loop's settings (None: the backend fits a convex head).
+        head: the convex head's settings (C, the validation metric); fine-tuning scores its epochs by its metric.
+        progress: show a progress bar.
+        on_epoch: hears each epoch's history row of an SGD loop, validation score included (the study's metric,
+            higher is better); it may raise to stop training (tuning's pruning).
+    """
+
+    seed: int
+    loop: LoopConfig | None = None
+    head: HeadConfig | None = None
+    progress: bool = True
+    on_epoch: Callable[[dict[str, Any]], None] | None = None
 
 
 class Backend(Protocol):
@@ -42,20 +74,7 @@ class Backend(Protocol):
         """The SGD loop's defaults of this backend (a ``TrainConfig`` overrides fields); None: no loop."""
         ...
 
-    def fit(
-        self,
-        texts: Sequence[str],
-        y: np.ndarray,
-        fitted: FittedTechnique,
-        *,
-        loop: LoopConfig | None,
-        seed: int,
-        val_texts: Sequence[str] | None = None,
-        val_y: np.ndarray | None = None,
-        progress: bool = True,
-        head: HeadConfig | None = None,
-        on_epoch: Callable[[dict[str, Any]], None] | None = None,
-    ) -> list[dict[str, Any]]:
+    def fit(self, data: FitData, fitted: FittedTechnique, how: FitSettings) -> list[dict[str, Any]]:
         """Train on ``texts``/``y`` with ``fitted``; returns the history (epochs, or the head's C path).
 
         ``on_epoch`` hears each epoch's history row of an SGD loop, validation score included (the study's
