@@ -4,8 +4,9 @@ scikit-learn yardstick (issue 23): test macro-F1 of the best technique, the yard
     IMBLAB_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python benchmarks/hybrid_vs_tfidf.py \
         --out benchmarks/hybrid_vs_tfidf.json [--data sms_spam hate_speech] [--backends tfidf hybrid] [--seeds 2]
 
-Each study is ``imblab compare DATA --backend B --techniques seed --seeds S`` in a fresh folder, with the embedding
-cache warm for every backend but the first that embeds (its cold time is reported apart: ``cold``). The best
+Each study is ``imblab compare DATA --backend B --techniques seed --seeds S`` in a fresh folder. The first study
+that embeds a data set computes its embeddings (``cold``); on the first data set it is then run again with the
+embeddings cached, the speed point of issue 23 (hybrid warm ≤ 2.5 × tfidf). The best
 technique is picked **on validation** (its mean validation macro-F1 over seeds), and its test macro-F1 compared with
 the yardstick's (the study's reference row: TF-IDF + ``LogisticRegression(class_weight="balanced")``, C chosen on
 validation the same way).
@@ -27,6 +28,7 @@ import pandas as pd
 
 def run_study(data: str, backend: str, seeds: int, root: Path) -> dict:
     out = root / f"{data}-{backend}"
+    out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "imblab", "compare", data, "--backend", backend, "--techniques", "seed",
                     "--seeds", str(seeds), "--out", str(out), "--json"], check=True, stdout=subprocess.DEVNULL)
@@ -75,6 +77,11 @@ def main() -> None:
                 embedded = embedded or backend != "tfidf"
                 rows.append(row)
                 print(json.dumps(row), flush=True)
+                if row["cold"] and data == args.data[0]:  # the same study again, embeddings cached: the speed point
+                    warm = run_study(data, backend, args.seeds, Path(tmp) / "warm")
+                    warm["cold"] = False
+                    rows.append(warm)
+                    print(json.dumps(warm), flush=True)
     args.out.write_text(json.dumps({"rows": rows, "machine": f"{os.cpu_count()} cores"}, indent=2) + "\n")
     print("\n| data | backend | chosen on validation | its test macro-F1 | yardstick | difference (points) | seconds |")
     print("|---|---|---|---:|---:|---:|---:|")

@@ -99,6 +99,9 @@ def test_train_predict_save_load(sms, tiny_models, tmp_path: Path, backend: str,
     assert model.backend_name == backend
     if backend == "finetune":
         assert len(model.history) == epochs
+    elif backend == "hybrid":  # the chosen weight's path: the whole one at w = 1, else the chosen C's neighbours
+        assert {row["C"] for row in model.history} <= set(DEFAULT_CS) and len(model.history) in (3, 2, len(DEFAULT_CS))
+        assert model.backend.fit_info["C"] in DEFAULT_CS
     else:  # the head's regularisation path, one row per C, and the C chosen on validation
         assert [row["C"] for row in model.history] == list(DEFAULT_CS)
         assert model.backend.fit_info["C"] in DEFAULT_CS and model.backend.fit_info["metric"] == "macro_f1"
@@ -403,7 +406,11 @@ def test_hybrid_with_dense_weight_0_is_tfidf(sms, tiny_models, technique: str) -
 def test_hybrid_chooses_its_dense_weight_on_validation(sms, tiny_models) -> None:  # type: ignore[no-untyped-def]
     model = _fit(sms, "weighted", "hybrid", tiny_models["bert"])
     info = model.backend.fit_info
-    assert [row["weight"] for row in info["weights"]] == [0.5, 1.0, 2.0, 4.0] and info["dense_weight_chosen"]
+    # The whole C path at w = 1, then the chosen C and its neighbours at each other weight.
+    assert [row["weight"] for row in info["weights"]] == [1.0, 0.5, 2.0, 4.0] and info["dense_weight_chosen"]
+    at_one = info["weights"][0]["C"]
+    i = list(DEFAULT_CS).index(at_one)
+    assert all(row["C"] in DEFAULT_CS[max(0, i - 1):i + 2] for row in info["weights"][1:])
     best = max(info["weights"], key=lambda r: (round(r["validation_score"], 12), -r["validation_log_loss"], -r["weight"]))
     assert info["dense_weight"] == best["weight"]
     fixed = _fit(sms, "weighted", "hybrid", tiny_models["bert"], options={"dense_weight": 2.0})
