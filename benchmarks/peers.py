@@ -222,7 +222,8 @@ def _trainer(parts: Parts, seed: int) -> Callable[[], Prediction]:
             enc = tokenizer(texts, truncation=True, max_length=FINETUNE["max_length"])
             return [{**{k: enc[k][i] for k in enc}, "labels": int(y[i])} for i in range(len(texts))]
 
-        # transformers 5: no warmup_ratio (a float warmup_steps < 1 is the ratio) and no group_by_length.
+        # transformers 5: no warmup_ratio (a float warmup_steps < 1 is the ratio); length grouping is
+        # train_sampling_strategy="group_by_length", not set here (the default sampling).
         with tempfile.TemporaryDirectory() as out:
             args = TrainingArguments(
                 output_dir=out, num_train_epochs=FINETUNE["epochs"], per_device_train_batch_size=FINETUNE["batch_size"],

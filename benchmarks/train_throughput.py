@@ -7,7 +7,8 @@ weighted cross-entropy) and machine, one epoch each, in one process:
 1. imblab loop, length-grouped dynamic-padding batches (what ``--backend finetune`` uses);
 2. imblab loop, shuffled batches with dynamic padding (no length grouping);
 3. ``transformers.Trainer`` with ``DataCollatorWithPadding`` and the technique as
-   ``compute_loss_func`` (transformers 5 has no ``group_by_length``).
+   ``compute_loss_func``, at its default sampling. (transformers 5 does group by length:
+   ``TrainingArguments(train_sampling_strategy="group_by_length")``; issue 24 adds that informed row.)
 
 Run: ``IMBLAB_DATA_DIR=... HF_HUB_OFFLINE=1 python benchmarks/train_throughput.py --out results.json``.
 Prints a Markdown table; ``--out`` gets the numbers and the environment as JSON.
