@@ -32,7 +32,7 @@ __all__ = [
     "atomic_write_bytes", "atomic_write_text", "atomic_write_json", "atomic_write_csv", "atomic_directory",
     "atomic_remove", "remove_partial", "check_output_dir", "read_json", "neutralise_csv_cells", "read_regular_bytes",
     "check_regular_files", "holds_only", "write_csv_text", "unescape_csv_cells", "MAX_FILE_BYTES",
-    "write_marker", "has_marker", "MARKER_FILE",
+    "write_marker", "has_marker", "MARKER_FILE", "TEMP_FILE", "umask", "nearest_existing", "write_error",
 ]
 
 Recognise = Callable[[Path], bool]
@@ -55,6 +55,15 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+TEMP_FILE = re.compile(r"\.[^/]+\.[a-z0-9_]{8}\.tmp")
+"""The name :func:`atomic_write_bytes` gives a file while it is written (``tempfile.mkstemp``: 8 characters)."""
+
+
+def umask() -> int:
+    """The process's umask (read without changing it)."""
+    return _umask()
 
 
 def _umask() -> int:
@@ -238,22 +247,30 @@ def read_json(path: str | os.PathLike[str], error: type[ImblabError] = ImblabErr
 
 
 # ---------------------------------------------------------------------------------------------- output folders
-def _nearest_existing(path: Path) -> Path:
+def nearest_existing(path: Path) -> Path:
+    """``path``, or its nearest parent that exists."""
     current = path
     while not current.exists() and current != current.parent:
         current = current.parent
     return current
 
 
-def _probe_writable(folder: Path, what: str, target: Path) -> None:
-    """Create and remove a file in ``folder``: the only test that also holds for root, ACLs and read-only mounts."""
+def write_error(folder: Path) -> str | None:
+    """Why a file cannot be made in ``folder`` (None: it can). A file is created and removed: the only test that
+    also holds for root, ACLs and read-only mounts."""
     try:
         fd, probe = tempfile.mkstemp(dir=folder, prefix=".imblab-write-test.")
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise OutputError(f"cannot write the {what} to {target}: {folder} is not writable ({reason})") from None
+        return exc.strerror or type(exc).__name__
     os.close(fd)
     os.unlink(probe)
+    return None
+
+
+def _probe_writable(folder: Path, what: str, target: Path) -> None:
+    reason = write_error(folder)
+    if reason is not None:
+        raise OutputError(f"cannot write the {what} to {target}: {folder} is not writable ({reason})")
 
 
 def check_output_dir(
@@ -276,7 +293,7 @@ def check_output_dir(
         OutputError: ``path`` (or a parent) is a file, a non-empty folder imblab did not make, or not writable.
     """
     path = Path(path)
-    existing = _nearest_existing(path)
+    existing = nearest_existing(path)
     if existing.exists() and not existing.is_dir():
         where = "" if existing == path else f" (a parent of {path})"
         raise OutputError(f"{existing} is a file, not a folder{where}: give a new or empty folder for the {what}")

@@ -22,13 +22,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from .._version import __version__
-from .._io import MARKER_FILE, atomic_write_json, has_marker, holds_only, read_json, write_marker
+from .._io import MARKER_FILE, TEMP_FILE, atomic_write_json, has_marker, holds_only, read_json, write_marker
 from ..comparison import ComparisonResult, RunOutcome
 from ..data import profile
 from ..errors import ModelError, OutputError, SpecError
@@ -57,8 +56,6 @@ log = logging.getLogger(__name__)
 
 _OUTPUT_STATE = ".outputs.json"
 _OUTPUT_FILES = ("results.csv", "probes.csv", "summary.md", "report.html")
-# imblab._io's temporary files (``tempfile.mkstemp`` adds 8 characters of [a-z0-9_]).
-_TEMP_FILE = re.compile(r"\.[^/]+\.[a-z0-9_]{8}\.tmp")
 _COST_FILES = ("costs.csv", "cost_curves.svg")
 
 
@@ -73,14 +70,18 @@ _STUDY_FOLDERS = (LOCK_DIR, "runs", REFERENCE_FOLDER)
 def is_study_dir(path: Path) -> bool:
     """Whether ``path`` is a study folder imblab made: it carries imblab's study marker (or, made by an imblab
     before the marker, a ``study.json`` of imblab's shape), and holds nothing a study does not."""
-    if not holds_only(path, _STUDY_ENTRIES, temporary=_TEMP_FILE):
+    if not holds_only(path, _STUDY_ENTRIES, temporary=TEMP_FILE):
         return False
     if has_marker(path, "study"):
         return True
     if (path / "study.json").exists():
         return _is_study_json(path / "study.json")
     # An imblab from before the marker, interrupted before it wrote study.json: only its locks and temporary files.
-    return all(name == LOCK_DIR or _TEMP_FILE.fullmatch(name) for name in _listdir(path))
+    return all(name == LOCK_DIR or TEMP_FILE.fullmatch(name) for name in _listdir(path))
+
+
+_STUDY_SHAPE = (("techniques", list), ("labels", list), ("config", dict), ("metric", str), ("backend", str))
+"""What ``study.json`` holds, by type (imblab's study.json, whatever its version)."""
 
 
 def _is_study_json(path: Path) -> bool:
@@ -88,9 +89,7 @@ def _is_study_json(path: Path) -> bool:
         meta = read_json(path, SpecError, limit=1 << 28)
     except SpecError:
         return False
-    shape = (("techniques", list), ("labels", list), ("config", dict), ("metric", str), ("backend", str),
-             ("fingerprint", dict))
-    return all(isinstance(meta.get(k), t) for k, t in shape)
+    return all(isinstance(meta.get(k), t) for k, t in (*_STUDY_SHAPE, ("fingerprint", dict)))
 
 
 def check_study_layout(out: Path) -> None:
@@ -223,7 +222,7 @@ class StudyStore:
         """Remove what interrupted writes left: temporary files of the study's own files (written only
         under the study lock, which the caller holds), and temporary run folders no process owns."""
         for name in _listdir(self.out):
-            if _TEMP_FILE.fullmatch(name):
+            if TEMP_FILE.fullmatch(name):
                 (self.out / name).unlink(missing_ok=True)
         for run in sorted({r for r in map(leftover_run, _listdir(self.runs)) if r is not None}):
             if self.locks.claim(run):  # nobody writes it now
@@ -313,7 +312,7 @@ def load_study(
     if not study_file.is_file():
         raise SpecError(f"{out} is not an imblab study directory (no study.json)")
     meta: dict[str, Any] = read_json(study_file, SpecError)
-    shape = (("techniques", list), ("labels", list), ("config", dict), ("metric", str), ("backend", str))
+    shape = _STUDY_SHAPE
     if (not all(isinstance(meta.get(k), t) for k, t in shape) or "seeds" not in meta["config"]
             or not all(isinstance(t, dict) and "display_name" in t and "spec" in t for t in meta["techniques"])):
         raise SpecError(f"{study_file} is damaged: it lacks {', '.join(k for k, _ in shape)} or seeds")

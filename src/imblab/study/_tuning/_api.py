@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..._io import MARKER_FILE, atomic_write_json, check_output_dir, has_marker, holds_only, write_marker
+from ..._io import MARKER_FILE, TEMP_FILE, atomic_write_json, check_output_dir, has_marker, holds_only, write_marker
 from ...data import Dataset, Split, split_dataset
 from ...errors import SpecError
 from ...techniques import Technique, given_params, parse_spec
@@ -71,13 +71,12 @@ class TuneResult:
 
 
 _TUNING_ENTRIES = (MARKER_FILE, STORAGE_FILE, STORAGE_FILE + ".lock", SUMMARY_DIR)
-_TEMP_FILE = re.compile(r"\.[^/]+\.[a-z0-9_]{8}\.tmp")
 
 
 def _is_tuning_dir(path: Path) -> bool:
     """A tuning folder imblab made: its marker (or, made before the marker, a ``tuning.db`` holding imblab's
     Optuna studies), and nothing a tuning folder does not hold."""
-    if not holds_only(path, _TUNING_ENTRIES, temporary=_TEMP_FILE):
+    if not holds_only(path, _TUNING_ENTRIES, temporary=TEMP_FILE):
         return False
     return has_marker(path, "tuning") or _holds_imblab_studies(path / STORAGE_FILE)
 

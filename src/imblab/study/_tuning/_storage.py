@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from filelock import Timeout
 
+from ..._io import nearest_existing, umask, write_error
 from ...errors import SpecError
 
 if TYPE_CHECKING:
@@ -130,17 +131,11 @@ def open_storage(url: str) -> optuna.storages.RDBStorage:
     if created and database is not None and database.is_file():
         # SQLite makes its file 0644 whatever the umask: give it the mode every other imblab file gets.
         with contextlib.suppress(OSError):
-            os.chmod(database, 0o666 & ~_umask())
+            os.chmod(database, 0o666 & ~umask())
     return storage
 
 
 _LOCK_SECONDS = 600  # the longest a process waits for another's table creation on one SQLite file
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _missing_driver(url: str) -> str | None:
@@ -176,23 +171,14 @@ def _check_sqlite_place(database: Path, shown: str) -> None:
     Raises:
         SpecError: naming the storage and the reason.
     """
-    import tempfile
-
-    folder = database.parent
-    existing = folder
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
+    existing = nearest_existing(database.parent)
     if not existing.is_dir():
         raise SpecError(f"cannot open the tuning storage {shown}: {existing} is not a folder")
     if database.exists() and not database.is_file():
         raise SpecError(f"cannot open the tuning storage {shown}: {database} is not a regular file")
-    try:
-        fd, probe = tempfile.mkstemp(dir=existing, prefix=".imblab-write-test.")
-    except OSError as exc:
-        raise SpecError(f"cannot open the tuning storage {shown}: {existing} is not writable "
-                        f"({exc.strerror or type(exc).__name__})") from None
-    os.close(fd)
-    os.unlink(probe)
+    reason = write_error(existing)
+    if reason is not None:
+        raise SpecError(f"cannot open the tuning storage {shown}: {existing} is not writable ({reason})")
 
 
 # ---------------------------------------------------------------------------------------------- the locks
@@ -232,7 +218,7 @@ def _schema_lock(url: str, engine_kwargs: dict[str, Any]) -> Iterator[None]:
         from filelock import FileLock
 
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(f"{parsed.database}.lock", timeout=_LOCK_SECONDS, mode=0o666 & ~_umask()):
+        with FileLock(f"{parsed.database}.lock", timeout=_LOCK_SECONDS, mode=0o666 & ~umask()):
             yield
     else:
         yield
@@ -249,7 +235,7 @@ def study_lock(storage: optuna.storages.RDBStorage, study_name: str) -> Iterator
     elif dialect == "sqlite" and engine.url.database not in (None, "", ":memory:"):
         from filelock import FileLock
 
-        with FileLock(f"{engine.url.database}.lock", mode=0o666 & ~_umask()):
+        with FileLock(f"{engine.url.database}.lock", mode=0o666 & ~umask()):
             yield
     else:
         if dialect != "sqlite":
