@@ -165,6 +165,20 @@ class BackendName(Choice):
     def choices(self) -> tuple[str, ...]:
         return ("auto", *backend_names())
 
+    @property
+    def allowed(self) -> str:
+        return "one of " + ", ".join(self.choices()) + ", or several (a study compares them: tfidf,hybrid)"
+
+    def check(self, value: Any) -> str:
+        """A name, or several (``"tfidf,hybrid"`` or a list): a study's backends, kept as one comma-joined string."""
+        names = value if isinstance(value, (list, tuple)) else str(value).split(",") if isinstance(value, str) else [value]
+        if not names or not all(isinstance(n, str) and n.strip() in self.choices() for n in names):
+            raise ValueError(self.allowed)
+        names = [n.strip() for n in names]
+        if len(set(names)) != len(names):
+            raise ValueError(f"each backend once, not {','.join(names)}")
+        return ",".join(names)
+
 
 @dataclass(frozen=True)
 class Workers(Rule):
@@ -660,6 +674,10 @@ def with_defaults(values: Mapping[str, Any], command: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------- study files
+#: Other names of a setting in a study file: ``backends = ["tfidf", "hybrid"]`` reads better for a list.
+_FILE_ALIASES = {"backends": "backend"}
+
+
 def from_study_file(doc: Mapping[str, Any], path: str | Path) -> dict[str, Any]:
     """The settings of a parsed study file (sections other than ``[[techniques]]``), checked and typed.
 
@@ -675,6 +693,10 @@ def from_study_file(doc: Mapping[str, Any], path: str | Path) -> dict[str, Any]:
             raise SpecError(f"unknown section [{section}] in {path}: allowed are {allowed}")
         keys = {s.name: s for s in _table() if s.section == section}
         for key, value in table.items():
+            if key in _FILE_ALIASES and _FILE_ALIASES[key] in keys:
+                if _FILE_ALIASES[key] in table:
+                    raise SpecError(f"[{section}] of {path} gives both {key} and {_FILE_ALIASES[key]}: give one")
+                key = _FILE_ALIASES[key]
             if key not in keys:
                 raise SpecError(f"unknown key {key!r} in [{section}] of {path}: allowed are {', '.join(keys)}")
             values[key] = keys[key].validate(value, f"{key} = {value!r} in [{section}] of {path}")
@@ -726,11 +748,14 @@ def train_settings(values: Mapping[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------- fingerprint
 def fingerprint(values: Mapping[str, Any], backend: str) -> dict[str, Any]:
     """The settings that say what a stored run of ``backend`` means: those marked ``fingerprint`` that apply
-    to ``backend`` and differ from their default (so that a new setting leaves old study folders valid)."""
+    to ``backend`` (to any of ``"tfidf,hybrid"``'s) and differ from their default (so that a new setting leaves
+    old study folders valid)."""
     values = {**values, **(values.get("options") or {})}
+    backends = backend.split(",")
     return {
         s.name: values[s.name] for s in _table()
-        if s.fingerprint and _applies(s, backend) and values.get(s.name) is not None and values[s.name] != s.default
+        if s.fingerprint and any(_applies(s, b) for b in backends) and values.get(s.name) is not None
+        and values[s.name] != s.default
     }
 
 

@@ -32,7 +32,7 @@ def test_seed_study_outputs(seed_study) -> None:
     out = seed_study
     results = pd.read_csv(out / "results.csv")
     assert len(results) == 24 + 1  # and the scikit-learn reference's row
-    assert list(results.columns[:3]) == ["technique", "seed", "reference"]
+    assert list(results.columns[:4]) == ["technique", "backend", "seed", "reference"]
     assert results["reference"].sum() == 1 and results["technique"].iloc[-1] == "scikit-learn reference"
     assert set(results["technique"]) >= {"baseline", "bias-init", "focal", "weighted", "downsample", "upsample"}
     for name in ("summary.md", "probes.csv", "report.html"):

@@ -70,11 +70,11 @@ def test_files_exist_and_results_csv_has_one_row_per_run(written):
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
     table = pd.read_csv(out / "results.csv")
     assert len(table) == 3 * 2
-    assert list(table.columns[:3]) == ["technique", "seed", "reference"] and table.columns[-1] == "seconds"
+    assert list(table.columns[:4]) == ["technique", "backend", "seed", "reference"] and table.columns[-1] == "seconds"
     assert not table["reference"].any()  # no scikit-learn reference in this synthetic study
     labels = result.labels
     per_label = [f"{label}_{part}" for label in labels for part in ("precision", "recall", "f1")]
-    assert list(table.columns[3 : 3 + len(per_label)]) == per_label
+    assert list(table.columns[4 : 4 + len(per_label)]) == per_label
     rest = list(table.columns[3 + len(per_label) : -1])
     for earlier, later in [("accuracy", "macro_f1"), ("macro_f1", "weighted_f1"), ("weighted_f1", "pr_auc"),
                            ("pr_auc", "roc_auc"), ("roc_auc", "mcc"), ("mcc", "balanced_accuracy"),

@@ -106,6 +106,8 @@ def resolve_backend_name(name: str, *, cuda: bool | None = None) -> str:
     Raises:
         ModelError: an unknown backend name.
     """
+    if "," in name:
+        raise ModelError(f"one backend here, not {name!r}: imblab compare compares several backends in one study")
     if name == "auto":
         if cuda is None:
             import torch

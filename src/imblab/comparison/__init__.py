@@ -13,6 +13,7 @@ from ._bootstrap import (
     difference_interval,
     paired_bootstrap,
 )
+from ._chosen import ValidationChoice, validation_choice
 from ._costs import METRIC as COST_METRIC
 from ._costs import CostComparison, StudyView
 from ._outcome import RunOutcome
@@ -27,11 +28,13 @@ __all__ = [
     "ComparisonResult",
     "RunOutcome",
     "SeedSummary",
+    "ValidationChoice",
     "bootstrap_replicates",
     "bootstrap_weights",
     "difference_interval",
     "median_index",
     "paired_bootstrap",
     "seed_interval",
+    "validation_choice",
 ]
 

@@ -35,6 +35,9 @@ class RunOutcome:
         val_y: ``(m,)`` validation label indices, or None (runs stored before validation.csv).
         val_proba_corrected: ``(m, C)`` validation probabilities corrected to the true class prior, or None;
             what a cost-optimal threshold is tuned on (:mod:`._costs`).
+        backend: the backend that trained it (None: unknown, or the scikit-learn reference).
+        val_metrics: flat validation metrics (empty for runs stored without them): what a study of several
+            backends chooses by (:mod:`._chosen`).
     """
 
     technique: str
@@ -51,6 +54,8 @@ class RunOutcome:
     fit: dict[str, Any] | None = None
     val_y: np.ndarray | None = None
     val_proba_corrected: np.ndarray | None = None
+    backend: str | None = None
+    val_metrics: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.y_true = np.asarray(self.y_true, dtype=np.int64)
@@ -94,6 +99,8 @@ class RunOutcome:
             "probes": self.probes,
             "seconds": float(self.seconds),
             "fit": self.fit,
+            "backend": self.backend,
+            "val_metrics": {k: float(v) for k, v in self.val_metrics.items()},
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -117,5 +124,7 @@ class RunOutcome:
             probes=list(d.get("probes", [])),
             seconds=float(d.get("seconds", 0.0)),
             fit=d.get("fit"),
+            backend=d.get("backend"),
+            val_metrics={k: float(v) for k, v in (d.get("val_metrics") or {}).items()},
             **{name: None if d.get(name) is None else np.asarray(d[name]) for name in _VALIDATION},
         )

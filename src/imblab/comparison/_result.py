@@ -22,6 +22,7 @@ from ..evaluation import (
     metric_title,
     normalise_metric,
 )
+from ._chosen import ValidationChoice, validation_choice
 from ._bootstrap import BootstrapDifference, bootstrap_replicates, bootstrap_weights, difference_interval
 from ._costs import METRIC as COST_METRIC
 from ._costs import CostComparison
@@ -128,6 +129,17 @@ class ComparisonResult:
     # ------------------------------------------------------------------------------------------ lookups
 
     @property
+    def backends(self) -> list[str]:
+        """The backends of the runs, in study order (one for most studies; several: ``compare --backend a,b``)."""
+        return list(dict.fromkeys(o.backend for o in self.outcomes if o.backend is not None))
+
+    @cached_property
+    def chosen(self) -> ValidationChoice | None:
+        """The technique (with its backend) best on validation by the ranking metric, and each backend's own
+        choice (:mod:`._chosen`); None when no run stored validation metrics."""
+        return validation_choice(self)
+
+    @property
     def seeds(self) -> list[int]:
         """Every seed, sorted."""
         return sorted({int(o.seed) for o in self.outcomes})
@@ -205,8 +217,8 @@ class ComparisonResult:
 
     @cached_property
     def results(self) -> pd.DataFrame:
-        """One row per run: ``technique``, ``seed``, ``reference`` (True only for the scikit-learn reference's
-        row, last), every test metric, ``seconds`` last.
+        """One row per run: ``technique``, ``backend`` (empty for the reference), ``seed``, ``reference`` (True
+        only for the scikit-learn reference's row, last), every test metric, ``seconds`` last.
 
         Values come from each run's own ``metrics``; a metric a run lacks is computed from its predictions.
         """
@@ -215,13 +227,13 @@ class ComparisonResult:
         for technique in names:
             for o in self._rows_of(technique):
                 own = self._own_metrics[(o.technique, int(o.seed))]
-                row: dict[str, Any] = {"technique": technique, "seed": int(o.seed),
+                row: dict[str, Any] = {"technique": technique, "backend": o.backend, "seed": int(o.seed),
                                        "reference": technique == self.reference_name}
                 for m in self.metrics:
                     row[m] = float(o.metrics[m]) if m in o.metrics else own.get(m, math.nan)
                 row["seconds"] = float(o.seconds)
                 rows.append(row)
-        return pd.DataFrame(rows, columns=["technique", "seed", "reference", *self.metrics, "seconds"])
+        return pd.DataFrame(rows, columns=["technique", "backend", "seed", "reference", *self.metrics, "seconds"])
 
     @cached_property
     def summary(self) -> pd.DataFrame:

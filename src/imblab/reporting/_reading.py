@@ -56,7 +56,7 @@ def reading(result: ComparisonResult) -> list[str]:
     real, what each technique did to the minority label's recall and precision, seed noise, calibration
     and the probes."""
     sentences = [_reading_best(result)]
-    sentences += [s for s in (_reading_reference(result),) if s]
+    sentences += [s for s in (_reading_backends(result), _reading_reference(result)) if s]
     sentences += _reading_minority(result)
     sentences += [s for s in (_reading_noise(result), _reading_calibration(result)) if s]
     sentences += _reading_probes(result)
@@ -109,6 +109,33 @@ def _reading_best(result: ComparisonResult) -> str:
         sentence += f" No technique beat {result.baseline} on {title}"
         sentence += f"; {_join(worse)} {'was' if len(worse) == 1 else 'were'} significantly worse." if worse else "."
     return sentence
+
+
+def _reading_backends(result: ComparisonResult) -> str | None:
+    """With several backends: the (backend, technique) chosen on validation, its test result, and its paired
+    differences to the yardstick and to each other backend's own choice on validation."""
+    chosen = result.chosen
+    if len(result.backends) < 2 or chosen is None:
+        return None
+    m = chosen.metric
+    sentence = (f"Chosen on validation ({result.title(m)} {number(chosen.value, 3)}): {chosen.technique}, the "
+                f"{chosen.backend} backend; on test {_value(result, chosen.technique, m)}")
+    quality = result.metric if result.cost_setting is None else result.quality_metric
+    comparisons = []
+    if result.reference_name is not None and quality in result.bootstrap_metrics:
+        d = result.compare(chosen.technique, result.reference_name, quality)
+        comparisons.append(f"vs the scikit-learn reference {_difference(result, d, ci_prefix=False)}"
+                           f" ({'significant' if d.significant else 'not significant'})")
+    if m in result.bootstrap_metrics:
+        for backend, other in chosen.per_backend.items():
+            if backend == chosen.backend:
+                continue
+            d = result.compare(chosen.technique, other, m)
+            comparisons.append(f"vs {backend}'s own choice {other} {_difference(result, d, ci_prefix=False)}"
+                               f" ({'significant' if d.significant else 'not significant'})")
+    if comparisons:
+        sentence += "; " + "; ".join(comparisons)
+    return sentence + ". It is the model this study ships (the test split only measured it)."
 
 
 def _reading_reference(result: ComparisonResult) -> str | None:

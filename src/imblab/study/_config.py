@@ -56,10 +56,11 @@ def resolve_keep_models(value: str | None, backend: str) -> str:
     Raises:
         SpecError: not one of all, best, none.
     """
-    if value is None:
+    if value is None:  # several backends: the most frugal of their defaults
         from ..backends import backend_spec
 
-        return backend_spec(backend).keep_models
+        defaults = [backend_spec(name).keep_models for name in backend.split(",")]
+        return next((policy for policy in ("none", "best") if policy in defaults), defaults[0])
     if value not in KEEP_MODELS:
         raise SpecError(f"keep_models must be one of {', '.join(KEEP_MODELS)}, not {value!r}")
     return value

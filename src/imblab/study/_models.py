@@ -61,6 +61,10 @@ class ChosenModel:
 
 
 def _best_technique(result: ComparisonResult) -> str:
+    """The chosen technique: with several backends, the (backend, technique) best on validation
+    (:attr:`ComparisonResult.chosen`); with one, the best mean on test, as the report ranks them."""
+    if len(result.backends) > 1 and result.chosen is not None:
+        return result.chosen.technique
     sign = 1.0 if higher_is_better(result.metric) else -1.0
     means = [(t, result.stat(t, result.metric)["mean"]) for t in result.techniques]
     finite = [(t, m) for t, m in means if m is not None and math.isfinite(m)]
@@ -113,7 +117,7 @@ def rebuild_command(out: Path, folder: Path, target: Path) -> str:
     builtin = BUILTINS.get(dataset)
     default_probes = list(builtin.default_probes) if builtin else []
     config["probes"] = probes if probes != default_probes else None
-    config["backend"] = meta.get("backend", config.get("backend"))
+    config["backend"] = stored.get("backend", meta.get("backend", config.get("backend")))  # the run's own
     args = ["imblab", "train", dataset, "--technique", str(stored["technique_spec"]), "--seed", str(stored["seed"]),
             *to_arguments({k: v for k, v in config.items() if k != "dataset"}, "train"), "--out", str(target)]
     return shlex.join(args)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from ..settings import fingerprint, train_settings
 from ..techniques import Technique, parse_techniques, technique_from_config
 from ._config import StudyConfig, resolve_keep_models, resolve_metric
 from ._reference import REFERENCE_FOLDER, ReferenceTask
-from ._runs import RunKey, run_folder
+from ._runs import RunKey, arm_name, run_folder
 from ._tasks import DataSpec, RunTask, remember_data
 
 __all__ = ["PreparedStudy", "prepare_study", "run_dir"]
@@ -31,13 +31,31 @@ class PreparedStudy:
     split: Split
     labels: list[str]
     techniques: list[Technique]
-    backend: str
+    backend: str  # the backend, or several joined by commas ("tfidf,hybrid"): every technique runs on each
     metric: str
     probes: list[str]
     training: dict[str, Any]  # TrainConfig fields given explicitly; the rest are the backend's defaults
     costs: CostSetting | None = None  # only the outputs depend on it, never a run
 
     keep_models: str = "all"  # which runs keep their model: all, best or none (see _models.py)
+    # The techniques each backend runs when they differ by backend (compare --tune: each backend's tuned specs);
+    # None: every backend runs ``techniques``.
+    per_backend: dict[str, list[Technique]] | None = None
+
+    @property
+    def backends(self) -> list[str]:
+        """The study's backends, in the order given."""
+        return self.backend.split(",")
+
+    def arms(self) -> list[tuple[str, Technique]]:
+        """Each (backend, technique) the study runs, backend by backend. With several backends each technique is
+        renamed ``<backend>/<technique>`` (:func:`~._runs.arm_name`): one name per run in every table."""
+        def runs_on(backend: str) -> list[Technique]:
+            return (self.per_backend or {}).get(backend, self.techniques)
+
+        if len(self.backends) == 1:
+            return [(self.backend, t) for t in runs_on(self.backend)]
+        return [(b, replace(t, display_name=arm_name(b, t.display_name))) for b in self.backends for t in runs_on(b)]
 
     def run_dir(self, out: Path, technique: Technique, seed: int) -> Path:
         """``out/runs/<technique>__seed<k>``: where the run of ``technique`` with ``seed`` is stored."""
@@ -48,10 +66,10 @@ class PreparedStudy:
         # "best" is decided once every run is finished: until then each run stores its model.
         keep = self.keep_models != "none"
         return [
-            RunTask(data=self.data, split=self.split, technique=technique, seed=seed, backend=self.backend,
+            RunTask(data=self.data, split=self.split, technique=technique, seed=seed, backend=backend,
                     model=self.config.model, run_dir=self.run_dir(out, technique, seed), training=dict(self.training),
                     probes=tuple(self.probes), keep_model=keep)
-            for technique in self.techniques for seed in self.config.seeds
+            for backend, technique in self.arms() for seed in self.config.seeds
         ]
 
     def reference_task(self, out: Path) -> ReferenceTask | None:
@@ -64,15 +82,16 @@ class PreparedStudy:
     def run_key(self, task: RunTask) -> RunKey:
         """What a stored run must be to count as ``task``'s run."""
         return RunKey(technique=task.technique.display_name, spec=task.technique.spec, seed=task.seed,
-                      labels=self.labels, backend=self.backend, data_sha256=self.split.data_hash,
+                      labels=self.labels, backend=task.backend, data_sha256=self.split.data_hash,
                       test=self.split.test.tolist(), with_model=self.keep_models == "all")
 
     def metadata(self) -> dict[str, Any]:
-        """What ``study.json`` holds: the settings, their fingerprint, labels, techniques, backend, metric, probes."""
+        """What ``study.json`` holds: the settings, their fingerprint, labels, techniques (each with its backend),
+        backend (several: joined by commas), metric, probes."""
         return {
             "config": self.config.to_dict(), "fingerprint": self.fingerprint(), "labels": self.labels,
-            "techniques": [t.to_dict() for t in self.techniques], "backend": self.backend, "metric": self.metric,
-            "probes": self.probes,
+            "techniques": [{**t.to_dict(), "backend": b} for b, t in self.arms()], "backend": self.backend,
+            "metric": self.metric, "probes": self.probes,
         }
 
     def fingerprint(self) -> dict[str, Any]:
@@ -114,10 +133,11 @@ def _resolve_techniques(entries: list[dict[str, Any]], labels: list[str]) -> lis
     return techniques
 
 
-def _resolve_backend(name: str) -> str:
+def _resolve_backends(names: str) -> str:
+    """``auto`` resolved, in each of a comma-joined list of backends (``auto,tfidf`` is ``tfidf`` once)."""
     from ..backends import resolve_backend_name  # the light registry: torch only to resolve auto
 
-    return resolve_backend_name(name)
+    return ",".join(dict.fromkeys(resolve_backend_name(name) for name in names.split(",")))
 
 
 def prepare_study(config: StudyConfig) -> PreparedStudy:
@@ -135,7 +155,7 @@ def prepare_study(config: StudyConfig) -> PreparedStudy:
     # What the runs are trained with: the TrainConfig settings the study gives (the others are each
     # backend's defaults), and its metric, which chooses the linear heads' C.
     training = {**train_settings(config.to_dict()), "metric": metric}
-    backend = _resolve_backend(config.backend)
+    backend = _resolve_backends(config.backend)
     # Checked here, before anything is trained or written: a bad cost or prior is one line, exit 2.
     train_counts = np.bincount(dataset.y[split.train], minlength=len(labels))
     costs = resolve_costs(config.costs, config.deploy_prior, labels, train_counts)

@@ -95,9 +95,9 @@ def run_study(
 
         StudyStore(out).check(study)  # before tuning into the folder
         StudyStore(out).claim()
-        techniques, document = tune_study(study, out, tune, lambda name, done, budget: notify("tune", done, budget, name),
-                                          executor=executor)
-        study = replace(study, techniques=techniques)
+        per_backend, document = tune_study(study, out, tune, lambda name, done, budget: notify("tune", done, budget, name),
+                                           executor=executor)
+        study = replace(study, per_backend=per_backend)
         write_tuning(out, document)
     return _StudyRun(study, out, notify).run(executor)
 

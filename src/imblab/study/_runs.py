@@ -4,8 +4,9 @@ A run's folder is ``runs/<technique>__seed<k>``. ``<technique>`` is the display 
 is a plain folder name (lowercase letters, digits and ``_.=-``, at most 60 characters, starting with
 a letter or digit); any other name becomes a slug and ``~`` and 8 hex digits of the name's SHA-256
 (``weighted (spam=10)`` → ``weighted_spam=10~7c1e…``). So every display name has a folder of its own
-(``w/x`` and ``w x`` slug alike but hash apart; ``Focal`` and ``focal`` differ on case-insensitive
-file systems too), and keeps it from run to run.
+(``w x`` and ``w!x`` slug alike but hash apart; ``Focal`` and ``focal`` differ on case-insensitive
+file systems too), and keeps it from run to run. A study of several backends names each technique's runs
+``<backend>/<technique>`` (:func:`arm_name`), stored in ``runs/<backend>.<technique>__seed<k>``.
 
 A stored run counts only when it is complete and is the run the study asks for: its files read back
 (:func:`imblab.run.read_run` checks them), and it has the study's technique, seed, labels, backend
@@ -22,23 +23,41 @@ import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..comparison import RunOutcome
 from ..errors import ModelError, OutputError
 from ..run import RUN_FILES, RunResult, is_complete_run, read_run
 
-__all__ = ["RunKey", "legacy_folder", "outcome_from_run", "outcome_of", "read_stored_run", "run_folder",
-           "technique_folder"]
+__all__ = ["RunKey", "arm_name", "legacy_folder", "outcome_from_run", "outcome_of", "read_stored_run", "run_folder",
+           "split_arm", "technique_folder"]
 
 _PLAIN = re.compile(r"[a-z0-9][a-z0-9_.=-]{0,59}")
+_ARM = re.compile(r"([a-z0-9][a-z0-9_-]{0,39})/(.+)", re.DOTALL)
+"""A technique's display name in a study of several backends: ``<backend>/<technique>``."""
 _LEFTOVER = re.compile(r"\.(?P<run>.+?)(?:\.p\d+)?\.[a-z0-9_]{8}\.(?:partial|old)")
 """``atomic_directory``'s temporary folders (``tempfile.mkdtemp`` adds 8 characters of ``[a-z0-9_]``)."""
 
 
+def arm_name(backend: str, technique: str) -> str:
+    """How a study of several backends names a technique's runs on ``backend``: ``hybrid/weighted``."""
+    return f"{backend}/{technique}"
+
+
+def split_arm(name: str) -> tuple[str | None, str]:
+    """``hybrid/weighted`` → ``("hybrid", "weighted")``; a name without a backend → ``(None, name)``."""
+    match = _ARM.fullmatch(name)
+    return (match.group(1), match.group(2)) if match else (None, name)
+
+
 def technique_folder(display_name: str) -> str:
-    """The folder name of a technique's runs: the name itself if plain, else a slug and a hash of it."""
+    """The folder name of a technique's runs: the name itself if plain, ``<backend>.<folder>`` for a technique
+    on one of several backends (``hybrid/weighted`` → ``hybrid.weighted``), else a slug and a hash of it."""
     if _PLAIN.fullmatch(display_name):
         return display_name
+    backend, technique = split_arm(display_name)
+    if backend is not None:
+        return f"{backend}.{technique_folder(technique)}"
     slug = re.sub(r"[^a-z0-9_.=-]+", "_", display_name.lower()).strip("._=-")[:40] or "technique"
     return f"{slug}~{hashlib.sha256(display_name.encode('utf-8')).hexdigest()[:8]}"
 
@@ -146,12 +165,26 @@ def outcome_of(run: RunResult) -> RunOutcome:
     """A stored run as the comparison sees it."""
     arrays = run.arrays()
     timings = run.metrics.get("timings", {})
+    validation = run.metrics.get("validation")
+    backend = run.config.get("backend")
     return RunOutcome(
         technique=run.metrics["technique"], spec=run.metrics["spec"], seed=int(run.metrics["seed"]),
         metrics=run.metrics["test_flat"], report=run.metrics["test"]["report"], probes=run.metrics.get("probes", []),
         seconds=float(timings.get("train_seconds", 0.0) + timings.get("eval_seconds", 0.0)),
         fit=run.metrics.get("head"), **arrays, **(run.validation_arrays() or {}),
+        backend=backend if isinstance(backend, str) else None,
+        val_metrics=_validation_metrics(validation, run.labels),
     )
+
+
+def _validation_metrics(validation: Any, labels: list[str]) -> dict[str, float]:
+    """A run's flat validation metrics; none when it lacks them or they are damaged (nothing is chosen by them)."""
+    from ..evaluation import flatten_metrics
+
+    try:
+        return flatten_metrics(validation, labels) if isinstance(validation, dict) else {}
+    except (KeyError, TypeError, ValueError):
+        return {}
 
 
 def outcome_from_run(run_dir: str | Path) -> RunOutcome:

@@ -47,6 +47,7 @@ from ._runs import (
     read_stored_run,
     remove_leftovers,
     run_folder,
+    split_arm,
 )
 from ._tasks import RunTask
 
@@ -320,6 +321,7 @@ def load_study(
     if not isinstance(split.get("test"), list) or not isinstance(split.get("data_sha256"), str):
         raise SpecError(f"{out / 'split.json'} is damaged: it lacks the test rows or the data's hash")
     specs = {t["display_name"]: t["spec"] for t in meta["techniques"]}
+    backends = {t["display_name"]: str(t.get("backend") or meta["backend"]) for t in meta["techniques"]}
     wanted = techniques or list(specs)
     unknown = [t for t in wanted if t not in specs]
     if unknown:
@@ -327,7 +329,7 @@ def load_study(
     outcomes = []
     for name in wanted:
         for seed in seeds if seeds is not None else list(meta["config"]["seeds"]):
-            key = RunKey(technique=name, spec=specs[name], seed=seed, labels=meta["labels"], backend=meta["backend"],
+            key = RunKey(technique=name, spec=specs[name], seed=seed, labels=meta["labels"], backend=backends[name],
                          data_sha256=split["data_sha256"], test=split["test"])
             path = out / "runs" / run_folder(name, seed)
             if path.exists():
@@ -358,7 +360,7 @@ def comparison(store: StudyStore, meta: Mapping[str, Any], outcomes: list[RunOut
     profile_data = read_json(store.out / "profile.json", SpecError)
     result = ComparisonResult(
         outcomes, meta["labels"], profile_data, config, environment(),
-        baseline="baseline" if "baseline" in names else names[0], metric=meta["metric"], reference=reference,
+        baseline=_baseline(names), metric=meta["metric"], reference=reference,
         costs=_study_costs(meta, profile_data, store.out) if costs is True else costs,
         tuning=_read_tuning(store.out, set(names)),
     )
@@ -366,6 +368,12 @@ def comparison(store: StudyStore, meta: Mapping[str, Any], outcomes: list[RunOut
     # (write=None) only reads them back. `imblab report DIR` re-renders unconditionally.
     store.write_outputs(result, outcomes, write=write)
     return result
+
+
+def _baseline(names: list[str]) -> str:
+    """What every technique is compared with: ``baseline`` (with several backends, the first backend's), else the
+    first technique."""
+    return next((name for name in names if split_arm(name)[1] == "baseline"), names[0])
 
 
 def _study_costs(meta: Mapping[str, Any], profile_data: dict[str, Any], out: Path) -> CostSetting | None:

@@ -23,6 +23,7 @@ from ...errors import SpecError
 from ...techniques import PRESETS, Technique, check_unique
 from ._api import STORAGE_FILE, default_study_name, plan_tuning, run_tuning
 from ._storage import mask_url, sqlite_url
+from .._runs import arm_name
 from ._trial import TuningData
 
 if TYPE_CHECKING:
@@ -77,56 +78,86 @@ def _previous(out: Path) -> dict[str, Any]:
 def tune_study(
     study: PreparedStudy, out: Path, settings: CompareTuning, on_tune: OnTune | None = None,
     executor: Executor | None = None,
-) -> tuple[list[Technique], dict[str, Any]]:
-    """Tune each technique of ``study`` (its trials on the study's ``executor``); returns the techniques with
-    the tuned ones after their defaults, and what ``tuning.json`` holds.
+) -> tuple[dict[str, list[Technique]], dict[str, Any]]:
+    """Tune each technique of ``study`` on each of its backends (its trials on the study's ``executor``); returns
+    per backend the techniques with the tuned ones after their defaults, and what ``tuning.json`` holds.
 
     Raises:
         SpecError: an unreachable storage, or a storage study made for something else.
     """
     url = settings.storage or sqlite_url(out / STORAGE_FILE)
-    shown = mask_url(url)
     data = TuningData.from_split(study.dataset, study.split)
-    previous = _previous(out)
-    seeds = [study.config.seeds[0]]
-    techniques: list[Technique] = []
+    context = _Context(study, out, settings, url, data, _previous(out), on_tune, executor)
+    per_backend: dict[str, list[Technique]] = {}
     entries: list[dict[str, Any]] = []
-    for technique in study.techniques:
-        techniques.append(technique)
-        try:
-            plan = plan_tuning(data, technique, _given(technique), split=study.split, seeds=seeds,
-                               backend=study.backend, model=study.config.model, metric=study.metric,
-                               training=study.training)
-        except SpecError as exc:  # nothing to tune: the technique runs at its defaults only
-            entries.append({"default": technique.display_name, "tuned": None, "reason": str(exc)})
-            continue
-        name = default_study_name(plan)
-        identity = plan.identity()
-        cached = previous.get(technique.display_name)
-        summary = None
-        if (cached and cached.get("identity") == identity and cached.get("study") == name
-                and cached.get("storage") == shown and isinstance(cached.get("summary"), dict)
-                and cached["summary"].get("budget") == settings.trials
-                and cached["summary"].get("complete", 0) + cached["summary"].get("pruned", 0) >= settings.trials):
-            summary = cached["summary"]
-        if summary is None:
-            out.mkdir(parents=True, exist_ok=True)
+    for backend in study.backends:
+        per_backend[backend] = []
+        for technique in study.techniques:
+            per_backend[backend].append(technique)
+            tuned, entry = _tune_one(context, backend, technique)
+            entries.append(entry)
+            if tuned is not None:
+                per_backend[backend].append(tuned)
+        check_unique(per_backend[backend])  # a listed technique called "<name> (tuned)" would collide
+    document = {"trials": settings.trials, "storage": mask_url(url), "metric": study.metric,
+                "seeds": context.seeds, "techniques": entries}
+    return per_backend, document
 
-            def progress(info: dict[str, Any], shown_name: str = technique.display_name) -> None:
-                if on_tune is not None:
-                    on_tune(shown_name, int(info["done"]), int(info["budget"]))
 
-            _, summary = run_tuning(plan, trials=settings.trials, storage=url, study_name=name,
-                                    sampler_seed=settings.sampler_seed, on_trial=progress, executor=executor)
-        best = Technique.from_dict(summary["best"]["technique"], study.labels)
-        tuned = Technique(best.name, best.params, technique.display_name + TUNED_SUFFIX)
-        techniques.append(tuned)
-        entries.append({"default": technique.display_name, "tuned": tuned.display_name, "spec": tuned.spec,
-                        "study": name, "storage": shown, "identity": identity, "summary": summary})
-    check_unique(techniques)  # a listed technique called "<name> (tuned)" would collide
-    document = {"trials": settings.trials, "storage": shown, "metric": study.metric, "seeds": seeds,
-                "techniques": entries}
-    return techniques, document
+@dataclass(frozen=True)
+class _Context:
+    """What tuning every technique of a study shares."""
+
+    study: PreparedStudy
+    out: Path
+    settings: CompareTuning
+    url: str
+    data: TuningData
+    previous: dict[str, Any]
+    on_tune: OnTune | None
+    executor: Executor | None
+
+    @property
+    def seeds(self) -> list[int]:
+        return [self.study.config.seeds[0]]
+
+
+def _tune_one(context: _Context, backend: str, technique: Technique) -> tuple[Technique | None, dict[str, Any]]:
+    """Tune ``technique`` on ``backend`` (or read its finished tuning); returns the tuned technique (None when
+    there is nothing to tune) and its ``tuning.json`` entry, named as the study's tables name it."""
+    study, settings, shown = context.study, context.settings, mask_url(context.url)
+    several = len(study.backends) > 1
+
+    def shown_as(display: str) -> str:
+        return arm_name(backend, display) if several else display
+
+    try:
+        plan = plan_tuning(context.data, technique, _given(technique), split=study.split, seeds=context.seeds,
+                           backend=backend, model=study.config.model, metric=study.metric, training=study.training)
+    except SpecError as exc:  # nothing to tune: the technique runs at its defaults only
+        return None, {"default": shown_as(technique.display_name), "tuned": None, "reason": str(exc)}
+    name = shown_as(default_study_name(plan))  # one storage study per backend
+    identity = plan.identity()
+    cached = context.previous.get(shown_as(technique.display_name))
+    summary = None
+    if (cached and cached.get("identity") == identity and cached.get("study") == name
+            and cached.get("storage") == shown and isinstance(cached.get("summary"), dict)
+            and cached["summary"].get("budget") == settings.trials
+            and cached["summary"].get("complete", 0) + cached["summary"].get("pruned", 0) >= settings.trials):
+        summary = cached["summary"]
+    if summary is None:
+        context.out.mkdir(parents=True, exist_ok=True)
+
+        def progress(info: dict[str, Any], shown_name: str = shown_as(technique.display_name)) -> None:
+            if context.on_tune is not None:
+                context.on_tune(shown_name, int(info["done"]), int(info["budget"]))
+
+        _, summary = run_tuning(plan, trials=settings.trials, storage=context.url, study_name=name,
+                                sampler_seed=settings.sampler_seed, on_trial=progress, executor=context.executor)
+    best = Technique.from_dict(summary["best"]["technique"], study.labels)
+    tuned = Technique(best.name, best.params, technique.display_name + TUNED_SUFFIX)
+    return tuned, {"default": shown_as(technique.display_name), "tuned": shown_as(tuned.display_name),
+                   "spec": tuned.spec, "study": name, "storage": shown, "identity": identity, "summary": summary}
 
 
 def write_tuning(out: Path, document: dict[str, Any]) -> Path:
