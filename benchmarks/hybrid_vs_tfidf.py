@@ -3,6 +3,7 @@ scikit-learn yardstick (issue 23): test macro-F1 of the best technique, the yard
 
     IMBLAB_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python benchmarks/hybrid_vs_tfidf.py \
         --out benchmarks/hybrid_vs_tfidf.json [--data sms_spam hate_speech] [--backends tfidf hybrid] [--seeds 2]
+    ... --studies-only --backends tfidf frozen hybrid    # one study of the three backends per data set, on one split
 
 Each study is ``imblab compare DATA --backend B --techniques seed --seeds S`` in a fresh folder. The first study
 that embeds a data set computes its embeddings (``cold``); on the first data set it is then run again with the
@@ -59,14 +60,52 @@ def run_study(data: str, backend: str, seeds: int, root: Path) -> dict:
             "dense_weights": sorted(set(weights))}
 
 
+def run_multi_study(data: str, backends: list[str], seeds: int, root: Path) -> dict:
+    """One study of several backends on one split: the (backend, technique) it chooses on validation, its test
+    macro-F1 and paired-bootstrap differences to the yardstick and to each other backend's own choice."""
+    from imblab.study import load_study
+
+    out = root / f"{data}-{'+'.join(backends)}"
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "imblab", "compare", data, "--backend", ",".join(backends), "--techniques",
+                    "seed", "--seeds", str(seeds), "--out", str(out), "--json"], check=True, stdout=subprocess.DEVNULL)
+    seconds = time.perf_counter() - started
+    result = load_study(out, write=False)
+    chosen = result.chosen
+    assert chosen is not None
+
+    def difference(other: str) -> dict:
+        d = result.compare(chosen.technique, other, "macro_f1")
+        return {"versus": other, "points": round(100 * d.difference, 2), "ci": [round(100 * d.low, 2),
+                round(100 * d.high, 2)], "significant": bool(d.significant)}
+
+    return {"data": data, "backends": backends, "seeds": seeds, "seconds": round(seconds, 1),
+            "chosen_on_validation": chosen.technique,
+            "chosen_test_macro_f1": round(float(result.stat(chosen.technique, "macro_f1")["mean"]), 4),
+            "per_backend_choice": chosen.per_backend,
+            "differences": [difference(result.reference_name), *(difference(t) for b, t in chosen.per_backend.items()
+                                                                  if b != chosen.backend)]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", nargs="+", default=["sms_spam", "hate_speech"])
     parser.add_argument("--backends", nargs="+", default=["tfidf", "frozen", "hybrid"])
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/hybrid_vs_tfidf.json"))
+    parser.add_argument("--studies-only", action="store_true",
+                        help="only the one study of all --backends per data set, added to --out's rows")
     args = parser.parse_args()
     rows = []
+    if args.studies_only:
+        previous = json.loads(args.out.read_text()) if args.out.is_file() else {}
+        with tempfile.TemporaryDirectory(prefix="imblab-hybrid-") as tmp:
+            studies = [run_multi_study(data, args.backends, args.seeds, Path(tmp)) for data in args.data]
+        kept = [s for s in previous.get("studies", []) if s["data"] not in args.data]
+        args.out.write_text(json.dumps({**previous, "studies": kept + studies}, indent=2) + "\n")
+        for s in studies:
+            print(json.dumps(s))
+        return
     with tempfile.TemporaryDirectory(prefix="imblab-hybrid-") as tmp:
         os.environ.setdefault("IMBLAB_CACHE_DIR", str(Path(tmp) / "cache"))
         for data in args.data:

@@ -165,7 +165,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "backend": run.metrics["backend"], "seed": seed,
         "validation": run.metrics["validation"], "test": run.metrics["test"],
         "test_prior_corrected": run.metrics["test_prior_corrected"], "probes": run.metrics["probes"],
-        "timings": run.metrics["timings"], "head": run.metrics.get("head"),
+        "timings": run.metrics["timings"], "head": run.metrics.get("head"), "precision": run.metrics.get("precision"),
     }
     if "costs" in run.metrics:
         payload["costs"] = run.metrics["costs"]

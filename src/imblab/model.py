@@ -176,7 +176,7 @@ class TrainedModel:
         fitted = tech.fit(np.bincount(y, minlength=len(labels)), labels)
         name = resolve_backend_name(backend)
         model = make_backend(name, model_name=model_name, max_length=config.max_length, pooling=config.pooling,
-                             **config.options)
+                             mixed_precision=config.mixed_precision, **config.options)
         loop = config.loop(model.default_loop())
         log.info("training %s on %s (%d texts, seed %d): %s", tech.display_name, name, len(y), seed, loop)
         head = HeadConfig(C=config.C, metric=resolve_metric(config.metric, labels), fit=config.epochs != 0)
@@ -185,6 +185,11 @@ class TrainedModel:
         posthoc = fitted.fit_posthoc(model.predict_logits(list(val_texts)), vy)
         return cls(labels=labels, fitted=fitted, posthoc=posthoc, backend=model, loop=loop, config=config, seed=seed,
                    history=history, fit_seconds=time.perf_counter() - started)
+
+    @property
+    def precision(self) -> str | None:
+        """What the backend's transformer computes in (``bf16`` or ``no``); None for a backend without one."""
+        return getattr(self.backend, "precision", None)
 
     # ------------------------------------------------------------------ prediction
     def predict_logits(self, texts: Sequence[str]) -> np.ndarray:

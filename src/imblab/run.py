@@ -186,6 +186,7 @@ def train_run(
         **evaluated.results,
         "test_flat": flatten_metrics(evaluated.results["test"], labels),
         "head": model.backend.fit_info,  # the linear heads: the C chosen on validation and its path
+        "precision": model.precision,  # what the transformer computed in: bf16, no, or None (no transformer)
         "probes": _probe_rows(model, probes),
         "timings": {"train_seconds": train_seconds, "eval_seconds": eval_seconds},
     }

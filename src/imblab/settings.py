@@ -417,8 +417,9 @@ SETTINGS: tuple[Setting, ...] = (
             fingerprint=True, uses=SGD),
     Setting("patience", TRAINING, Integer(at_least=1), None, "stop after N epochs without a better validation "
             "macro-F1 (default: train every epoch)", TRAIN_COMPARE, train=True, fingerprint=True, uses=SGD),
-    Setting("mixed_precision", TRAINING, Choice(("auto", "bf16", "no")), None, "auto: bf16 on a GPU that has it",
-            TRAIN_COMPARE, train=True, fingerprint=True, uses=SGD),
+    Setting("mixed_precision", TRAINING, Choice(("auto", "bf16", "no")), None, "what a transformer computes in "
+            "(fine-tuning, embedding, predicting); auto: bf16 on a GPU or CPU (AVX512-BF16, AMX) that has it",
+            TRAIN_COMPARE, train=True, fingerprint=True, uses=ENCODERS),
     Setting("max_length", TRAINING, Integer(at_least=2), 128, "max tokens per text", TRAINING_EVERYWHERE, train=True,
             fingerprint=True, uses=ENCODERS),
     Setting("pooling", TRAINING, Choice(("mean", "cls")), "mean", "how token embeddings become one",

@@ -47,7 +47,7 @@ class FeatureBackend:
     # ------------------------------------------------------------------ what a subclass writes
     @classmethod
     def create(cls, *, model_name: str | None = None, max_length: int = 128, pooling: str = "mean",
-               **options: Any) -> FeatureBackend:
+               mixed_precision: str | None = None, **options: Any) -> FeatureBackend:
         """An untrained backend: ``cls(**options)`` (its own settings); a subclass that takes an encoder or other
         study settings overrides this."""
         return cls(**options)

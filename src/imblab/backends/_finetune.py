@@ -22,7 +22,7 @@ import torch
 from safetensors import SafetensorError
 
 from ..errors import ModelError
-from ..training import (Batches, Callback, EarlyStopping, EpochListener, LoopConfig, Validation,
+from ..training import (Batches, Callback, EarlyStopping, EpochListener, LoopConfig, Validation, autocast,
                         resolve_mixed_precision, seed_everything, train)
 from ._encoders import DEFAULT_MODEL, check_encoder_folder, quiet_loading, resolve_model_name, token_lengths
 from ._protocol import FitData, FitSettings, macro_f1_scorer
@@ -50,6 +50,13 @@ class FinetuneBackend:
         self.model: Any = None
         self.tokenizer: Any = None
         self.fit_info: dict[str, Any] | None = None
+        #: ``bf16`` or ``no``, resolved at fit from the loop's ``mixed_precision``; what prediction computes in too.
+        self._mixed_precision = "no"
+
+    @property
+    def precision(self) -> str:
+        """What the network computes in (``bf16`` or ``no``): resolved at fit, stored with the model."""
+        return self._mixed_precision
 
     def default_loop(self) -> LoopConfig:
         from transformers import AutoConfig
@@ -122,10 +129,9 @@ class FinetuneBackend:
         texts = list(texts)
         self.model.eval()
         device = next(self.model.parameters()).device
-        bf16 = device.type == "cuda" and getattr(self, "_mixed_precision", "no") == "bf16"
         order = np.argsort(-token_lengths(self.tokenizer, texts, self.max_length), kind="stable")
         out = np.zeros((len(texts), self.model.config.num_labels), dtype=np.float32)
-        with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+        with torch.inference_mode(), autocast(self._mixed_precision, device):
             for start in range(0, len(texts), _PREDICT_BATCH):
                 rows = order[start : start + _PREDICT_BATCH]
                 batch = {k: v.to(device) for k, v in self._batch([texts[i] for i in rows]).items()}
@@ -134,7 +140,7 @@ class FinetuneBackend:
 
     def settings(self) -> dict[str, Any]:
         return {"model_name": self.model_name or DEFAULT_MODEL, "model_path": self.model_path,
-                "max_length": self.max_length}
+                "max_length": self.max_length, "precision": self._mixed_precision}
 
     def save(self, directory: Path) -> None:
         if self.model is None:
@@ -157,6 +163,8 @@ class FinetuneBackend:
         backend.model_path = settings.get("model_path", "")
         try:
             backend.max_length = int(settings["max_length"])
+            # Predict in the precision it was trained and evaluated in (a model stored before it was recorded: fp32).
+            backend._mixed_precision = resolve_mixed_precision(str(settings.get("precision", "no")))
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"{directory}: the finetune backend's settings are damaged ({type(exc).__name__}: {exc})") from None
         check_encoder_folder(target)
@@ -176,5 +184,4 @@ class FinetuneBackend:
             raise ModelError(f"{target} is not the whole fine-tuned model: it lacks {', '.join(missing[:3])}"
                              f"{' and more' if len(missing) > 3 else ''} (an encoder without its trained head?)")
         backend.model.to("cuda" if torch.cuda.is_available() else "cpu").eval()
-        backend._mixed_precision = resolve_mixed_precision("auto")
         return backend

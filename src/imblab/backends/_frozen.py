@@ -26,6 +26,7 @@ from .._cores import usable_cores
 from .._io import atomic_write_bytes, read_regular_bytes
 from ..data import cache_dir
 from ..errors import ModelError
+from ..training import autocast, resolve_mixed_precision
 from ._features import FeatureBackend
 from ._encoders import DEFAULT_MODEL, check_encoder_folder, model_identity, quiet_loading, resolve_model_name, token_lengths
 from ._heads import LinearHead
@@ -88,16 +89,19 @@ class FrozenBackend(FeatureBackend):
 
     @classmethod
     def create(cls, *, model_name: str | None = None, max_length: int = 128, pooling: str = "mean",
-               **_: Any) -> FrozenBackend:
-        return cls(model_name, max_length=max_length, pooling=pooling)
+               mixed_precision: str | None = None, **_: Any) -> FrozenBackend:
+        return cls(model_name, max_length=max_length, pooling=pooling, mixed_precision=mixed_precision)
 
-    def __init__(self, model_name: str | None = None, *, max_length: int = 128, pooling: str = "mean") -> None:
+    def __init__(self, model_name: str | None = None, *, max_length: int = 128, pooling: str = "mean",
+                 mixed_precision: str | None = None) -> None:
         if pooling not in POOLINGS:
             raise ModelError(f"unknown pooling {pooling!r}: use one of {', '.join(POOLINGS)}")
         self.model_name = model_name if model_name not in (None, DEFAULT_MODEL) else None
         self.model_path = resolve_model_name(model_name)
         self.max_length = max_length
         self.pooling = pooling
+        #: ``bf16`` or ``no``: what the encoder computes in (``auto`` resolved for this machine; training/_precision).
+        self.precision = resolve_mixed_precision(mixed_precision)
         self._identity: str | None = None
         self._encoder: Any = None
         self._tokenizer: Any = None
@@ -131,7 +135,9 @@ class FrozenBackend(FeatureBackend):
         self._encoder.to("cuda" if torch.cuda.is_available() else "cpu").eval()
 
     def _cache_path(self, texts: Sequence[str]) -> Path:
-        key = json.dumps([self.identity, self.max_length, self.pooling, texts_hash(texts)])
+        # bf16 embeddings are other numbers: their own entries (an fp32 key keeps its old form, so old entries hold).
+        precision = ["bf16"] if self.precision == "bf16" else []
+        key = json.dumps([self.identity, self.max_length, self.pooling, texts_hash(texts), *precision])
         return cache_dir() / "embeddings" / f"{hashlib.sha256(key.encode()).hexdigest()}.npy"
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
@@ -142,7 +148,7 @@ class FrozenBackend(FeatureBackend):
         order = np.argsort(-lengths, kind="stable")  # similar lengths together: little padding
         device = next(self._encoder.parameters()).device
         out = np.zeros((len(texts), self._encoder.config.hidden_size), dtype=np.float32)
-        with torch.inference_mode():
+        with torch.inference_mode(), autocast(self.precision, device):
             for start in range(0, len(texts), _EMBED_BATCH):
                 rows = order[start : start + _EMBED_BATCH]
                 batch = self._tokenizer([texts[i] for i in rows], padding=True, truncation=True,
@@ -189,6 +195,7 @@ class FrozenBackend(FeatureBackend):
             "model_identity": self.identity,
             "max_length": self.max_length,
             "pooling": self.pooling,
+            "precision": self.precision,
         }
 
     # The encoder is referenced (name + identity), not copied: it is frozen and often large; save_features
@@ -197,8 +204,10 @@ class FrozenBackend(FeatureBackend):
     @classmethod
     def from_settings(cls, settings: dict[str, Any], directory: Path) -> FrozenBackend:
         try:
+            # A model stored before precision was recorded embedded in fp32.
+            precision = str(settings.get("precision", "no"))
             backend = cls(str(settings["model_name"]), max_length=int(settings["max_length"]),
-                          pooling=str(settings["pooling"]))
+                          pooling=str(settings["pooling"]), mixed_precision=precision)
             identity = str(settings["model_identity"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"{directory}: the frozen backend's settings are damaged ({type(exc).__name__}: {exc})") from None

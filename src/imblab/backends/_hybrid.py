@@ -45,19 +45,25 @@ class HybridBackend(FeatureBackend):
 
     @classmethod
     def create(cls, *, model_name: str | None = None, max_length: int = 128, pooling: str = "mean",
-               dense_weight: float | None = None, **_: Any) -> HybridBackend:
-        return cls(model_name, max_length=max_length, pooling=pooling, dense_weight=dense_weight)
+               dense_weight: float | None = None, mixed_precision: str | None = None, **_: Any) -> HybridBackend:
+        return cls(model_name, max_length=max_length, pooling=pooling, dense_weight=dense_weight,
+                   mixed_precision=mixed_precision)
 
     def __init__(self, model_name: str | None = None, *, max_length: int = 128, pooling: str = "mean",
-                 dense_weight: float | None = None) -> None:
+                 dense_weight: float | None = None, mixed_precision: str | None = None) -> None:
         if dense_weight is not None and not (np.isfinite(dense_weight) and dense_weight >= 0):
             raise ModelError(f"dense_weight must be a finite number ≥ 0, not {dense_weight!r}")
         self.tfidf = TfidfBackend()
-        self.frozen = FrozenBackend(model_name, max_length=max_length, pooling=pooling)
+        self.frozen = FrozenBackend(model_name, max_length=max_length, pooling=pooling, mixed_precision=mixed_precision)
         self.dense_weight = dense_weight  # None: chosen on validation at fit
         self.weight: float | None = dense_weight
         self.head: LinearHead | None = None
         self.fit_info: dict[str, Any] | None = None
+
+    @property
+    def precision(self) -> str:
+        """What the encoder computes in: ``bf16`` or ``no``."""
+        return self.frozen.precision
 
     # ------------------------------------------------------------------ features
     def _join(self, sparse: sp.csr_matrix, dense: np.ndarray, weight: float) -> sp.csr_matrix:

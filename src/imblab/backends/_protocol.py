@@ -65,7 +65,7 @@ class Backend(Protocol):
 
     @classmethod
     def create(cls, *, model_name: str | None = None, max_length: int = 128, pooling: str = "mean",
-               **options: Any) -> Backend:
+               mixed_precision: str | None = None, **options: Any) -> Backend:
         """An untrained backend from the study's settings (a backend ignores those it does not take) and its own
         ``options`` (its ``BackendSpec.settings``)."""
         ...

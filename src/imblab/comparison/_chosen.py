@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -20,8 +20,21 @@ from ._costs import METRIC as COST_METRIC
 from ._costs import PER
 
 if TYPE_CHECKING:
+    from ..evaluation import CostSetting
     from ._outcome import RunOutcome
-    from ._result import ComparisonResult
+
+
+class ChoiceView(Protocol):
+    """What the choice reads of its study (a :class:`~._result.ComparisonResult` is one)."""
+
+    metric: str
+    cost_setting: CostSetting | None
+    techniques: list[str]
+
+    @property
+    def backends(self) -> list[str]: ...
+
+    def runs(self, technique: str) -> list[RunOutcome]: ...
 
 __all__ = ["ValidationChoice", "validation_choice"]
 
@@ -45,7 +58,7 @@ class ValidationChoice:
     per_backend: dict[str, str]
 
 
-def validation_value(result: ComparisonResult, run: RunOutcome) -> float:
+def validation_value(result: ChoiceView, run: RunOutcome) -> float:
     """One run's validation value of the study's ranking metric (NaN when the run stored none)."""
     if result.metric == COST_METRIC:
         setting = result.cost_setting
@@ -56,7 +69,7 @@ def validation_value(result: ComparisonResult, run: RunOutcome) -> float:
     return float(run.val_metrics.get(result.metric, math.nan))
 
 
-def validation_choice(result: ComparisonResult) -> ValidationChoice | None:
+def validation_choice(result: ChoiceView) -> ValidationChoice | None:
     """The technique best on validation, overall and per backend; None when no run stored validation metrics."""
     sign = 1.0 if higher_is_better(result.metric) else -1.0
     means = {t: float(np.mean([validation_value(result, o) for o in result.runs(t)])) for t in result.techniques}

@@ -83,7 +83,18 @@ class PreparedStudy:
         """What a stored run must be to count as ``task``'s run."""
         return RunKey(technique=task.technique.display_name, spec=task.technique.spec, seed=task.seed,
                       labels=self.labels, backend=task.backend, data_sha256=self.split.data_hash,
-                      test=self.split.test.tolist(), with_model=self.keep_models == "all")
+                      test=self.split.test.tolist(), with_model=self.keep_models == "all",
+                      precision=self.precision(task.backend))
+
+    def precision(self, backend: str) -> str | None:
+        """What ``backend``'s transformer computes in here (``bf16`` or ``no``); None for a backend without one."""
+        from ..backends import backend_spec
+
+        if "encoder" not in backend_spec(backend).uses:
+            return None
+        from ..training import resolve_mixed_precision  # torch: only for a study with a transformer
+
+        return resolve_mixed_precision(self.config.mixed_precision)
 
     def metadata(self) -> dict[str, Any]:
         """What ``study.json`` holds: the settings, their fingerprint, labels, techniques (each with its backend),
@@ -92,6 +103,7 @@ class PreparedStudy:
             "config": self.config.to_dict(), "fingerprint": self.fingerprint(), "labels": self.labels,
             "techniques": [{**t.to_dict(), "backend": b} for b, t in self.arms()], "backend": self.backend,
             "metric": self.metric, "probes": self.probes,
+            "precision": {b: self.precision(b) for b in self.backends},
         }
 
     def fingerprint(self) -> dict[str, Any]:

@@ -133,6 +133,8 @@ class RunKey:
     data_sha256: str
     test: Sequence[int]
     with_model: bool = False  # the study keeps every model (``--keep-models all``): a run without one is retrained
+    # What its transformer computed in: bf16, no, None (a backend without one); "any": not checked (reading a study).
+    precision: str | None = "any"
 
 
 def read_stored_run(path: Path, key: RunKey) -> RunOutcome:
@@ -154,11 +156,17 @@ def read_stored_run(path: Path, key: RunKey) -> RunOutcome:
             ("backend", config.get("backend") == key.backend),
             ("data", split.get("data_sha256") == key.data_sha256),
             ("test rows", split.get("test") == list(key.test) and len(run.predictions) == len(key.test)),
+            ("precision", key.precision == "any" or _precision(metrics, key) == key.precision),
         ) if not ok
     ]
     if problems:
         raise ModelError(f"{path} holds a run with other {', '.join(problems)} than this study's")
     return outcome_of(run)
+
+
+def _precision(metrics: dict[str, Any], key: RunKey) -> str | None:
+    """What a stored run's transformer computed in; a run stored before imblab recorded it computed in fp32."""
+    return metrics["precision"] if "precision" in metrics else ("no" if key.precision is not None else None)
 
 
 def outcome_of(run: RunResult) -> RunOutcome:

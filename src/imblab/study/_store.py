@@ -357,6 +357,8 @@ def comparison(store: StudyStore, meta: Mapping[str, Any], outcomes: list[RunOut
         raise SpecError(f"{store.out} holds no finished runs yet: run imblab compare first")
     names = list(dict.fromkeys(o.technique for o in outcomes))
     config = {**meta["config"], "backend_resolved": meta["backend"], "labels": meta["labels"]}
+    if isinstance(meta.get("precision"), dict) and any(meta["precision"].values()):  # a transformer's: bf16 or no
+        config["precision_resolved"] = ", ".join(f"{b}: {p}" for b, p in meta["precision"].items() if p)
     profile_data = read_json(store.out / "profile.json", SpecError)
     result = ComparisonResult(
         outcomes, meta["labels"], profile_data, config, environment(),

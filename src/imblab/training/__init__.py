@@ -10,12 +10,15 @@ from ._loop import (
     Loss,
     Objective,
     Validation,
-    resolve_mixed_precision,
     seed_everything,
     train,
 )
+from ._precision import PRECISIONS, autocast, cpu_has_bf16, resolve_mixed_precision
 
 __all__ = [
+    "PRECISIONS",
+    "autocast",
+    "cpu_has_bf16",
     "Batches",
     "Callback",
     "EarlyStopping",

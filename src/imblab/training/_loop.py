@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from ._batching import length_grouped_batches, shuffled_batches, weight_scale
+from ._precision import resolve_mixed_precision
 from ._progress import progress_bar
 
 __all__ = ["Batches", "Callback", "EarlyStopping", "EpochListener", "LoopConfig", "Loss", "Objective", "Validation", "train",
@@ -45,7 +46,8 @@ class LoopConfig:
         warmup_ratio: share of the steps spent warming the learning rate up linearly from 0;
             it then decays linearly to 0 (BERT's schedule, Devlin et al. 2019).
         max_grad_norm: gradient clipping norm; ``None`` disables clipping.
-        mixed_precision: "auto" (bf16 on a CUDA GPU that supports it, else none), "bf16" or "no".
+        mixed_precision: "auto" (bf16 on a CUDA GPU that supports it or a CPU with AVX512-BF16/AMX, else none),
+            "bf16" or "no" (:mod:`._precision`).
         patience: stop after this many epochs without a better validation score and restore
             the best weights; ``None`` trains all epochs.
         mega_batch: batches per length-sorting window (see ``length_grouped_batches``).
@@ -63,15 +65,6 @@ class LoopConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def resolve_mixed_precision(requested: str) -> str:
-    """``"auto"`` -> ``"bf16"`` on a CUDA GPU with bf16 support, else ``"no"``."""
-    if requested not in ("auto", "bf16", "no"):
-        raise ValueError(f"mixed_precision must be 'auto', 'bf16' or 'no', not {requested!r}")
-    if requested == "auto":
-        return "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
-    return requested
 
 
 def seed_everything(seed: int) -> None:
