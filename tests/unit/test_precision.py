@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixtures of test_backends, imported by name, are the tests' parameters)
 """Issue 24: ``--mixed-precision auto|bf16|no`` on CPU — ``auto`` resolves as documented, bf16 and fp32 runs of tiny
 random models train, save and load, a cached fp32 embedding is never served to a bf16 run, same seed same numbers."""
 
