@@ -1,14 +1,15 @@
-"""Samples/s of imblab's fine-tuning loop against ``transformers.Trainer``, side by side.
+"""Samples/s of imblab's fine-tuning loop against ``transformers.Trainer``, side by side, in each precision.
 
-Same model (the bundled all-MiniLM-L6-v2 with a fresh classification layer), data (a
-stratified subsample of SMS spam), batch size, max length, technique (inverse-frequency
-weighted cross-entropy) and machine, one epoch each, in one process:
+Same model (the bundled all-MiniLM-L6-v2 with a fresh classification layer), data (a stratified subsample of
+SMS spam), batch size, max length, technique (inverse-frequency weighted cross-entropy) and machine, one epoch
+each, in one process, for each ``--precision`` (``no``: fp32; ``bf16``: autocast to bf16, fp32 weights):
 
 1. imblab loop, length-grouped dynamic-padding batches (what ``--backend finetune`` uses);
 2. imblab loop, shuffled batches with dynamic padding (no length grouping);
-3. ``transformers.Trainer`` with ``DataCollatorWithPadding`` and the technique as
-   ``compute_loss_func``, at its default sampling. (transformers 5 does group by length:
-   ``TrainingArguments(train_sampling_strategy="group_by_length")``; issue 24 adds that informed row.)
+3. ``transformers.Trainer`` with ``DataCollatorWithPadding`` and the technique as ``compute_loss_func``, with
+   ``TrainingArguments(train_sampling_strategy="group_by_length")`` — what an informed user configures — and
+   ``bf16=True`` in bf16;
+4. the same Trainer at its default (random) sampling.
 
 Run: ``IMBLAB_DATA_DIR=... HF_HUB_OFFLINE=1 python benchmarks/train_throughput.py --out results.json``.
 Prints a Markdown table; ``--out`` gets the numbers and the environment as JSON.
@@ -54,10 +55,11 @@ def _model(labels: list[str], args: argparse.Namespace):  # type: ignore[no-unty
     return model, AutoTokenizer.from_pretrained(path)
 
 
-def run_imblab(texts: list[str], y: np.ndarray, labels: list[str], *, grouped: bool, args: argparse.Namespace) -> dict[str, Any]:
+def run_imblab(texts: list[str], y: np.ndarray, labels: list[str], *, grouped: bool, precision: str,
+               args: argparse.Namespace) -> dict[str, Any]:
     from imblab.backends._encoders import token_lengths
     from imblab.techniques import parse_spec
-    from imblab.training import LoopConfig, train
+    from imblab.training import Batches, LoopConfig, train
 
     model, tokenizer = _model(labels, args)
     fitted = parse_spec("weighted", labels).fit(np.bincount(y, minlength=len(labels)), labels)
@@ -67,16 +69,16 @@ def run_imblab(texts: list[str], y: np.ndarray, labels: list[str], *, grouped: b
                               return_tensors="pt"))
 
     lengths = token_lengths(tokenizer, texts, args.max_length) if grouped else None
-    config = LoopConfig(epochs=1, batch_size=args.batch_size, lr=5e-5)
+    config = LoopConfig(epochs=1, batch_size=args.batch_size, lr=5e-5, weight_decay=0.01, warmup_ratio=0.06,
+                        max_grad_norm=1.0, mixed_precision=precision)
     started = time.perf_counter()
-    history = train(model, make_batch, y, config=config, seed=args.seed, loss_fn=fitted.loss,
-                    epoch_indices=fitted.epoch_indices, lengths=lengths,
-                    reduction_weights=fitted.reduction_weights, progress=False)
+    history = train(model, Batches(make_batch, y, lengths), fitted, config, seed=args.seed, progress=False)
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "samples_per_second": len(texts) / seconds, "final_loss": history[-1]["loss"]}
 
 
-def run_trainer(texts: list[str], y: np.ndarray, labels: list[str], *, args: argparse.Namespace) -> dict[str, Any]:
+def run_trainer(texts: list[str], y: np.ndarray, labels: list[str], *, grouped: bool, precision: str,
+                args: argparse.Namespace) -> dict[str, Any]:
     from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
 
     from imblab.integrations.transformers import make_compute_loss_func
@@ -90,8 +92,9 @@ def run_trainer(texts: list[str], y: np.ndarray, labels: list[str], *, args: arg
         training_args = TrainingArguments(
             output_dir=out, per_device_train_batch_size=args.batch_size, num_train_epochs=1, learning_rate=5e-5,
             warmup_steps=0.06, weight_decay=0.01, max_grad_norm=1.0, lr_scheduler_type="linear",
-            logging_strategy="no", save_strategy="no", report_to=[], seed=args.seed, use_cpu=not cuda, bf16=cuda,
-            dataloader_num_workers=0, disable_tqdm=True,
+            logging_strategy="no", save_strategy="no", report_to=[], seed=args.seed, use_cpu=not cuda,
+            bf16=precision == "bf16", dataloader_num_workers=0, disable_tqdm=True,
+            train_sampling_strategy="group_by_length" if grouped else "random",
         )
         trainer = Trainer(model=model, args=training_args, train_dataset=dataset,
                           data_collator=DataCollatorWithPadding(tokenizer), compute_loss_func=loss, callbacks=[loss])
@@ -101,12 +104,22 @@ def run_trainer(texts: list[str], y: np.ndarray, labels: list[str], *, args: arg
     return {"seconds": seconds, "samples_per_second": len(texts) / seconds, "final_loss": float(result.training_loss)}
 
 
+RUNS = {
+    "imblab loop, length-grouped": (run_imblab, True),
+    "imblab loop, unsorted batches": (run_imblab, False),
+    "Trainer, group_by_length": (run_trainer, True),
+    "Trainer, default sampling": (run_trainer, False),
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=512, help="SMS spam texts (stratified subsample)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--precision", nargs="+", default=["no", "bf16"], choices=["no", "bf16"])
+    parser.add_argument("--runs", nargs="+", default=list(RUNS), choices=list(RUNS))
     parser.add_argument("--model", default=None,
                         help="path or hub id (default: the bundled all-MiniLM-L6-v2), or random-roberta")
     parser.add_argument("--tokenizer", default=None, help="tokenizer of random-roberta (default: the bundled MiniLM's)")
@@ -114,26 +127,26 @@ def main() -> None:
     args = parser.parse_args()
 
     texts, y, labels = _load(args.n, args.seed)
-    if torch.cuda.is_available():  # CUDA context and kernels start up outside the timed runs
-        run_imblab(texts[:256], y[:256], labels, grouped=True, args=args)
-    runs = {
-        "imblab loop, length-grouped": lambda: run_imblab(texts, y, labels, grouped=True, args=args),
-        "imblab loop, unsorted batches": lambda: run_imblab(texts, y, labels, grouped=False, args=args),
-        "transformers.Trainer + compute_loss_func": lambda: run_trainer(texts, y, labels, args=args),
-    }
-    results = {}
-    for name, run in runs.items():
-        results[name] = run()
-        print(f"{name}: {results[name]['samples_per_second']:.1f} samples/s", file=sys.stderr, flush=True)
+    run_imblab(texts[:64], y[:64], labels, grouped=True, precision=args.precision[0], args=args)  # warm-up: imports
+    results: dict[str, dict[str, Any]] = {}
+    for precision in args.precision:
+        for name in args.runs:
+            run, grouped = RUNS[name]
+            key = f"{name} [{precision}]"
+            results[key] = {**run(texts, y, labels, grouped=grouped, precision=precision, args=args),
+                            "precision": precision}
+            print(f"{key}: {results[key]['samples_per_second']:.1f} samples/s", file=sys.stderr, flush=True)
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"CPU ({torch.get_num_threads()} threads)"
-    base = results["transformers.Trainer + compute_loss_func"]["samples_per_second"]
     model_name = args.model or "all-MiniLM-L6-v2 (bundled)"
     print(f"SMS spam, {args.n} texts, {model_name}, batch {args.batch_size}, max length {args.max_length}, "
           f"1 epoch, weighted CE, {device}\n")
-    print("| training | seconds | samples/s | vs Trainer |")
-    print("|---|---:|---:|---:|")
-    for name, r in results.items():
-        print(f"| {name} | {r['seconds']:.1f} | {r['samples_per_second']:.1f} | {r['samples_per_second'] / base:.2f}x |")
+    print("| training | precision | seconds | samples/s | vs Trainer group_by_length, same precision |")
+    print("|---|---|---:|---:|---:|")
+    for key, r in results.items():
+        peer = results.get(f"Trainer, group_by_length [{r['precision']}]")
+        ratio = f"{r['samples_per_second'] / peer['samples_per_second']:.2f}x" if peer else "—"
+        print(f"| {key.rsplit(' [', 1)[0]} | {r['precision']} | {r['seconds']:.1f} | {r['samples_per_second']:.1f} | "
+              f"{ratio} |")
     if args.out:
         import transformers
 

@@ -69,7 +69,9 @@ def compare(
         dataset: built-in name or file path (default ``sms_spam``, or the study file's).
         techniques: ``"seed"`` (default), ``"all"``, ``"baseline,focal:gamma=2"`` or a list of specs.
         seeds: a count (``3`` → seeds 0, 1, 2) or explicit seeds.
-        backend: ``auto`` (default), ``tfidf``, ``frozen`` or ``finetune``.
+        backend: ``auto`` (default), ``tfidf``, ``frozen``, ``hybrid``, ``finetune``, or several
+            (``"tfidf,hybrid"`` or a list): every technique runs on each, on one split; ``result.chosen`` is the
+            (backend, technique) best on validation.
         model: Hugging Face id or local path for ``frozen``/``finetune``.
         probes: texts whose predicted probabilities are tabulated (default for sms_spam: "Call to claim your prize!").
         metric: the metric that ranks techniques (default ``macro-f1``) — unless costs are given — and chooses

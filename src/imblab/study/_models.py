@@ -6,7 +6,8 @@ afterwards, and for fine-tuning each is the whole network (about 90 MB for MiniL
 
 * ``all``: every run's ``model/`` (the default for tfidf and frozen, whose models are a linear head);
 * ``best``: only the model of the *chosen run* — the median seed (by the study's metric) of the technique
-  with the best mean — decided once every run is finished; the other runs' ``model/`` folders, which imblab
+  with the best mean (with several backends: the (backend, technique) best on validation,
+  :attr:`~imblab.comparison.ComparisonResult.chosen`) — decided once every run is finished; the other runs' ``model/`` folders, which imblab
   wrote, are removed (the default for finetune);
 * ``none``: no model.
 
