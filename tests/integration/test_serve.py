@@ -2,8 +2,8 @@
 
 Answers must equal ``load_model(...)`` exactly for single requests. Gathered into one forward pass
 with other requests, a transformer's rows are padded to a different length and move in the last
-bits (measured on the fine-tuned MiniLM: |Δp| ≤ 1e-8), so concurrent MiniLM answers are compared
-within 1e-6; TF-IDF rows do not depend on their batch and are compared exactly everywhere.
+bits (measured on the fine-tuned MiniLM in fp32: |Δp| ≤ 1e-8; in bf16, the default on a CPU with AVX512-BF16
+or AMX: ≤ 1e-5), so concurrent MiniLM answers are compared within 1e-6 in fp32, 1e-3 in bf16; TF-IDF rows do not depend on their batch and are compared exactly everywhere.
 """
 
 from __future__ import annotations
@@ -402,8 +402,9 @@ def test_minilm_100_concurrent_requests(minilm_server: Server, minilm_model, tex
         got, want = response.json()["predictions"], [reference[json.dumps(body["prior"])][t] for t in body["texts"]]
         assert [row["label"] for row in got] == [row["label"] for row in want]
         for a, b in zip(got, want):
+            # In bf16 (auto on a CPU with AVX512-BF16 or AMX) a batch's padding changes the kernels' rounding.
             np.testing.assert_allclose(list(a["probabilities"].values()), list(b["probabilities"].values()),
-                                       rtol=0, atol=1e-6)
+                                       rtol=0, atol=1e-6 if minilm_model.precision == "no" else 1e-3)
     body = info(minilm_server)
     assert body["batching"]["batches"] < body["batching"]["requests"]
     assert body["backend"] == "finetune" and body["max_length"] == 128 and body["model_name"]
