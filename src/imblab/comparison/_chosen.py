@@ -19,6 +19,8 @@ from ..evaluation import bayes_decisions, expected_cost, higher_is_better
 from ._costs import METRIC as COST_METRIC
 from ._costs import PER
 
+__all__ = ["ChoiceView", "ValidationChoice", "validation_choice"]
+
 if TYPE_CHECKING:
     from ..evaluation import CostSetting
     from ._outcome import RunOutcome
@@ -35,8 +37,6 @@ class ChoiceView(Protocol):
     def backends(self) -> list[str]: ...
 
     def runs(self, technique: str) -> list[RunOutcome]: ...
-
-__all__ = ["ValidationChoice", "validation_choice"]
 
 
 @dataclass(frozen=True)
