@@ -1,0 +1,167 @@
+"""``imblab serve`` under a real HTTP load generator: ``wrk`` on one core, the server pinned to the other (issue 24).
+
+    apt-get install wrk   # Debian's package; a benchmark, not a test: CI does not need it
+    IMBLAB_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python -m benchmarks.serve_wrk --out benchmarks/serve_wrk.json
+
+``benchmarks/serve_load.py`` drives the server from a Python ``httpx`` client in the same process group on the
+same cores: the client, not the server, was the bottleneck. Here ``wrk`` (C, one thread, ``--connections``
+keep-alive connections) runs under ``taskset`` on core 1 and ``imblab serve`` under ``taskset`` on core 0 with one
+torch thread, so neither takes the other's core. Each request is one SMS text (a message filter's traffic), cycled
+through 200 distinct texts by a Lua script. Models (trained here unless ``--runs`` holds them): TF-IDF, and a
+MiniLM fine-tuned with ``--mixed-precision no`` and with ``bf16`` (the model predicts in the precision it was
+trained in); each served with micro-batching (``--max-batch 64 --max-wait-ms 5``, the default) and without
+(``--max-wait-ms 0``). Reported: wrk's requests/s, latency p50/p99, errors, and the server's mean batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.serve_load import MODES, _free_port
+
+TRAIN = {
+    "tfidf": ["--backend", "tfidf"],
+    "MiniLM fp32": ["--backend", "finetune", "--limit", "300", "--epochs", "1", "--mixed-precision", "no"],
+    "MiniLM bf16": ["--backend", "finetune", "--limit", "300", "--epochs", "1", "--mixed-precision", "bf16"],
+}
+
+
+def train(name: str, out: Path) -> Path:
+    if (out / "model" / "imblab.json").is_file():
+        return out
+    print(f"training {name} → {out}", file=sys.stderr, flush=True)
+    subprocess.run([sys.executable, "-m", "imblab", "train", "sms_spam", "--technique", "weighted", "--out", str(out),
+                    "--json", *TRAIN[name]], check=True, stdout=subprocess.DEVNULL)
+    return out
+
+
+class PinnedServer:
+    """``imblab serve`` on 127.0.0.1 under ``taskset -c <cores>`` with one torch thread per core."""
+
+    def __init__(self, run_dir: Path, flags: list[str], log: Path, cores: str) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "OMP_NUM_THREADS": str(len(cores.split(",")))}
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(
+                ["taskset", "-c", cores, sys.executable, "-m", "imblab", "serve", str(run_dir), "--port",
+                 str(self.port), "--no-access-log", *flags], stdout=out, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"imblab serve exited: {log.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.3)
+        self.stop()
+        raise SystemExit("imblab serve did not start in 300 s")
+
+    def batching(self) -> dict[str, Any]:
+        return httpx.get(f"{self.url}/info", timeout=30).json()["batching"]
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def lua_script(texts: list[str], path: Path) -> Path:
+    """A wrk script: POST /predict, one text per request, cycling through ``texts``."""
+    bodies = ",\n".join(json.dumps(json.dumps({"texts": [t]})) for t in texts)
+    path.write_text(
+        'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+        f"local bodies = {{\n{bodies}\n}}\nlocal i = 0\n"
+        "request = function()\n  i = i % #bodies + 1\n  return wrk.format(nil, \"/predict\", nil, bodies[i])\nend\n"
+    )
+    return path
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[unit]
+
+
+def run_wrk(url: str, script: Path, *, core: int, connections: int, seconds: int) -> dict[str, Any]:
+    output = subprocess.run(
+        ["taskset", "-c", str(core), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script),
+         url], check=True, capture_output=True, text=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    latency = {p: _ms(v, u) for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M)}
+    done = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    sockets = re.search(r"Socket errors: (.*)", output)
+    return {"requests_per_s": rate, "requests": done, "p50_ms": latency.get("50"), "p99_ms": latency.get("99"),
+            "non_2xx": int(errors.group(1)) if errors else 0, "socket_errors": sockets.group(1) if sockets else None}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--models", nargs="+", default=list(TRAIN), choices=list(TRAIN))
+    parser.add_argument("--server-cores", default="0",
+                        help="cores of the server (default 0: wrk has core 1 to itself; 0,1: they share core 1)")
+    parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
+    parser.add_argument("--runs", help="folder for the trained runs (default: a temporary folder)")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None or shutil.which("taskset") is None:
+        raise SystemExit("needs wrk and taskset (Debian: apt-get install wrk util-linux)")
+    if (os.cpu_count() or 1) < 2:
+        raise SystemExit("needs 2 cores: one for the server, one for wrk")
+    from imblab import load_dataset
+
+    texts = list(dict.fromkeys(load_dataset("sms_spam").texts))[:200]
+    runs = Path(args.runs) if args.runs else Path(tempfile.mkdtemp(prefix="serve-wrk-"))
+    script = lua_script(texts, runs / "predict.lua")
+    rows = []
+    for name in args.models:
+        run_dir = train(name, runs / name.replace(" ", "-").lower())
+        for mode in args.modes:
+            server = PinnedServer(run_dir, MODES[mode], runs / f"{run_dir.name}-{mode}.log", cores=args.server_cores)
+            try:
+                run_wrk(server.url, script, core=1, connections=args.connections, seconds=3)  # warm-up
+                before = server.batching()
+                result = run_wrk(server.url, script, core=1, connections=args.connections, seconds=args.seconds)
+                after = server.batching()
+            finally:
+                server.stop()
+            batches = after["batches"] - before["batches"]
+            rows.append({"model": name, "micro-batching": mode, **result,
+                         "mean_batch": (after["texts"] - before["texts"]) / batches if batches else None,
+                         "load_average": os.getloadavg()[0]})
+            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    print(f"wrk -t1 -c{args.connections} -d{args.seconds}s on core 1; imblab serve on cores {args.server_cores}\n")
+    print("| model | micro-batching | req/s | p50 ms | p99 ms | mean batch | errors |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['model']} | {r['micro-batching']} | {r['requests_per_s']:,.0f} | {r['p50_ms']:.1f} | "
+              f"{r['p99_ms']:.1f} | {r['mean_batch'] or 0:.1f} | {r['non_2xx']} |")
+    if args.out:
+        from imblab.run import environment
+
+        args.out.write_text(json.dumps({"settings": {"connections": args.connections, "seconds": args.seconds,
+                                                     "server_cores": args.server_cores,
+                                                     "train": TRAIN, "modes": MODES}, "rows": rows,
+                                        "environment": environment()}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
