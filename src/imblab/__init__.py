@@ -23,6 +23,7 @@ _LAZY = {
     "parse_spec": ("techniques", "parse_spec"),
     "list_presets": ("techniques", "list_presets"),
     "train_run": ("run", "train_run"),
+    "estimate_prior": ("run", "estimate_prior"),
 }
 
 __all__ = [

@@ -179,7 +179,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- predict
-def _read_texts(args: argparse.Namespace) -> list[str]:
+def _read_texts(args: argparse.Namespace, empty: str = "nothing to predict: give texts as arguments or --file F") -> list[str]:
     texts = list(args.texts)
     if args.file:
         from pathlib import Path
@@ -198,7 +198,7 @@ def _read_texts(args: argparse.Namespace) -> list[str]:
         else:
             texts += [line for line in decode(raw, args.encoding, str(path)).splitlines() if line.strip()]
     if not texts:
-        raise _usage("nothing to predict: give texts as arguments or --file F")
+        raise _usage(empty)
     return texts
 
 
@@ -227,9 +227,18 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     from .model import load_model
 
     model = load_model(model_dir)
+    # --deploy-prior estimate: the prior of the texts being predicted, estimated from them (EM) once they are read.
+    estimating = isinstance(prior, str) and prior.strip().lower() == "estimate"
     # Costs and prior are checked before any text is read or encoded; given ones override the model's stored ones.
-    setting = model.cost_setting(costs, prior)
+    setting = model.cost_setting(costs, None if estimating else prior)
     texts = _read_texts(args)
+    estimate = None
+    if estimating:
+        from .run import estimate_prior
+
+        estimate = estimate_prior(model, texts, method="em")
+        prior = estimate.to_dict()["prior"]
+        setting = model.cost_setting(costs, prior)
     logits = model.predict_logits(texts)  # one forward pass for the probabilities and both decisions
     decided = model.decide_by_cost(logits=logits, costs=costs, deploy_prior=prior) if setting is not None else None
     if args.raw:
@@ -247,10 +256,16 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         for row, record in zip(rows, decided.records()):
             row.update(record)
     if args.json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        payload: Any = rows if estimate is None else {"prior_estimate": estimate.to_dict(), "predictions": rows}
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
         return 0
     from .reporting.terminal import print_predictions
 
+    if estimate is not None:
+        shown = ", ".join(f"{label} {p:.1%} [{lo:.1%}, {hi:.1%}]" for label, p, lo, hi in
+                          zip(estimate.labels, estimate.prior, estimate.low, estimate.high))
+        sys.stderr.write(f"imblab: deployment prior estimated from these {estimate.n:,} texts (EM, 95 % interval): "
+                         f"{shown}\n")
     if decided is not None:
         sys.stderr.write(f"imblab: cost label = least expected cost ({decided.setting.describe()})\n")
     print_predictions(rows, model.labels)
@@ -503,6 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_train)
 
     _add_predict_command(commands)
+    _add_prior_command(commands)
     _add_serve_command(commands)
 
     p = commands.add_parser("compare", help="the study: every technique × seeds, statistics, report")
@@ -539,6 +555,45 @@ def _add_predict_command(commands: Any) -> None:
     p.add_argument("--raw", action="store_true", help="probabilities as trained, without prior correction")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_predict)
+
+
+def _add_prior_command(commands: Any) -> None:
+    p = commands.add_parser("prior", help="estimate the class prior of unlabelled texts (EM or BBSE), with a 95 %% "
+                            "interval, beside the training prior")
+    p.add_argument("model_dir", help="a run directory (BBSE reads its validation.csv) or a model/ folder")
+    p.add_argument("texts", nargs="*", metavar="TEXT", help="unlabelled texts")
+    p.add_argument("--file", help="one text per line, or a .csv/.tsv/.jsonl/.json/.parquet with a text column "
+                   "(a label column is ignored)")
+    p.add_argument("--method", default="em", choices=("em", "bbse", "naive"),
+                   help="em: Saerens et al. 2002 (default); bbse: Lipton et al. 2018 (needs a run directory); "
+                   "naive: the share of predicted labels")
+    settings.add_arguments(p, "prior")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_cmd_prior)
+
+
+def _cmd_prior(args: argparse.Namespace) -> int:
+    _typed(args, "prior")
+    model_dir = _model_dir(args.model_dir)  # checked before the texts are read
+    texts = _read_texts(args, "nothing to estimate from: give texts as arguments or --file F")
+    from .run import estimate_prior
+
+    run_dir = model_dir.parent if model_dir.name == "model" else model_dir
+    estimate = estimate_prior(run_dir, texts, method=args.method)
+    payload = estimate.to_dict()
+    if args.json:
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{payload['method']} estimate from {payload['n']:,} texts, 95 % interval (bootstrap), training prior:")
+    width = max(len(label) for label in estimate.labels)
+    for label in estimate.labels:
+        lo, hi = payload["interval"][label]
+        print(f"  {label:<{width}}  {payload['prior'][label]:7.2%}  [{lo:.2%}, {hi:.2%}]   "
+              f"training {payload['training_prior'][label]:.2%}")
+    if estimate.shifted:
+        print("The training prior lies outside the interval: the class mix has moved. Correct to it with "
+              "predict --deploy-prior estimate (or LABEL=P).")
+    return 0
 
 
 def _add_serve_command(commands: Any) -> None:

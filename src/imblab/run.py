@@ -45,7 +45,7 @@ if TYPE_CHECKING:  # the model stack imports torch: only a run that trains pays 
 
 __all__ = ["RunResult", "train_run", "read_run", "environment", "is_complete_run", "is_run_dir", "check_run_out",
            "RUN_FILES", "run_files", "store_run_files", "metrics_json_default", "METADATA_FILE", "resolve_model_dir",
-           "check_model_dir"]
+           "check_model_dir", "estimate_prior"]
 
 RUN_FILES = ("config.json", "metrics.json", "predictions.csv", "validation.csv", "model", "train.log")
 """What a run folder holds; a folder with anything else was not made by imblab and is never replaced."""
@@ -411,3 +411,62 @@ def _read_predictions(path: Path, labels: list[str], *, test: bool = True) -> pd
         raise ModelError(f"{path} is damaged: a probability is missing or outside [0, 1]")
     frame[probabilities] = values
     return frame
+
+
+def estimate_prior(
+    model: Any,
+    texts: Sequence[str],
+    *,
+    method: str = "em",
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    n_boot: int = 200,
+    seed: int = 0,
+) -> Any:  # -> PriorEstimate
+    """The class prior of unlabelled ``texts`` as ``model`` sees them, with a 95 % bootstrap interval.
+
+    Args:
+        model: a :class:`~imblab.model.TrainedModel`, or a run or model folder (a run folder's ``validation.csv``
+            gives BBSE its labelled validation split).
+        texts: the unlabelled texts (a week of production traffic, say).
+        method: ``em`` (Saerens et al. 2002, the default), ``bbse`` (Lipton et al. 2018) or ``naive``
+            (:mod:`imblab.evaluation._prior_shift`).
+        validation: (probabilities at the training prior (m, C), label indices (m,)) of labelled validation texts,
+            for BBSE when ``model`` is not a run folder.
+        n_boot: bootstrap replicates of the interval.
+        seed: seeds the bootstrap.
+
+    Returns:
+        An :class:`~imblab.evaluation.PriorEstimate` (``.to_dict()``: prior, interval, method, n, training prior).
+
+    Raises:
+        DataError: fewer than 2 texts. SpecError: an unknown method, or BBSE without validation data.
+        ModelError: no model there.
+    """
+    from .errors import DataError, SpecError
+    from .evaluation import PRIOR_METHODS, estimate_prior_from_outputs
+
+    if method not in PRIOR_METHODS:
+        raise SpecError(f"unknown prior estimation method {method!r}: use one of {', '.join(PRIOR_METHODS)}")
+    texts = list(texts)
+    if len(texts) < 2:
+        raise DataError(f"estimating a prior needs at least 2 texts, got {len(texts)}")
+    if not hasattr(model, "predict_proba"):
+        from .model import load_model
+
+        folder = Path(model)
+        model_dir = check_model_dir(resolve_model_dir(folder))
+        run_dir = model_dir.parent if model_dir.name == "model" else folder
+        if validation is None and (run_dir / "validation.csv").is_file():
+            arrays = read_run(run_dir).validation_arrays()
+            if arrays is not None:
+                validation = (arrays["val_proba_corrected"], arrays["val_y"])
+        model = load_model(model_dir)
+    if method == "bbse" and validation is None:
+        raise SpecError("bbse needs labelled validation data: give a run folder (imblab train's, with its "
+                        "validation.csv), or use --method em")
+    val_proba, val_y = validation if validation is not None else (None, None)
+    try:
+        return estimate_prior_from_outputs(model.labels, model.predict_proba(texts, "true"), model.true_prior,
+                                           method=method, val_proba=val_proba, val_y=val_y, n_boot=n_boot, seed=seed)
+    except ValueError as exc:
+        raise SpecError(str(exc)) from None

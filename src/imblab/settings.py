@@ -389,11 +389,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("dataset", DATA, Text(), "sms_spam", "built-in name (sms_spam, hate_speech), a .csv/.tsv/.jsonl/.json/"
             ".parquet file (also .gz/.bz2/.xz/.zst/.zip) or a Hugging Face save_to_disk folder", EVERYWHERE,
             flag="dataset"),
-    Setting("text_column", DATA, Text(), None, "column holding the text (default: auto-detected)", (*EVERYWHERE, "predict")),
+    Setting("text_column", DATA, Text(), None, "column holding the text (default: auto-detected)",
+            (*EVERYWHERE, "predict", "prior")),
     Setting("label_column", DATA, Text(), None, "column holding the label (default: auto-detected)", EVERYWHERE),
     Setting("label_names", DATA, LabelNames(), None, "rename labels: 0=ham,1=spam or names for the sorted raw labels",
             EVERYWHERE),
-    Setting("encoding", DATA, Encoding(), "utf-8", "file encoding", (*EVERYWHERE, "predict")),
+    Setting("encoding", DATA, Encoding(), "utf-8", "file encoding", (*EVERYWHERE, "predict", "prior")),
     Setting("dedupe", DATA, Switch(), False, "keep only the first row of each distinct text", EVERYWHERE),
     Setting("limit", DATA, Integer(at_least=1), None, "stratified subsample of N rows before splitting", TRAINING_EVERYWHERE),
     Setting("split_seed", DATA, Integer(at_least=0, at_most=_MAX_SEED), 42, "seed of the train/validation/test split", EVERYWHERE),
@@ -445,7 +446,8 @@ SETTINGS: tuple[Setting, ...] = (
             role="decision", metavar="fn=N,fp=N[,positive=LABEL] | FILE.toml"),
     Setting("deploy_prior", None, Text(), None, "the class mix in production, e.g. spam=0.02 (one label may be left "
             "out: it gets the rest; default: the training prior); probabilities are corrected to it (Saerens et al. "
-            "2002)", DECIDING, role="decision", metavar="LABEL=P,...", aliases=("--prior",), alias_commands=("predict",)),
+            "2002); predict: estimate takes it from the texts being predicted (EM)", DECIDING, role="decision",
+            metavar="LABEL=P,...", aliases=("--prior",), alias_commands=("predict",)),
     # Where the runs (or a tuning's trials) go: never part of a run's numbers.
     Setting("workers", None, Workers(), None, "run N {work} at once in local processes (without N: one per GPU, "
             "else one per core)", EXECUTING, role="execution", const="auto", group=WHERE),

@@ -1,0 +1,205 @@
+"""The class prior of unlabelled texts, estimated from a model's outputs (label shift: p(x | y) fixed, p(y) moved).
+
+* **EM** — Saerens, Latinne & Decaestecker (2002), "Adjusting the Outputs of a Classifier to New a Priori
+  Probabilities: A Simple Procedure", Neural Computation 14(1), §3: start at the training prior π; repeat
+  p_i(y) ∝ p(y | x_i) · q(y) / π(y) (the posteriors moved to the current estimate q), q(y) = mean_i p_i(y),
+  until q stops moving. It needs probabilities calibrated at the training prior (Alexandari, Kundaje &
+  Shrikumar 2020: EM works best on calibrated outputs), which is what a model's prior-corrected probabilities are.
+* **BBSE** — Lipton, Wang & Smola (2018), "Detecting and Correcting for Label Shift with Black Box Predictors",
+  ICML: with C[i, j] = P(ŷ = i, y = j) on the labelled validation split and μ(i) = P(ŷ = i) on the unlabelled
+  texts, solve C w = μ; the prior is q(y) = w(y) · P_val(y) (clipped at 0, renormalised). It needs only hard
+  decisions, and labelled validation data.
+* **naive** — the share of each predicted label: biased towards the training prior's decisions; shown as the
+  baseline the other two must beat.
+
+With labelled validation data, EM's posteriors are first recalibrated by bias-corrected temperature scaling
+(:func:`bcts`), as Alexandari et al. recommend.
+
+Intervals: a percentile bootstrap over the unlabelled texts (and, for BBSE, the validation rows too: the
+confusion matrix is an estimate as well), ``n_boot`` replicates from one seeded generator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["PRIOR_METHODS", "PriorEstimate", "apply_bcts", "bbse_prior", "bcts", "em_prior", "estimate_prior_from_outputs", "naive_prior"]
+
+PRIOR_METHODS = ("em", "bbse", "naive")
+
+
+def em_prior(proba: np.ndarray, training_prior: np.ndarray, *, tol: float = 1e-10, max_iter: int = 1000) -> np.ndarray:
+    """Saerens et al.'s EM estimate of the prior of the rows of ``proba`` ((n, C) posteriors at ``training_prior``)."""
+    p = np.asarray(proba, dtype=np.float64)
+    base = np.asarray(training_prior, dtype=np.float64)
+    q = base.copy()
+    for _ in range(max_iter):
+        moved = p * (q / base)
+        moved /= np.maximum(moved.sum(axis=1, keepdims=True), 1e-300)
+        new = moved.mean(axis=0)
+        if np.max(np.abs(new - q)) < tol:
+            return new
+        q = new
+    return q
+
+
+def bcts(val_proba: np.ndarray, val_y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Bias-corrected temperature scaling (Alexandari, Kundaje & Shrikumar 2020) fitted on labelled validation
+    posteriors: the temperature T and class biases b minimising the validation log-loss of
+    softmax(log p / T + b). EM on posteriors calibrated this way is what their paper recommends."""
+    from scipy.optimize import minimize
+    from scipy.special import log_softmax
+
+    logp = np.log(np.clip(np.asarray(val_proba, dtype=np.float64), 1e-12, None))
+    y = np.asarray(val_y, dtype=np.int64)
+    k = logp.shape[1]
+
+    def loss(theta: np.ndarray) -> float:
+        z = logp / np.exp(theta[0]) + np.concatenate([[0.0], theta[1:]])
+        return float(-log_softmax(z, axis=1)[np.arange(len(y)), y].mean())
+
+    found = minimize(loss, np.zeros(k), method="L-BFGS-B", bounds=[(-3.0, 3.0)] + [(-10.0, 10.0)] * (k - 1))
+    return float(np.exp(found.x[0])), np.concatenate([[0.0], found.x[1:]])
+
+
+def apply_bcts(proba: np.ndarray, temperature: float, bias: np.ndarray) -> np.ndarray:
+    """``proba`` recalibrated by :func:`bcts`'s temperature and biases."""
+    from scipy.special import softmax
+
+    logp = np.log(np.clip(np.asarray(proba, dtype=np.float64), 1e-12, None))
+    return softmax(logp / temperature + bias, axis=1)
+
+
+def bbse_prior(pred: np.ndarray, val_pred: np.ndarray, val_y: np.ndarray, n_classes: int) -> np.ndarray:
+    """Lipton et al.'s black-box shift estimate from the decisions ``pred`` on the unlabelled texts and the
+    validation split's decisions and labels."""
+    joint = np.zeros((n_classes, n_classes))
+    np.add.at(joint, (np.asarray(val_pred), np.asarray(val_y)), 1.0)
+    joint /= max(len(val_y), 1)
+    mu = np.bincount(np.asarray(pred), minlength=n_classes) / max(len(pred), 1)
+    w, *_ = np.linalg.lstsq(joint, mu, rcond=None)  # the least-squares solution where C is singular
+    q = np.clip(w, 0.0, None) * joint.sum(axis=0)
+    total = q.sum()
+    return q / total if total > 0 else np.full(n_classes, 1.0 / n_classes)
+
+
+def naive_prior(pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """The share of each predicted label."""
+    return np.bincount(np.asarray(pred), minlength=n_classes) / max(len(pred), 1)
+
+
+@dataclass(frozen=True)
+class PriorEstimate:
+    """An estimated class prior with its bootstrap interval.
+
+    Attributes:
+        labels: the class names.
+        prior: (C,) the estimate.
+        low, high: (C,) the percentile-bootstrap interval of each label's share.
+        method: ``em``, ``bbse`` or ``naive``.
+        n: how many texts it was estimated from.
+        training_prior: (C,) the model's training prior, for comparison.
+        confidence: the interval's coverage.
+    """
+
+    labels: list[str]
+    prior: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    method: str
+    n: int
+    training_prior: np.ndarray
+    confidence: float = 0.95
+    replicates: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
+
+    @property
+    def shifted(self) -> bool:
+        """Whether the training prior lies outside the interval for some label (the mix has moved)."""
+        return bool(np.any((self.training_prior < self.low) | (self.training_prior > self.high)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"prior": {label: p}, "interval": {label: [lo, hi]}, "method", "n", "training_prior": {...}, ...}``."""
+        return {
+            "prior": {label: float(p) for label, p in zip(self.labels, self.prior)},
+            "interval": {label: [float(lo), float(hi)] for label, lo, hi in zip(self.labels, self.low, self.high)},
+            "method": self.method, "n": int(self.n), "confidence": self.confidence,
+            "training_prior": {label: float(p) for label, p in zip(self.labels, self.training_prior)},
+            "shifted": self.shifted,
+        }
+
+
+def estimate_prior_from_outputs(
+    labels: Sequence[str],
+    proba: np.ndarray,
+    training_prior: np.ndarray,
+    *,
+    method: str = "em",
+    val_proba: np.ndarray | None = None,
+    val_y: np.ndarray | None = None,
+    n_boot: int = 200,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> PriorEstimate:
+    """The prior of the texts whose posteriors (at the training prior) are ``proba``, with a bootstrap interval.
+
+    Args:
+        labels: the class names.
+        proba: (n, C) the model's probabilities of the unlabelled texts, corrected to its training prior.
+        training_prior: (C,) the model's training prior.
+        method: ``em``, ``bbse`` (needs ``val_proba`` and ``val_y``) or ``naive``.
+        val_proba, val_y: the validation split's probabilities (at the training prior) and labels (BBSE).
+        n_boot: bootstrap replicates.
+        seed: seeds the bootstrap.
+        confidence: the interval's coverage.
+
+    Raises:
+        ValueError: an unknown method, fewer than 2 texts, or BBSE without validation data; each one line.
+    """
+    if method not in PRIOR_METHODS:
+        raise ValueError(f"unknown prior estimation method {method!r}: use one of {', '.join(PRIOR_METHODS)}")
+    p = np.asarray(proba, dtype=np.float64)
+    k = len(labels)
+    if p.ndim != 2 or p.shape[1] != k:
+        raise ValueError(f"expected ({len(p)}, {k}) probabilities, got {p.shape}")
+    if len(p) < 2:
+        raise ValueError(f"estimating a prior needs at least 2 texts, got {len(p)}")
+    base = np.asarray(training_prior, dtype=np.float64)
+    if method == "bbse":
+        if val_proba is None or val_y is None or len(val_y) == 0:
+            raise ValueError("bbse needs the validation split's predictions and labels: give a run folder "
+                             "(its validation.csv), or use --method em")
+        vp, vy = np.asarray(val_proba, dtype=np.float64).argmax(axis=1), np.asarray(val_y, dtype=np.int64)
+
+    em_base = base
+    if method == "em" and val_proba is not None and val_y is not None and len(val_y) > 1:
+        # Calibrated first (BCTS on validation), and EM starts from the calibrated validation posteriors' mean:
+        # the prior the calibrated outputs are at.
+        temperature, bias = bcts(val_proba, val_y)
+        p = apply_bcts(p, temperature, bias)
+        em_base = apply_bcts(np.asarray(val_proba, dtype=np.float64), temperature, bias).mean(axis=0)
+
+    def estimate(rows: np.ndarray, val_rows: np.ndarray | None) -> np.ndarray:
+        if method == "em":
+            return em_prior(p[rows], em_base)
+        if method == "naive":
+            return naive_prior(p[rows].argmax(axis=1), k)
+        assert val_rows is not None
+        return bbse_prior(p[rows].argmax(axis=1), vp[val_rows], vy[val_rows], k)
+
+    n = len(p)
+    everything = np.arange(n)
+    val_all = np.arange(len(vy)) if method == "bbse" else None
+    point = estimate(everything, val_all)
+    rng = np.random.default_rng(seed)
+    replicates = np.array([
+        estimate(rng.integers(0, n, n), rng.integers(0, len(vy), len(vy)) if method == "bbse" else None)
+        for _ in range(n_boot)
+    ])
+    alpha = (1.0 - confidence) / 2.0
+    low, high = np.quantile(replicates, [alpha, 1.0 - alpha], axis=0)
+    return PriorEstimate(list(labels), point, np.minimum(low, point), np.maximum(high, point), method, n, base,
+                         confidence, replicates)
