@@ -273,7 +273,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------- serve
-_SERVE_EXTRA = ("fastapi", "uvicorn", "starlette", "pydantic", "pydantic_core", "annotated_types")
+_SERVE_EXTRA = ("fastapi", "uvicorn", "starlette", "pydantic", "pydantic_core", "annotated_types", "prometheus_client")
 
 
 def _listen_socket(host: str, port: int) -> Any:  # -> socket.socket
@@ -323,7 +323,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         if costs is not None or prior is not None:  # the server's default costs (a request may give its own)
             served.model.keep_costs(served.model.cost_setting(costs, prior))
         app = create_app(served, max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, api_key=api_key,
-                         limits=limits)
+                         limits=limits, prior_window=args.prior_window)
         model = served.model
         host = f"[{args.host}]" if ":" in args.host else args.host
         sys.stderr.write(

@@ -470,6 +470,9 @@ SETTINGS: tuple[Setting, ...] = (
             "share its forward pass (0: no batching)", SERVING, role="serving", metavar="MAX_WAIT_MS"),
     Setting("api_key", None, Text(), None, "require the header X-API-Key: KEY on /predict and /info (default: "
             "$IMBLAB_API_KEY, else none)", SERVING, role="serving", metavar="API_KEY"),
+    Setting("prior_window", None, Integer(at_least=2, at_most=10_000_000), 5000, "how many recent texts the live "
+            "class-prior estimate reads (GET /prior, /metrics: EM on the model's outputs, no labels needed)", SERVING,
+            role="serving", metavar="N"),
     Setting("max_texts", None, Integer(at_least=1), None, "texts per request (default: 1000)", SERVING,
             role="serving", metavar="MAX_TEXTS"),
     Setting("max_chars", None, Integer(at_least=1), None, "characters per text; longer texts are cut (default: "

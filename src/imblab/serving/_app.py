@@ -1,4 +1,5 @@
-"""The FastAPI app: ``POST /predict``, ``GET /info``, ``GET /health`` and the OpenAPI docs at ``/docs``."""
+"""The FastAPI app: ``POST /predict``, ``GET /info``, ``GET /health``, ``GET /metrics`` (Prometheus), ``GET /prior``
+(the live class-prior estimate) and the OpenAPI docs at ``/docs``."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 import numpy as np
 from fastapi import Depends, FastAPI, HTTPException, Security
+from fastapi.responses import Response
 from fastapi.security import APIKeyHeader
 
 from .._version import __version__
@@ -19,6 +21,7 @@ from ..model import TrainedModel
 from ._batcher import BatchPolicy, MicroBatcher
 from ._errors import install_error_handlers
 from ._limits import BodySizeLimit, ServeLimits
+from ._monitor import DEFAULT_WINDOW, MetricsMiddleware, Monitor
 from ._schemas import Health, PredictRequest, Prediction, PredictResponse, error_responses
 from ._source import ServedModel, load_served_model
 
@@ -34,6 +37,7 @@ def create_app(
     max_wait_ms: float = 5.0,
     api_key: str | None = None,
     limits: ServeLimits | None = None,
+    prior_window: int = DEFAULT_WINDOW,
 ) -> FastAPI:
     """An ASGI app that serves ``model``; run it with uvicorn (``imblab serve`` does).
 
@@ -46,6 +50,7 @@ def create_app(
         api_key: when given, ``/predict`` and ``/info`` answer 401 without the header
             ``X-API-Key: <api_key>`` (``/health`` and the docs stay open).
         limits: texts per request, characters per text, body bytes (default ``ServeLimits()``).
+        prior_window: how many recent texts the live prior estimate (``/prior``, ``/metrics``) reads.
 
     Raises:
         SpecError: a setting out of range. ModelError: a path that holds no imblab model.
@@ -55,6 +60,9 @@ def create_app(
     _check_api_key(api_key)
     served = _served(model)
     batcher = MicroBatcher(served.model.predict_logits, policy)
+    if isinstance(prior_window, bool) or not isinstance(prior_window, int) or prior_window < 2:
+        raise SpecError(f"the prior window must hold at least 2 texts, not {prior_window!r}")
+    monitor = Monitor(served.model.labels, served.model.true_prior, window=prior_window, validation=served.validation)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,9 +79,11 @@ def create_app(
                     "Probabilities are corrected to the training prior unless the request asks otherwise.",
     )
     app.add_middleware(BodySizeLimit, max_bytes=limits.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, monitor=monitor)  # outermost: it also counts what the limits refuse
     install_error_handlers(app, fields=list(PredictRequest.model_fields))
     guard = [Depends(_key_checker(api_key))] if api_key is not None else []
-    _add_routes(app, served, batcher, policy, limits, guard)
+    _add_routes(app, served, batcher, policy, limits, guard, monitor)
+    _add_monitor_routes(app, monitor, guard)
     return app
 
 
@@ -85,8 +95,24 @@ def _check_api_key(api_key: str | None) -> None:
                         "client could send it")
 
 
+def _add_monitor_routes(app: FastAPI, monitor: Monitor, guard: list[Any]) -> None:
+    """``/metrics`` (Prometheus' text format) and ``/prior`` (the live estimate as JSON)."""
+    @app.get("/metrics", dependencies=guard, responses=error_responses(401), response_class=Response,
+             summary="Prometheus metrics: requests, latency, predicted labels, the live prior estimate and shift")
+    async def metrics() -> Response:
+        from prometheus_client import CONTENT_TYPE_LATEST
+
+        return Response(monitor.exposition(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/prior", dependencies=guard, responses=error_responses(401),
+             summary="the class prior of the last texts answered, estimated without labels (EM), with its 95 % "
+                     "interval and whether the training prior lies outside it")
+    async def prior() -> dict[str, Any]:
+        return monitor.document()
+
+
 def _add_routes(app: FastAPI, served: ServedModel, batcher: MicroBatcher, policy: BatchPolicy, limits: ServeLimits,
-                guard: list[Any]) -> None:
+                guard: list[Any], monitor: Monitor) -> None:
     """``/health``, ``/info`` and ``/predict``."""
     @app.get("/health", response_model=Health, summary="liveness: the model is loaded and the server answers")
     async def health() -> Health:
@@ -110,22 +136,28 @@ def _add_routes(app: FastAPI, served: ServedModel, batcher: MicroBatcher, policy
             raise HTTPException(413, f"a request may hold at most {limits.max_texts:,} texts, got "
                                      f"{len(request.texts):,}; send them in several requests.")
         try:  # a bad prior or cost is the caller's error, found before any work
-            served.model.prior_vector(request.prior)
+            if request.prior != "estimate":
+                served.model.prior_vector(request.prior)
             setting = served.model.cost_setting(request.costs, request.deploy_prior)
         except (ModelError, SpecError) as exc:
             raise HTTPException(422, _sentence(str(exc))) from None
         texts = [text[: limits.max_chars] for text in request.texts]
         truncated = [i for i, text in enumerate(request.texts) if len(text) > limits.max_chars]
         logits = await batcher(texts)
-        return PredictResponse(predictions=_rows(served.model, logits, request, setting is not None),
+        decisions = served.model.decide(logits)
+        monitor.observe(served.model.proba_from_logits(logits, "true"), decisions)
+        prior: Any = request.prior
+        if prior == "estimate":  # the live estimate, this request's texts included
+            prior = dict(zip(served.model.labels, monitor.prior_vector().tolist()))
+        return PredictResponse(predictions=_rows(served.model, logits, decisions, prior, request, setting is not None),
                                truncated=truncated)
 
 
-def _rows(model: TrainedModel, logits: np.ndarray, request: PredictRequest, by_cost: bool) -> list[Prediction]:
-    """The answer of each text from one forward pass: ``predict``'s label and ``predict_proba``'s numbers, and
-    with costs (given or stored with the model) ``decide_by_cost``'s label and expected cost."""
-    proba = model.proba_from_logits(logits, request.prior)
-    decisions = model.decide(logits)
+def _rows(model: TrainedModel, logits: np.ndarray, decisions: np.ndarray, prior: Any, request: PredictRequest,
+          by_cost: bool) -> list[Prediction]:
+    """The answer of each text from one forward pass: ``predict``'s label and ``predict_proba``'s numbers (at
+    ``prior``), and with costs (given or stored with the model) ``decide_by_cost``'s label and expected cost."""
+    proba = model.proba_from_logits(logits, prior)
     records = (model.decide_by_cost(logits=logits, costs=request.costs, deploy_prior=request.deploy_prior).records()
                if by_cost else [{} for _ in decisions])
     return [

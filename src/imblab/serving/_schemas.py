@@ -15,12 +15,13 @@ __all__ = ["PredictRequest", "Prediction", "PredictResponse", "Health", "ErrorBo
 
 # strict: "0.5" or true is not a probability; finite: JSON from Python may carry NaN or Infinity.
 Probability = Annotated[float, Field(strict=True, allow_inf_nan=False)]
-PriorKeyword = Literal["true", "raw"]
+PriorKeyword = Literal["true", "raw", "estimate"]
 
 _PRIOR_DOC = (
     '"true" (default): corrected to the training prior, estimating real-world frequencies; "raw": as the '
     'technique trained them; {"spam": 0.02, "ham": 0.98}: corrected to that deployment prior (a distribution; '
-    "one label may be left out: it gets the rest)."
+    "one label may be left out: it gets the rest); \"estimate\": corrected to the live estimate of the prior of "
+    "the server's recent traffic (GET /prior)."
 )
 _COSTS_DOC = (
     'what an error costs, for the cost-optimal label: "fn=10,fp=1[,positive=spam]", {"fn": 10, "fp": 1} or '
