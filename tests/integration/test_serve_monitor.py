@@ -4,7 +4,6 @@ parser) and ``GET /prior`` — a real uvicorn server on 127.0.0.1; the window's 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import numpy as np
