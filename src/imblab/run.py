@@ -418,7 +418,7 @@ def estimate_prior(
     texts: Sequence[str],
     *,
     method: str = "em",
-    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    validation: tuple[np.ndarray, ...] | None = None,
     n_boot: int = 200,
     seed: int = 0,
 ) -> Any:  # -> PriorEstimate
@@ -430,8 +430,8 @@ def estimate_prior(
         texts: the unlabelled texts (a week of production traffic, say).
         method: ``em`` (Saerens et al. 2002, the default), ``bbse`` (Lipton et al. 2018) or ``naive``
             (:mod:`imblab.evaluation._prior_shift`).
-        validation: (probabilities at the training prior (m, C), label indices (m,)) of labelled validation texts,
-            for BBSE when ``model`` is not a run folder.
+        validation: (probabilities at the training prior (m, C), label indices (m,)[, the model's decisions (m,)])
+            of labelled validation texts, for BBSE (and EM's recalibration) when ``model`` is not a run folder.
         n_boot: bootstrap replicates of the interval.
         seed: seeds the bootstrap.
 
@@ -457,16 +457,24 @@ def estimate_prior(
         model_dir = check_model_dir(resolve_model_dir(folder))
         run_dir = model_dir.parent if model_dir.name == "model" else folder
         if validation is None and (run_dir / "validation.csv").is_file():
-            arrays = read_run(run_dir).validation_arrays()
-            if arrays is not None:
-                validation = (arrays["val_proba_corrected"], arrays["val_y"])
-        model = load_model(model_dir)
+            stored = read_run(run_dir)
+            arrays = stored.validation_arrays()
+            if arrays is not None and stored.validation is not None:
+                model = load_model(model_dir)
+                raw = stored.validation[[f"p_raw:{label}" for label in model.labels]].to_numpy(dtype=np.float64)
+                # The model's own decisions on validation: its post-hoc rule on the technique's probabilities.
+                decided = np.asarray(model.posthoc.decide(raw), dtype=np.int64)
+                validation = (arrays["val_proba_corrected"], arrays["val_y"], decided)
+        if not hasattr(model, "predict_proba"):
+            model = load_model(model_dir)
     if method == "bbse" and validation is None:
         raise SpecError("bbse needs labelled validation data: give a run folder (imblab train's, with its "
                         "validation.csv), or use --method em")
-    val_proba, val_y = validation if validation is not None else (None, None)
+    val_proba, val_y, val_pred = (*validation, None)[:3] if validation is not None else (None, None, None)
+    logits = model.predict_logits(texts)  # one forward pass: the probabilities and the model's own decisions
     try:
-        return estimate_prior_from_outputs(model.labels, model.predict_proba(texts, "true"), model.true_prior,
-                                           method=method, val_proba=val_proba, val_y=val_y, n_boot=n_boot, seed=seed)
+        return estimate_prior_from_outputs(model.labels, model.proba_from_logits(logits, "true"), model.true_prior,
+                                           method=method, val_proba=val_proba, val_y=val_y, val_pred=val_pred,
+                                           pred=model.decide(logits), n_boot=n_boot, seed=seed)
     except ValueError as exc:
         raise SpecError(str(exc)) from None

@@ -62,7 +62,7 @@ def bcts(val_proba: np.ndarray, val_y: np.ndarray) -> tuple[float, np.ndarray]:
         z = logp / np.exp(theta[0]) + np.concatenate([[0.0], theta[1:]])
         return float(-log_softmax(z, axis=1)[np.arange(len(y)), y].mean())
 
-    found = minimize(loss, np.zeros(k), method="L-BFGS-B", bounds=[(-3.0, 3.0)] + [(-10.0, 10.0)] * (k - 1))
+    found = minimize(loss, np.zeros(k), method="L-BFGS-B", bounds=[(-5.0, 5.0)] + [(-100.0, 100.0)] * (k - 1))
     return float(np.exp(found.x[0])), np.concatenate([[0.0], found.x[1:]])
 
 
@@ -140,6 +140,8 @@ def estimate_prior_from_outputs(
     method: str = "em",
     val_proba: np.ndarray | None = None,
     val_y: np.ndarray | None = None,
+    pred: np.ndarray | None = None,
+    val_pred: np.ndarray | None = None,
     n_boot: int = 200,
     seed: int = 0,
     confidence: float = 0.95,
@@ -151,7 +153,11 @@ def estimate_prior_from_outputs(
         proba: (n, C) the model's probabilities of the unlabelled texts, corrected to its training prior.
         training_prior: (C,) the model's training prior.
         method: ``em``, ``bbse`` (needs ``val_proba`` and ``val_y``) or ``naive``.
-        val_proba, val_y: the validation split's probabilities (at the training prior) and labels (BBSE).
+        val_proba, val_y: the validation split's probabilities (at the training prior) and labels (BBSE; EM
+            recalibrates on them).
+        pred, val_pred: the model's own decisions on the texts and on validation (BBSE and naive count them);
+            default: the argmax of ``proba`` / ``val_proba`` — a poor classifier when a rare class never reaches
+            0.5 at the training prior, so give the model's decisions (its thresholds, its technique) when known.
         n_boot: bootstrap replicates.
         seed: seeds the bootstrap.
         confidence: the interval's coverage.
@@ -172,8 +178,15 @@ def estimate_prior_from_outputs(
         if val_proba is None or val_y is None or len(val_y) == 0:
             raise ValueError("bbse needs the validation split's predictions and labels: give a run folder "
                              "(its validation.csv), or use --method em")
-        vp, vy = np.asarray(val_proba, dtype=np.float64).argmax(axis=1), np.asarray(val_y, dtype=np.int64)
+        vy = np.asarray(val_y, dtype=np.int64)
+        vp = (np.asarray(val_pred, dtype=np.int64) if val_pred is not None
+              else np.asarray(val_proba, dtype=np.float64).argmax(axis=1))
+        if len(vp) != len(vy):
+            raise ValueError(f"{len(vp)} validation decisions for {len(vy)} validation labels")
 
+    decided = np.asarray(pred, dtype=np.int64) if pred is not None else p.argmax(axis=1)
+    if len(decided) != len(p):
+        raise ValueError(f"{len(decided)} decisions for {len(p)} texts")
     em_base = base
     if method == "em" and val_proba is not None and val_y is not None and len(val_y) > 1:
         # Calibrated first (BCTS on validation), and EM starts from the calibrated validation posteriors' mean:
@@ -186,9 +199,9 @@ def estimate_prior_from_outputs(
         if method == "em":
             return em_prior(p[rows], em_base)
         if method == "naive":
-            return naive_prior(p[rows].argmax(axis=1), k)
+            return naive_prior(decided[rows], k)
         assert val_rows is not None
-        return bbse_prior(p[rows].argmax(axis=1), vp[val_rows], vy[val_rows], k)
+        return bbse_prior(decided[rows], vp[val_rows], vy[val_rows], k)
 
     n = len(p)
     everything = np.arange(n)

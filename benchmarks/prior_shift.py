@@ -1,0 +1,105 @@
+"""How well the class prior of unlabelled texts is estimated (issue 25): EM, BBSE and the naive share of predicted
+labels, on held-out texts resampled to known priors.
+
+    IMBLAB_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python benchmarks/prior_shift.py --out benchmarks/prior_shift.json
+
+Per data set: a TF-IDF model trained with ``weighted`` on a split with a large held-out part (``--test-fraction
+0.4``: 2,230 SMS texts, 9,913 tweets), its validation part for BBSE's confusion matrix and EM's recalibration.
+The held-out texts are resampled (with replacement, within each class) to a minority share of 1, 2, 5, 13, 30
+and 50 % (the other classes keep their held-out proportions) and n = 200, 1,000, 2,000 texts; each cell is
+``--draws`` independent draws. Reported per (data set, method, prior, n): the mean absolute error of the
+minority share in points, and how often its 95 % bootstrap interval (``--boot`` replicates) covered the truth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+PRIORS = (0.01, 0.02, 0.05, 0.13, 0.30, 0.50)
+SIZES = (200, 1000, 2000)
+METHODS = ("em", "bbse", "naive")
+
+
+def held_out(dataset_name: str) -> dict[str, Any]:
+    from imblab.data import load_dataset, minority_index, split_dataset
+    from imblab.model import TrainedModel
+
+    dataset = load_dataset(dataset_name)
+    split = split_dataset(dataset, validation=0.1, test=0.4, seed=42)
+    train, val, test = (split.take(dataset, part) for part in ("train", "validation", "test"))
+    started = time.perf_counter()
+    model = TrainedModel.fit(train.texts, train.y, val.texts, val.y, labels=list(dataset.label_names),
+                             technique="weighted", backend="tfidf", seed=0, progress=False)
+    logits, val_logits = model.predict_logits(list(test.texts)), model.predict_logits(list(val.texts))
+    return {"labels": model.labels, "minority": minority_index(np.bincount(train.y)),
+            "proba": model.proba_from_logits(logits, "true"), "pred": model.decide(logits), "y": np.asarray(test.y),
+            "val_proba": model.proba_from_logits(val_logits, "true"), "val_pred": model.decide(val_logits),
+            "val_y": np.asarray(val.y), "training_prior": model.true_prior,
+            "fit_seconds": time.perf_counter() - started}
+
+
+def target_prior(held: dict[str, Any], minority_share: float) -> np.ndarray:
+    counts = np.bincount(held["y"], minlength=len(held["labels"])).astype(float)
+    m = held["minority"]
+    rest = counts.copy()
+    rest[m] = 0.0
+    prior = (1.0 - minority_share) * rest / rest.sum()
+    prior[m] = minority_share
+    return prior
+
+
+def draw(held: dict[str, Any], prior: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    sizes = rng.multinomial(n, prior)
+    rows = [rng.choice(np.flatnonzero(held["y"] == k), size, replace=True) for k, size in enumerate(sizes) if size]
+    return np.concatenate(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=["sms_spam", "hate_speech"])
+    parser.add_argument("--draws", type=int, default=25)
+    parser.add_argument("--boot", type=int, default=100)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/prior_shift.json"))
+    args = parser.parse_args()
+    from imblab.evaluation import estimate_prior_from_outputs
+
+    rows = []
+    for name in args.datasets:
+        held = held_out(name)
+        m = held["minority"]
+        print(f"{name}: model fitted in {held['fit_seconds']:.0f} s; held-out {len(held['y']):,} texts, minority "
+              f"{held['labels'][m]}", flush=True)
+        rng = np.random.default_rng(0)
+        for share in PRIORS:
+            prior = target_prior(held, share)
+            for n in SIZES:
+                samples = [draw(held, prior, n, rng) for _ in range(args.draws)]
+                truth = [float(np.mean(held["y"][rows_] == m)) for rows_ in samples]  # the draw's own share
+                for method in METHODS:
+                    errors, covered = [], 0
+                    for k, (rows_, true_share) in enumerate(zip(samples, truth)):
+                        found = estimate_prior_from_outputs(
+                            held["labels"], held["proba"][rows_], held["training_prior"], method=method,
+                            pred=held["pred"][rows_], val_proba=held["val_proba"], val_y=held["val_y"],
+                            val_pred=held["val_pred"], n_boot=args.boot, seed=k)
+                        errors.append(abs(found.prior[m] - share))
+                        covered += found.low[m] <= share <= found.high[m]
+                    rows.append({"data": name, "method": method, "minority_share": share, "n": n,
+                                 "mae_points": round(100 * float(np.mean(errors)), 2),
+                                 "coverage": round(covered / args.draws, 3),
+                                 "draw_share_sd_points": round(100 * float(np.std(truth)), 2)})
+                cell = {r["method"]: r for r in rows[-len(METHODS):]}
+                print(f"  {share:>5.0%} n={n:>5}: " + ", ".join(
+                    f"{k} {v['mae_points']:.2f} pts ({v['coverage']:.0%})" for k, v in cell.items()), flush=True)
+    args.out.write_text(json.dumps({"settings": {"draws": args.draws, "boot": args.boot, "priors": PRIORS,
+                                                 "sizes": SIZES}, "rows": rows}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
