@@ -17,11 +17,13 @@ from ._chosen import ValidationChoice, validation_choice
 from ._costs import METRIC as COST_METRIC
 from ._costs import CostComparison, StudyView
 from ._outcome import RunOutcome
+from ._prior_support import DRAWS as PRIOR_DRAWS
 from ._result import ComparisonResult
 from ._seeds import SeedSummary, median_index, seed_interval
 
 __all__ = [
     "COST_METRIC",
+    "PRIOR_DRAWS",
     "BootstrapDifference",
     "CostComparison",
     "StudyView",

@@ -374,6 +374,15 @@ class ComparisonResult:
         return max(means, key=lambda k: (np.nan_to_num(means[k], nan=-1.0)))
 
     @cached_property
+    def prior_support(self) -> pd.DataFrame:
+        """How well each technique's model supports estimating a production prior without labels: EM's mean
+        absolute error of the minority share, in points, on its test split resampled to 2 %, its own share and
+        50 % (:mod:`._prior_support`): ``technique``, ``share``, ``mae_points``."""
+        from ._prior_support import prior_support
+
+        return prior_support({t: self.runs(t) for t in self.techniques}, self.minority)
+
+    @cached_property
     def regularisation(self) -> pd.DataFrame:
         """The inverse L2 strength C each run's linear head was fitted with (chosen on validation): one row
         per run that has one (``technique``, ``seed``, ``C``, ``metric`` that chose it, ``path`` length)."""

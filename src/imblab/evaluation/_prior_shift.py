@@ -132,6 +132,37 @@ class PriorEstimate:
         }
 
 
+def _checked(labels: Sequence[str], proba: np.ndarray, training_prior: np.ndarray, method: str,
+             pred: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The probabilities, the training prior and the decisions, checked (one-sentence ValueErrors)."""
+    if method not in PRIOR_METHODS:
+        raise ValueError(f"unknown prior estimation method {method!r}: use one of {', '.join(PRIOR_METHODS)}")
+    p = np.asarray(proba, dtype=np.float64)
+    k = len(labels)
+    if p.ndim != 2 or p.shape[1] != k:
+        raise ValueError(f"expected ({len(p)}, {k}) probabilities, got {p.shape}")
+    if len(p) < 2:
+        raise ValueError(f"estimating a prior needs at least 2 texts, got {len(p)}")
+    decided = np.asarray(pred, dtype=np.int64) if pred is not None else p.argmax(axis=1)
+    if len(decided) != len(p):
+        raise ValueError(f"{len(decided)} decisions for {len(p)} texts")
+    return p, np.asarray(training_prior, dtype=np.float64), decided
+
+
+def _validation_decisions(val_proba: np.ndarray | None, val_y: np.ndarray | None,
+                          val_pred: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """BBSE's validation decisions and labels."""
+    if val_proba is None or val_y is None or len(val_y) == 0:
+        raise ValueError("bbse needs the validation split's predictions and labels: give a run folder "
+                         "(its validation.csv), or use --method em")
+    vy = np.asarray(val_y, dtype=np.int64)
+    vp = (np.asarray(val_pred, dtype=np.int64) if val_pred is not None
+          else np.asarray(val_proba, dtype=np.float64).argmax(axis=1))
+    if len(vp) != len(vy):
+        raise ValueError(f"{len(vp)} validation decisions for {len(vy)} validation labels")
+    return vp, vy
+
+
 def estimate_prior_from_outputs(
     labels: Sequence[str],
     proba: np.ndarray,
@@ -165,28 +196,10 @@ def estimate_prior_from_outputs(
     Raises:
         ValueError: an unknown method, fewer than 2 texts, or BBSE without validation data; each one line.
     """
-    if method not in PRIOR_METHODS:
-        raise ValueError(f"unknown prior estimation method {method!r}: use one of {', '.join(PRIOR_METHODS)}")
-    p = np.asarray(proba, dtype=np.float64)
-    k = len(labels)
-    if p.ndim != 2 or p.shape[1] != k:
-        raise ValueError(f"expected ({len(p)}, {k}) probabilities, got {p.shape}")
-    if len(p) < 2:
-        raise ValueError(f"estimating a prior needs at least 2 texts, got {len(p)}")
-    base = np.asarray(training_prior, dtype=np.float64)
+    p, base, decided = _checked(labels, proba, training_prior, method, pred)
+    vp = vy = None
     if method == "bbse":
-        if val_proba is None or val_y is None or len(val_y) == 0:
-            raise ValueError("bbse needs the validation split's predictions and labels: give a run folder "
-                             "(its validation.csv), or use --method em")
-        vy = np.asarray(val_y, dtype=np.int64)
-        vp = (np.asarray(val_pred, dtype=np.int64) if val_pred is not None
-              else np.asarray(val_proba, dtype=np.float64).argmax(axis=1))
-        if len(vp) != len(vy):
-            raise ValueError(f"{len(vp)} validation decisions for {len(vy)} validation labels")
-
-    decided = np.asarray(pred, dtype=np.int64) if pred is not None else p.argmax(axis=1)
-    if len(decided) != len(p):
-        raise ValueError(f"{len(decided)} decisions for {len(p)} texts")
+        vp, vy = _validation_decisions(val_proba, val_y, val_pred)
     em_base = base
     if method == "em" and val_proba is not None and val_y is not None and len(val_y) > 1:
         # Calibrated first (BCTS on validation), and EM starts from the calibrated validation posteriors' mean:
@@ -194,24 +207,21 @@ def estimate_prior_from_outputs(
         temperature, bias = bcts(val_proba, val_y)
         p = apply_bcts(p, temperature, bias)
         em_base = apply_bcts(np.asarray(val_proba, dtype=np.float64), temperature, bias).mean(axis=0)
+    k = len(labels)
 
     def estimate(rows: np.ndarray, val_rows: np.ndarray | None) -> np.ndarray:
         if method == "em":
             return em_prior(p[rows], em_base)
         if method == "naive":
             return naive_prior(decided[rows], k)
-        assert val_rows is not None
+        assert val_rows is not None and vp is not None and vy is not None
         return bbse_prior(decided[rows], vp[val_rows], vy[val_rows], k)
 
-    n = len(p)
-    everything = np.arange(n)
-    val_all = np.arange(len(vy)) if method == "bbse" else None
-    point = estimate(everything, val_all)
+    n, m = len(p), (len(vy) if vy is not None else 0)
+    point = estimate(np.arange(n), np.arange(m) if m else None)
     rng = np.random.default_rng(seed)
-    replicates = np.array([
-        estimate(rng.integers(0, n, n), rng.integers(0, len(vy), len(vy)) if method == "bbse" else None)
-        for _ in range(n_boot)
-    ])
+    replicates = np.array([estimate(rng.integers(0, n, n), rng.integers(0, m, m) if m else None)
+                           for _ in range(n_boot)])
     alpha = (1.0 - confidence) / 2.0
     low, high = np.quantile(replicates, [alpha, 1.0 - alpha], axis=0)
     return PriorEstimate(list(labels), point, np.minimum(low, point), np.maximum(high, point), method, n, base,

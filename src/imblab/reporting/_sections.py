@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ._tables import differences_table, probes_tables, regularisation_table, tuning_table
+from ._tables import differences_table, prior_table, probes_tables, regularisation_table, tuning_table
 
 if TYPE_CHECKING:
     from ..comparison import ComparisonResult
@@ -43,6 +43,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("tuning", "Tuning", lambda r: tuning_table(r) is not None),
     Section("figures", "Figures", formats=frozenset({HTML})),
     Section("probes", "Probes", lambda r: bool(probes_tables(r))),
+    Section("prior", "Estimating the production prior", lambda r: prior_table(r) is not None),
     Section("reports", "Class reports", formats=frozenset({HTML})),
     Section("setup", "Setup", formats=frozenset({HTML})),
     Section("timings", "Timings", formats=frozenset({MARKDOWN})),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._format import DASH, number, signed
+from ..comparison import PRIOR_DRAWS
 from ..evaluation import (
     DEFAULT_BINS,
     classification_report,
@@ -174,6 +175,26 @@ def timings_table(result: ComparisonResult) -> Table:
         total = result.results.loc[result.results["technique"] == t, "seconds"].sum()
         text = number(s["mean"], 1) + (f" ± {number(s['std'], 1)}" if s["n"] > 1 else "")
         table.rows.append((t, [Cell(str(int(s["n"]))), Cell(text), Cell(number(total, 1))]))
+    return table
+
+
+def prior_table(result: ComparisonResult) -> Table | None:
+    """EM's error in estimating the minority share of unlabelled texts from each technique's outputs
+    (:attr:`ComparisonResult.prior_support`); None when there is nothing to show."""
+    frame = result.prior_support
+    if frame.empty:
+        return None
+    shares = sorted(frame["share"].unique())
+    minority = result.minority_label
+    table = Table([f"{minority} at {100 * s:.3g} %" for s in shares], note=(
+        f"How well each technique's model lets imblab estimate the share of {minority} in unlabelled texts (imblab "
+        "prior, predict --deploy-prior estimate, the server's /prior): its test split resampled to each share, EM "
+        "(Saerens et al. 2002) on its probabilities recalibrated on validation (BCTS), mean absolute error in "
+        f"points over seeds and {PRIOR_DRAWS} draws. Large errors: the model's probabilities cannot be trusted to correct "
+        "to a new prior."))
+    for t in result.techniques:
+        rows = frame[frame["technique"] == t].set_index("share")
+        table.rows.append((t, [Cell(f"{rows.loc[s, 'mae_points']:.1f} pts") for s in shares]))
     return table
 
 

@@ -17,6 +17,7 @@ from ._tables import (
     headline,
     per_label_table,
     probability_table,
+    prior_table,
     probes_tables,
     regularisation_table,
     results_table,
@@ -143,6 +144,11 @@ def _tuning(result: ComparisonResult) -> list[str]:
     return [] if table is None else ["## Tuning", "", _table(table), ""]
 
 
+def _prior(result: ComparisonResult) -> list[str]:
+    table = prior_table(result)
+    return [] if table is None else ["## Estimating the production prior", "", _table(table, with_ci=False), ""]
+
+
 def _regularisation(result: ComparisonResult) -> list[str]:
     table = regularisation_table(result)
     return [] if table is None else ["## Regularisation of the linear heads", "", _table(table, with_ci=False), ""]
@@ -150,4 +156,4 @@ def _regularisation(result: ComparisonResult) -> list[str]:
 
 _RENDER = {"reading": _reading, "costs": lambda result: _costs_section(result), "results": _results,
            "differences": _differences, "tuning": _tuning, "probes": _probes, "timings": _timings,
-           "regularisation": _regularisation}
+           "regularisation": _regularisation, "prior": _prior}
