@@ -234,9 +234,11 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     texts = _read_texts(args)
     estimate = None
     if estimating:
-        from .run import estimate_prior
+        from .run import estimate_prior, run_validation
 
-        estimate = estimate_prior(model, texts, method="em")
+        # EM on the model's posteriors recalibrated on its run's validation split, when served from a run folder.
+        validation = run_validation(model_dir.parent, model) if model_dir.name == "model" else None
+        estimate = estimate_prior(model, texts, method="em", validation=validation)
         prior = estimate.to_dict()["prior"]
         setting = model.cost_setting(costs, prior)
     logits = model.predict_logits(texts)  # one forward pass for the probabilities and both decisions

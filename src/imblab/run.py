@@ -45,7 +45,7 @@ if TYPE_CHECKING:  # the model stack imports torch: only a run that trains pays 
 
 __all__ = ["RunResult", "train_run", "read_run", "environment", "is_complete_run", "is_run_dir", "check_run_out",
            "RUN_FILES", "run_files", "store_run_files", "metrics_json_default", "METADATA_FILE", "resolve_model_dir",
-           "check_model_dir", "estimate_prior"]
+           "check_model_dir", "estimate_prior", "run_validation"]
 
 RUN_FILES = ("config.json", "metrics.json", "predictions.csv", "validation.csv", "model", "train.log")
 """What a run folder holds; a folder with anything else was not made by imblab and is never replaced."""
@@ -413,6 +413,21 @@ def _read_predictions(path: Path, labels: list[str], *, test: bool = True) -> pd
     return frame
 
 
+def run_validation(run_dir: str | Path, model: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """A run's validation split as prior estimation uses it: probabilities at the training prior, labels, and the
+    model's own decisions (its post-hoc rule on the technique's probabilities); None without ``validation.csv``."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "validation.csv").is_file() or not is_complete_run(run_dir):
+        return None
+    stored = read_run(run_dir)
+    arrays = stored.validation_arrays()
+    if arrays is None or stored.validation is None or list(stored.labels) != list(model.labels):
+        return None
+    raw = stored.validation[[f"p_raw:{label}" for label in model.labels]].to_numpy(dtype=np.float64)
+    decided = np.asarray(model.posthoc.decide(raw), dtype=np.int64)
+    return arrays["val_proba_corrected"], arrays["val_y"], decided
+
+
 def estimate_prior(
     model: Any,
     texts: Sequence[str],
@@ -455,18 +470,9 @@ def estimate_prior(
 
         folder = Path(model)
         model_dir = check_model_dir(resolve_model_dir(folder))
-        run_dir = model_dir.parent if model_dir.name == "model" else folder
-        if validation is None and (run_dir / "validation.csv").is_file():
-            stored = read_run(run_dir)
-            arrays = stored.validation_arrays()
-            if arrays is not None and stored.validation is not None:
-                model = load_model(model_dir)
-                raw = stored.validation[[f"p_raw:{label}" for label in model.labels]].to_numpy(dtype=np.float64)
-                # The model's own decisions on validation: its post-hoc rule on the technique's probabilities.
-                decided = np.asarray(model.posthoc.decide(raw), dtype=np.int64)
-                validation = (arrays["val_proba_corrected"], arrays["val_y"], decided)
-        if not hasattr(model, "predict_proba"):
-            model = load_model(model_dir)
+        model = load_model(model_dir)
+        if validation is None:
+            validation = run_validation(model_dir.parent if model_dir.name == "model" else folder, model)
     if method == "bbse" and validation is None:
         raise SpecError("bbse needs labelled validation data: give a run folder (imblab train's, with its "
                         "validation.csv), or use --method em")
