@@ -143,12 +143,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
     # Against the training split's counts (the default positive label and prior), before anything is trained.
     costs = resolve_costs(costs_given, prior_given, dataset.label_names, split.take(dataset, "train").class_counts)
     # The model stack (torch) only once every input is known to be good.
-    from .backends import resolve_backend_name
+    from .backends import check_technique_backend, resolve_backend_name
     from .model import TrainConfig
     from .run import train_run
 
     config = TrainConfig(**{**settings.train_settings(values), "metric": metric})
     backend = resolve_backend_name(values["backend"])
+    check_technique_backend(technique, backend)  # smote on finetune: one line, before anything is trained
     if values["backend"] == "auto":
         sys.stderr.write(f"imblab: backend auto → {backend}\n")
     probes = values["probes"]

@@ -22,7 +22,8 @@ import numpy as np
 from scipy.special import softmax
 
 from ._io import atomic_directory, read_json
-from .backends import Backend, FitData, FitSettings, HeadConfig, backend_class, backend_names, make_backend, resolve_backend_name
+from .backends import (Backend, FitData, FitSettings, HeadConfig, backend_class, backend_names, check_technique_backend,
+                       make_backend, resolve_backend_name)
 from .errors import DataError, ModelError, SpecError
 from .evaluation import CostDecisions, Costs, CostSetting, parse_prior, resolve_costs
 from ._model_dir import FORMAT, FORMAT_VERSION, METADATA_FILE, METADATA_LIMIT, check_model_dir, is_model_dir, resolve_model_dir
@@ -175,6 +176,7 @@ class TrainedModel:
             raise ValueError("texts and labels differ in length")
         fitted = tech.fit(np.bincount(y, minlength=len(labels)), labels)
         name = resolve_backend_name(backend)
+        check_technique_backend(tech, name)
         model = make_backend(name, model_name=model_name, max_length=config.max_length, pooling=config.pooling,
                              mixed_precision=config.mixed_precision, **config.options)
         loop = config.loop(model.default_loop())
@@ -337,6 +339,9 @@ class TrainedModel:
             "class_prior": dict(zip(self.labels, self.true_prior.tolist())),
             "technique": self.technique.to_dict(),
             "effective_prior": dict(zip(self.labels, self.effective_prior.tolist())),
+            # A feature-space sampler's resampled rows per class: its effective prior (they depend on the data).
+            "resampled_counts": None if self.fitted.sampler is None or self.fitted.sample_sizes is None
+            else self.fitted.sample_sizes.tolist(),
             "posthoc": self.posthoc.to_dict(),
             "backend": {"name": self.backend_name, "settings": self.backend.settings()},
             "model_name": self.backend.settings().get("model_name"),
@@ -394,6 +399,11 @@ def load_model(directory: str | Path) -> TrainedModel:
         labels, counts = _checked_labels(meta)
         technique = Technique.from_dict(_field(meta, "technique", dict), labels)
         fitted = technique.fit(counts, labels)
+        if fitted.sampler is not None:
+            resampled = meta.get("resampled_counts")
+            if not isinstance(resampled, list) or len(resampled) != len(labels):
+                raise ModelError(f"{METADATA_FILE} lacks the resampled counts of {technique.display_name}'s sampler")
+            fitted.set_resampled_counts(resampled)
         posthoc = PostHoc.from_dict(_field(meta, "posthoc", dict))
         for name in ("offset", "decision_offset"):
             value = getattr(posthoc, name)

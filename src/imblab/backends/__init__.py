@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from ._frozen import POOLINGS, FrozenBackend
     from ._protocol import Backend, FitData, FitSettings, texts_hash
     from ._features import FeatureBackend
-    from ._names import (BackendSpec, backend_class, backend_names, backend_spec, register_backend,
-                         resolve_backend_name, unregister_backend)
+    from ._names import (BackendSpec, backend_class, backend_names, backend_spec, check_technique_backend,
+                         register_backend, resolve_backend_name, unregister_backend)
     from ._registry import make_backend
     from ._tfidf import TfidfBackend
     from ._tfidf_settings import TfidfSettings
@@ -34,7 +34,7 @@ _WHERE = {
     "Backend": "_protocol", "FitData": "_protocol", "FitSettings": "_protocol", "texts_hash": "_protocol",
     "FeatureBackend": "_features",
     "BackendSpec": "_names", "backend_class": "_names", "backend_names": "_names", "backend_spec": "_names",
-    "register_backend": "_names", "resolve_backend_name": "_names", "unregister_backend": "_names",
+    "register_backend": "_names", "check_technique_backend": "_names", "resolve_backend_name": "_names", "unregister_backend": "_names",
     "make_backend": "_registry",
     "TfidfBackend": "_tfidf",
     "TfidfSettings": "_tfidf_settings",
@@ -65,6 +65,7 @@ __all__ = [
     "make_backend",
     "model_identity",
     "resolve_backend_name",
+    "check_technique_backend",
     "resolve_model_name",
     "texts_hash",
 ]

@@ -24,9 +24,24 @@ from ._protocol import FitData, FitSettings
 if TYPE_CHECKING:
     from ..techniques import FittedTechnique
 
-__all__ = ["FeatureBackend", "HEAD_FILE"]
+__all__ = ["FeatureBackend", "HEAD_FILE", "apply_sampler"]
 
 HEAD_FILE = "head.safetensors"
+
+
+def apply_sampler(fitted: FittedTechnique, matrix: Any, y: np.ndarray, seed: int) -> tuple[Any, np.ndarray, Any]:
+    """A feature-space sampler's technique (``smote``, ``tomek-links``, ``imblearn:…``): the training rows'
+    features resampled (seeded by the run's seed; only these rows are seen), the technique told its resampled
+    counts (its effective prior), and the objective the head is fitted with on them (plain cross-entropy, every
+    row once). Any other technique: everything unchanged."""
+    if fitted.sampler is None:
+        return matrix, np.asarray(y), fitted
+    from ..techniques import resample
+
+    matrix, y = resample(fitted.sampler, matrix, np.asarray(y), seed, fitted.labels)
+    counts = np.bincount(y, minlength=len(fitted.labels))
+    fitted.set_resampled_counts(counts)
+    return matrix, y, fitted.head_objective(counts)
 
 
 class FeatureBackend:
@@ -87,8 +102,10 @@ class FeatureBackend:
         seed, head = how.seed, how.head
         matrix = self.fit_features(texts)
         val_matrix = self.features(val_texts) if val_texts is not None else None
-        result = fit_head(matrix, np.asarray(y), fitted, seed=seed, config=head or HeadConfig(),
-                          val_features=val_matrix, val_y=val_y, features_key=self.features_key(texts, val_texts))
+        matrix, y, objective = apply_sampler(fitted, matrix, np.asarray(y), seed)
+        key = self.features_key(texts, val_texts) if objective is fitted else None  # resampled rows: their own
+        result = fit_head(matrix, y, objective, seed=seed, config=head or HeadConfig(),
+                          val_features=val_matrix, val_y=val_y, features_key=key)
         self.head = LinearHead(result.weight, result.bias)
         self.fit_info = result.summary()
         return result.path

@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from ..errors import ModelError
 from ._convex import HeadConfig, fit_head
-from ._features import FeatureBackend
+from ._features import FeatureBackend, apply_sampler
 from ._frozen import FrozenBackend
 from ._heads import LinearHead
 from ._protocol import FitData, FitSettings
@@ -81,6 +81,12 @@ class HybridBackend(FeatureBackend):
         the head where the whole grid would take 52); the best (metric, log-loss, smaller w) wins."""
         texts, val_texts = data.texts, data.val_texts
         train = _Joined(self.tfidf.fit_features(texts), self.frozen.embeddings(texts))
+        y = np.asarray(data.y)
+        # A feature-space sampler sees the rows joined at w = 1 (its neighbours); its synthetic rows interpolate
+        # both blocks, so they are rows of the joined space at every weight.
+        resampled, y, objective = apply_sampler(fitted, train.matrix, y, how.seed)
+        if objective is not fitted:
+            train = _Joined.of(resampled, train.sparse_columns)
         val = (_Joined(self.tfidf.features(val_texts), self.frozen.embeddings(val_texts))
                if val_texts is not None else None)
         config = how.head or HeadConfig()
@@ -92,9 +98,9 @@ class HybridBackend(FeatureBackend):
         best: tuple[tuple[float, float, float], float, Any] | None = None
         while plan:
             weight, head = plan.pop(0)
-            result = fit_head(train.at(weight), np.asarray(data.y), fitted, seed=how.seed, config=head,
+            result = fit_head(train.at(weight), y, objective, seed=how.seed, config=head,
                               val_features=None if val is None else val.at(weight), val_y=data.val_y,
-                              features_key=self._key(texts, val_texts, weight, head.Cs))
+                              features_key=self._key(texts, val_texts, weight, head.Cs) if objective is fitted else None)
             chosen = next((row for row in result.path if row["C"] == result.C), {})
             score, nll = chosen.get("validation_score", np.nan), chosen.get("validation_log_loss", np.nan)
             tried.append({"weight": weight, "C": result.C, "validation_score": score, "validation_log_loss": nll})
@@ -159,9 +165,20 @@ class _Joined:
 
     def __init__(self, sparse: sp.csr_matrix, dense: np.ndarray) -> None:
         matrix = sp.hstack([sparse, sp.csr_matrix(dense.astype(np.float32))], format="csr", dtype=np.float32)
+        self._set(matrix, sparse.shape[1])
+
+    def _set(self, matrix: sp.csr_matrix, sparse_columns: int) -> None:
         matrix.sort_indices()
         self.matrix = matrix
-        self.dense = matrix.indices >= sparse.shape[1]  # which stored entries belong to the dense block
+        self.sparse_columns = sparse_columns
+        self.dense = matrix.indices >= sparse_columns  # which stored entries belong to the dense block
+
+    @classmethod
+    def of(cls, matrix: Any, sparse_columns: int) -> _Joined:
+        """Rows already joined (at w = 1), the first ``sparse_columns`` columns TF-IDF's."""
+        joined = cls.__new__(cls)
+        joined._set(sp.csr_matrix(matrix, dtype=np.float32), sparse_columns)
+        return joined
 
     def at(self, weight: float) -> sp.csr_matrix:
         out = self.matrix.copy()

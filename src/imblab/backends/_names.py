@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .. import settings as _settings
-from ..errors import ModelError
+from ..errors import ModelError, SpecError
 
-__all__ = ["BackendSpec", "backend_class", "backend_names", "backend_spec",
+__all__ = ["BackendSpec", "backend_class", "backend_names", "backend_spec", "check_technique_backend",
            "register_backend", "resolve_backend_name", "unregister_backend"]
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,23 @@ def backend_spec(name: str) -> BackendSpec:
 def backend_class(name: str) -> type[Any]:
     """The class of the backend ``name`` (imported now)."""
     return backend_spec(name).load()
+
+
+def check_technique_backend(technique: Any, backend: str) -> None:
+    """Refuse a technique that resamples feature vectors (``smote``, ``imblearn:…``) on a backend that trains on
+    text (fine-tuning): one line saying why and which backends take it.
+
+    Raises:
+        SpecError: the pair cannot run.
+    """
+    from ..techniques import PRESETS
+
+    preset = PRESETS.get(getattr(technique, "name", ""))
+    if preset is None or not preset.feature_space or backend_spec(backend).family != "network":
+        return
+    takes = ", ".join(name for name in _REGISTRY if _REGISTRY[name].family != "network")
+    raise SpecError(f"{technique.display_name} resamples the training rows' feature vectors; the {backend} backend "
+                    f"trains on the texts themselves, so it cannot: use a backend with fixed features ({takes})")
 
 
 def resolve_backend_name(name: str, *, cuda: bool | None = None) -> str:

@@ -56,7 +56,7 @@ def reading(result: ComparisonResult) -> list[str]:
     real, what each technique did to the minority label's recall and precision, seed noise, calibration
     and the probes."""
     sentences = [_reading_best(result)]
-    sentences += [s for s in (_reading_backends(result), _reading_reference(result)) if s]
+    sentences += [s for s in (_reading_backends(result), _reading_reference(result), _reading_samplers(result)) if s]
     sentences += _reading_minority(result)
     sentences += [s for s in (_reading_noise(result), _reading_calibration(result)) if s]
     sentences += _reading_probes(result)
@@ -136,6 +136,32 @@ def _reading_backends(result: ComparisonResult) -> str | None:
     if comparisons:
         sentence += "; " + "; ".join(comparisons)
     return sentence + ". It is the model this study ships (the test split only measured it)."
+
+
+def _reading_samplers(result: ComparisonResult) -> str | None:
+    """Each feature-space sampler (SMOTE, Tomek links, …) against ``upsample`` on the same backend — the same kind
+    of prior shift without synthesis — so "does synthesis add anything?" has its own paired-bootstrap answer."""
+    from ..techniques import PRESETS
+
+    m = result.metric if result.cost_setting is None else result.quality_metric
+    if m not in result.bootstrap_metrics:
+        return None
+    parts = []
+    for technique in result.techniques:
+        preset = PRESETS.get(result.runs(technique)[0].spec.split(":")[0])
+        if preset is None or not preset.feature_space:
+            continue
+        prefix = technique[: technique.index("/") + 1] if "/" in technique else ""
+        upsample = next((t for t in result.techniques if t == f"{prefix}upsample"), None)
+        if upsample is None:
+            continue
+        d = result.compare(technique, upsample, m)
+        parts.append(f"{technique} {_difference(result, d, ci_prefix=False)} "
+                     f"({'significant' if d.significant else 'not significant'})")
+    if not parts:
+        return None
+    return (f"Does synthesis add anything? {result.title(m)} of each sampler minus upsample (the same shift of the "
+            f"prior, no synthetic rows): " + "; ".join(parts) + ".")
 
 
 def _reading_reference(result: ComparisonResult) -> str | None:

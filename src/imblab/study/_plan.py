@@ -171,9 +171,15 @@ def prepare_study(config: StudyConfig) -> PreparedStudy:
     # Checked here, before anything is trained or written: a bad cost or prior is one line, exit 2.
     train_counts = np.bincount(dataset.y[split.train], minlength=len(labels))
     costs = resolve_costs(config.costs, config.deploy_prior, labels, train_counts)
+    techniques = _resolve_techniques(config.techniques, labels)
+    from ..backends import check_technique_backend
+
+    for name in backend.split(","):  # smote on finetune: one line, before anything is written
+        for technique in techniques:
+            check_technique_backend(technique, name)
     return PreparedStudy(
         config=config, data=data, dataset=dataset, split=split, labels=labels,
-        techniques=_resolve_techniques(config.techniques, labels), backend=backend,
+        techniques=techniques, backend=backend,
         metric=metric, probes=list(probes), training=training, costs=costs,
         keep_models=resolve_keep_models(config.keep_models, backend),
     )

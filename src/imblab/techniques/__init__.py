@@ -21,6 +21,7 @@ from ._sampling import (
     upsample_downweight_plan,
     upsample_sizes,
 )
+from ._samplers import SamplerSpec, resample
 from ._spec import given_params, parse_spec, parse_techniques, technique_from_config
 from ._technique import Technique, check_unique
 from ._weights import class_balanced_weights, inverse_frequency_weights, sqrt_inverse_frequency_weights
@@ -38,6 +39,8 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
+    "SamplerSpec",
+    "resample",
     "FittedTechnique",
     "GROUPS",
     "PRESETS",

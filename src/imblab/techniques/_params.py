@@ -94,7 +94,7 @@ class Tune:
 class Param:
     """One parameter of a preset.
 
-    Kinds: ``float`` (with bounds), ``bool``, ``choice`` (one of ``choices``), ``weights`` (a
+    Kinds: ``float`` (with bounds), ``int`` (a whole number, with bounds), ``bool``, ``choice`` (one of ``choices``), ``weights`` (a
     scheme in ``choices`` or per-label positive weights), ``alpha`` (none, a float in (0, 1) for
     two classes, a scheme in ``choices`` or per-label positive weights), ``label`` (a label name,
     or none), ``target`` (none or a float in (0, 1]).
@@ -129,8 +129,14 @@ class Param:
             if hi is not None:
                 return f"a number {'<' if self.high_open else '≤'} {hi}"
             return "a number"
+        if self.kind == "int":
+            lo = "" if self.low is None else f"{int(self.low)}"
+            hi = "" if self.high is None else f"{int(self.high)}"
+            return f"a whole number in [{lo}, {hi}]" if lo and hi else f"a whole number ≥ {lo}" if lo else "a whole number"
         if self.kind == "bool":
             return "true or false"
+        if self.kind == "sampler":
+            return "an imbalanced-learn sampler, NAME(key=value, ...)"
         if self.kind == "choice":
             return "one of " + "|".join(self.choices)
         if self.kind == "weights":
@@ -159,6 +165,17 @@ class Param:
             if x is None or not self._in_bounds(x):
                 raise self._bad(preset, value)
             return x
+        if self.kind == "int":
+            x = _number(value)
+            if isinstance(value, bool) or x is None or x != int(x) or not self._in_bounds(x):
+                raise self._bad(preset, value)
+            return int(x)
+        if self.kind == "sampler":
+            from ._samplers import parse_imblearn, sampler_text
+
+            if not isinstance(value, str):
+                raise self._bad(preset, value)
+            return sampler_text(parse_imblearn(value))
         if self.kind == "bool":
             b = parse_bool(value)
             if b is None:

@@ -37,6 +37,8 @@ class Parts:
         posthoc: the post-hoc step fitted on validation: "none", "threshold", "temperature" or
             "logit-adjusted-posthoc".
         posthoc_params: its parameters (``recall``/``precision``/``label`` or ``tau``).
+        sampler: an imbalanced-learn sampler of the training rows' feature vectors (:mod:`._samplers`), or None;
+            only the backends with fixed features run it.
     """
 
     loss: LossFn
@@ -48,3 +50,4 @@ class Parts:
     bias_init: bool = False
     posthoc: str = "none"
     posthoc_params: Mapping[str, Any] = field(default_factory=dict)
+    sampler: Any = None  # _samplers.SamplerSpec

@@ -139,6 +139,7 @@ class Preset:
     label_param: str | None = None
     posthoc: str | None = None
     always_bias_init: bool = False
+    feature_space: bool = False  # resamples feature vectors: the backends with fixed features only
     notes: str = ""
     example: str = ""
     param_index: dict[str, Param] = field(init=False, repr=False, compare=False)
@@ -230,6 +231,8 @@ class Preset:
             "notes": self.notes,
             "example": self.example or self.name,
             "tunable": bool(self.tuned_by_default()),
+            "backends": "fixed features (tfidf, frozen, hybrid)" if self.feature_space else "all",
+            "group": "sampling" if self.feature_space else "loss",
         }
 
     def tuned_by_default(self) -> list[str]:
@@ -503,15 +506,79 @@ preset(
     posthoc="temperature", example="temperature:bias_init=true",
 )(baseline)
 
+# ----------------------------------------------------------------------- feature-space samplers
+K_NEIGHBORS = _p("k_neighbors", 5, "int", "neighbours of each synthesised (or cleaned) row", low=1, high=100,
+                 tune=Tune(choices=("3", "5", "7", "10")))
+SAMPLER_RATIO = _p("ratio", 1.0, "float", "every class grows to at least ratio × the largest class (1 = balanced)",
+                   low=0.0, high=1.0, low_open=True, tune=TUNE_RATIO)
+TOMEK_WHICH = _p("which", "majority", "choice", "which row of each Tomek link is removed: the majority class's, or "
+                 "both", choices=("majority", "both"))
+_SAMPLER_PAPERS = {
+    "smote": ("SMOTE: synthetic minority rows interpolated between a row and its nearest neighbours",
+              "Chawla, Bowyer, Hall & Kegelmeyer 2002, \"SMOTE: Synthetic Minority Over-sampling Technique\", JAIR 16"),
+    "borderline-smote": ("SMOTE of the minority rows near the class border only",
+                         "Han, Wang & Mao 2005, \"Borderline-SMOTE\", ICIC"),
+    "adasyn": ("SMOTE weighted towards the minority rows that are hardest to learn",
+               "He, Bai, Garcia & Li 2008, \"ADASYN: Adaptive Synthetic Sampling\", IJCNN"),
+    "svm-smote": ("SMOTE along the support vectors of an SVM",
+                  "Nguyen, Cooper & Kamei 2011, \"Borderline over-sampling for imbalanced data classification\", "
+                  "IJKESDP 3(1)"),
+    "tomek-links": ("removes the majority row of every Tomek link (cross-class nearest-neighbour pair)",
+                    "Tomek 1976, \"Two Modifications of CNN\", IEEE Trans. SMC 6(11)"),
+    "edited-nn": ("removes majority rows whose neighbours disagree with their label (edited nearest neighbours)",
+                  "Wilson 1972, \"Asymptotic Properties of Nearest Neighbor Rules Using Edited Data\", IEEE Trans. SMC"),
+    "smote-tomek": ("SMOTE, then Tomek links removed",
+                    "Batista, Bazzan & Monard 2003, \"Balancing Training Data for Automated Annotation of Keywords\", "
+                    "WOB"),
+    "smote-enn": ("SMOTE, then edited nearest neighbours",
+                  "Batista, Prati & Monard 2004, \"A Study of the Behavior of Several Methods for Balancing Machine "
+                  "Learning Training Data\", SIGKDD Explorations 6(1)"),
+}
+
+
+def _register_samplers() -> None:
+    """One preset per imbalanced-learn sampler (:mod:`._samplers`), and ``imblearn:NAME(...)`` for any other."""
+    from ._samplers import SAMPLERS, parse_imblearn, preset_sampler
+
+    for name, (cls, has_ratio, _, neighbours) in SAMPLERS.items():
+        description, citation = _SAMPLER_PAPERS[name]
+        params = tuple(q for q, used in ((K_NEIGHBORS, neighbours is not None), (SAMPLER_RATIO, has_ratio),
+                                         (TOMEK_WHICH, name == "tomek-links")) if used)
+
+        def build(p: dict[str, Any], ctx: Context, name: str = name) -> Parts:
+            return Parts(loss=_ce(None), sampler=preset_sampler(name, p))
+
+        _PRESETS.append(Preset(
+            name=name, description=f"{description} (imbalanced-learn {cls}; feature backends only)",
+            citation=citation, parts=("sampling", "loss"), loss="cross-entropy", build=build, params=params,
+            feature_space=True, notes="resamples the training rows' feature vectors; synthetic rows count as rows "
+            "of their class in the effective prior",
+            example=f"{name}:k_neighbors=3" if neighbours else f"{name}:which=both"))
+
+    def generic(p: dict[str, Any], ctx: Context) -> Parts:
+        return Parts(loss=_ce(None), sampler=parse_imblearn(p["sampler"]))
+
+    _PRESETS.append(Preset(
+        name="imblearn", description="any imbalanced-learn over-, under- or combined sampler by its class name "
+        "(feature backends only)", citation=IMBLEARN.format("any sampler"), parts=("sampling", "loss"),
+        loss="cross-entropy", build=generic, feature_space=True,
+        params=(_p("sampler", "SMOTE", "sampler", "NAME(key=value, ...): the sampler's class and arguments"),),
+        example="imblearn:KMeansSMOTE(k_neighbors=3)"))
+
+
+_register_samplers()
+
 PRESETS: dict[str, Preset] = {p.name: p for p in _PRESETS}
 """Every preset by name, in the order ``imblab techniques`` lists them."""
 
 GROUPS: dict[str, list[str]] = {
     "seed": ["baseline", "bias-init", "downsample-upweight", "upsample-downweight", "focal", "weighted",
              "downsample", "upsample"],
-    "all": list(PRESETS),
+    "all": [name for name, p in PRESETS.items() if not p.feature_space],
+    "sampling": [name for name, p in PRESETS.items() if p.feature_space and name != "imblearn"],
 }
-"""Named groups of presets: ``seed`` = the eight techniques of the study, ``all`` = every preset."""
+"""Named groups of presets: ``seed`` = the eight techniques of the study, ``all`` = every preset that runs on every
+backend, ``sampling`` = imbalanced-learn's samplers (the backends with fixed features)."""
 
 
 def get_preset(name: str) -> Preset:

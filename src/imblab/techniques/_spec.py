@@ -62,7 +62,13 @@ def parse_spec(spec: str, labels: Sequence[str] | None = None) -> Technique:
     name, colon, rest = spec.strip().partition(":")
     name = name.strip()
     preset = get_preset(name)
-    raw = _split_params(spec, rest) if colon else {}
+    if name == "imblearn":  # imblearn:NAME(key=value, ...): the sampler's call is one parameter (default SMOTE)
+        if colon and not rest.strip():
+            raise SpecError("imblearn needs a sampler: imblearn:NAME(key=value, ...), e.g. "
+                            "imblearn:KMeansSMOTE(k_neighbors=3)")
+        raw: dict[str, Any] = {"sampler": rest.strip().removeprefix("sampler=")} if colon else {}
+    else:
+        raw = _split_params(spec, rest) if colon else {}
     return Technique(preset.name, preset.resolve(raw, labels))
 
 
@@ -73,6 +79,8 @@ def given_params(spec: str) -> frozenset[str]:
     """
     name, colon, rest = spec.strip().partition(":")
     preset = get_preset(name.strip())
+    if preset.name == "imblearn":
+        return frozenset({"sampler"})
     keys = _split_params(spec, rest) if colon else {}
     return frozenset(key if key in preset.param_index else str(preset.label_param) for key in keys)
 

@@ -43,7 +43,8 @@ class Technique:
 
     def __post_init__(self) -> None:
         if not self.display_name:
-            object.__setattr__(self, "display_name", _display(self.name, self._spec_params()))
+            shown = self.spec if self.name == "imblearn" else _display(self.name, self._spec_params())
+            object.__setattr__(self, "display_name", shown)
 
     # ------------------------------------------------------------------ identity
     def _key(self) -> tuple[str, str]:
@@ -75,6 +76,8 @@ class Technique:
     @property
     def spec(self) -> str:
         """The canonical spec string: ``parse_spec(t.spec, labels) == t``."""
+        if self.name == "imblearn":
+            return f"imblearn:{self.params['sampler']}"
         parts = self._spec_params()
         return self.name + (":" + ",".join(parts) if parts else "")
 
@@ -159,6 +162,9 @@ class FittedTechnique:
         self._loss = parts.loss
         self._weights_from = float(parts.weights_from)
         self._bias_init = parts.bias_init
+        #: the imbalanced-learn sampler of the training rows' features (None for every other technique)
+        self.sampler = parts.sampler
+        self._prior_factor = parts.prior_factor
         factor = np.ones(len(self.labels)) if parts.prior_factor is None else np.asarray(parts.prior_factor, float)
         if self.posthoc_kind == "logit-adjusted-posthoc":
             factor = factor * self.true_prior ** (-self.posthoc_params["tau"])
@@ -172,6 +178,25 @@ class FittedTechnique:
         return f"FittedTechnique({self.technique.display_name!r}, labels={self.labels})"
 
     # ------------------------------------------------------------------ sampling
+    def set_resampled_counts(self, counts: Sequence[int] | np.ndarray) -> None:
+        """After a feature-space sampler ran: the resampled rows per class are the technique's sampling, so
+        the effective prior (and the correction back to the real prior) counts synthetic rows as rows of
+        their class, exactly as upsampling to these counts would."""
+        sizes = np.asarray(counts, dtype=np.int64)
+        if sizes.shape != self.class_counts.shape or np.any(sizes < 0) or sizes.sum() == 0:
+            raise ValueError(f"resampled counts {sizes.tolist()} do not fit classes {self.labels}")
+        self.sample_sizes = sizes
+        factor = np.ones(len(self.labels)) if self._prior_factor is None else np.asarray(self._prior_factor, float)
+        self.effective_prior = effective_prior(self.class_counts, sample_sizes=sizes, class_weights=self.class_weights,
+                                               prior_factor=factor)
+        self._training_prior = effective_prior(self.class_counts, sample_sizes=sizes,
+                                               class_weights=self.class_weights, prior_factor=self._prior_factor)
+
+    def head_objective(self, counts: Sequence[int] | np.ndarray) -> FittedTechnique:
+        """What a head fitted on the sampler's resampled rows (``counts`` per class) optimises: plain
+        cross-entropy, every row once."""
+        return Technique("baseline", get_preset("baseline").resolve({}, self.labels)).fit(counts, self.labels)
+
     @property
     def epoch_size(self) -> int:
         """Rows in one epoch (fixed for a technique and a training split)."""
