@@ -60,16 +60,22 @@ def _free_port() -> int:
 
 
 class _Server:
-    def __init__(self, run_dir: Path, args: list[str], log: Path, threads: int | None) -> None:
+    """``imblab serve`` on 127.0.0.1 in its own process; with ``cores`` ("0" or "0,1") pinned to them by
+    ``taskset``, one torch thread per core (``serve_wrk.py``)."""
+
+    def __init__(self, run_dir: Path, args: list[str], log: Path, threads: int | None, cores: str | None = None) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ)
+        if cores is not None:
+            threads = len(cores.split(","))
         if threads is not None:  # torch reads OMP_NUM_THREADS at start-up for its intra-op thread pool
             env["OMP_NUM_THREADS"] = str(threads)
+        pin = ["taskset", "-c", cores] if cores is not None else []
         with log.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "imblab", "serve", str(run_dir), "--port", str(self.port), "--no-access-log",
-                 *args], stdout=out, stderr=subprocess.STDOUT, env=env)
+                [*pin, sys.executable, "-m", "imblab", "serve", str(run_dir), "--port", str(self.port),
+                 "--no-access-log", *args], stdout=out, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

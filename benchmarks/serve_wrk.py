@@ -20,17 +20,15 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from benchmarks.serve_load import MODES, _free_port
+from benchmarks.serve_load import MODES, _Server
 
 TRAIN = {
     "tfidf": ["--backend", "tfidf"],
@@ -46,41 +44,6 @@ def train(name: str, out: Path) -> Path:
     subprocess.run([sys.executable, "-m", "imblab", "train", "sms_spam", "--technique", "weighted", "--out", str(out),
                     "--json", *TRAIN[name]], check=True, stdout=subprocess.DEVNULL)
     return out
-
-
-class PinnedServer:
-    """``imblab serve`` on 127.0.0.1 under ``taskset -c <cores>`` with one torch thread per core."""
-
-    def __init__(self, run_dir: Path, flags: list[str], log: Path, cores: str) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "OMP_NUM_THREADS": str(len(cores.split(",")))}
-        with log.open("wb") as out:
-            self.process = subprocess.Popen(
-                ["taskset", "-c", cores, sys.executable, "-m", "imblab", "serve", str(run_dir), "--port",
-                 str(self.port), "--no-access-log", *flags], stdout=out, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"imblab serve exited: {log.read_text()}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.3)
-        self.stop()
-        raise SystemExit("imblab serve did not start in 300 s")
-
-    def batching(self) -> dict[str, Any]:
-        return httpx.get(f"{self.url}/info", timeout=30).json()["batching"]
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 def lua_script(texts: list[str], path: Path) -> Path:
@@ -135,12 +98,12 @@ def main() -> None:
     for name in args.models:
         run_dir = train(name, runs / name.replace(" ", "-").lower())
         for mode in args.modes:
-            server = PinnedServer(run_dir, MODES[mode], runs / f"{run_dir.name}-{mode}.log", cores=args.server_cores)
+            server = _Server(run_dir, MODES[mode], runs / f"{run_dir.name}-{mode}.log", None, cores=args.server_cores)
             try:
                 run_wrk(server.url, script, core=1, connections=args.connections, seconds=3)  # warm-up
-                before = server.batching()
+                before = httpx.get(f"{server.url}/info", timeout=30).json()["batching"]
                 result = run_wrk(server.url, script, core=1, connections=args.connections, seconds=args.seconds)
-                after = server.batching()
+                after = httpx.get(f"{server.url}/info", timeout=30).json()["batching"]
             finally:
                 server.stop()
             batches = after["batches"] - before["batches"]
