@@ -239,7 +239,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
         # EM on the model's posteriors recalibrated on its run's validation split, when served from a run folder.
         validation = run_validation(model_dir.parent, model) if model_dir.name == "model" else None
-        estimate = estimate_prior(model, texts, method="em", validation=validation)
+        estimate = estimate_prior(model, texts, method="auto", validation=validation)
         prior = estimate.to_dict()["prior"]
         setting = model.cost_setting(costs, prior)
     logits = model.predict_logits(texts)  # one forward pass for the probabilities and both decisions
@@ -267,8 +267,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     if estimate is not None:
         shown = ", ".join(f"{label} {p:.1%} [{lo:.1%}, {hi:.1%}]" for label, p, lo, hi in
                           zip(estimate.labels, estimate.prior, estimate.low, estimate.high))
-        sys.stderr.write(f"imblab: deployment prior estimated from these {estimate.n:,} texts (EM, 95 % interval): "
-                         f"{shown}\n")
+        sys.stderr.write(f"imblab: deployment prior estimated from these {estimate.n:,} texts "
+                         f"({estimate.method.upper()}, 95 % interval): {shown}\n")
     if decided is not None:
         sys.stderr.write(f"imblab: cost label = least expected cost ({decided.setting.describe()})\n")
     print_predictions(rows, model.labels)
@@ -567,9 +567,9 @@ def _add_prior_command(commands: Any) -> None:
     p.add_argument("texts", nargs="*", metavar="TEXT", help="unlabelled texts")
     p.add_argument("--file", help="one text per line, or a .csv/.tsv/.jsonl/.json/.parquet with a text column "
                    "(a label column is ignored)")
-    p.add_argument("--method", default="em", choices=("em", "bbse", "naive"),
-                   help="em: Saerens et al. 2002 (default); bbse: Lipton et al. 2018 (needs a run directory); "
-                   "naive: the share of predicted labels")
+    p.add_argument("--method", default="auto", choices=("auto", "em", "bbse", "naive"),
+                   help="auto (default): bbse with a run directory's validation split, else em; em: Saerens et al. "
+                   "2002; bbse: Lipton et al. 2018 (needs a run directory); naive: the share of predicted labels")
     settings.add_arguments(p, "prior")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_cmd_prior)

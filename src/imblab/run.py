@@ -432,7 +432,7 @@ def estimate_prior(
     model: Any,
     texts: Sequence[str],
     *,
-    method: str = "em",
+    method: str = "auto",
     validation: tuple[np.ndarray, ...] | None = None,
     n_boot: int = 200,
     seed: int = 0,
@@ -443,8 +443,10 @@ def estimate_prior(
         model: a :class:`~imblab.model.TrainedModel`, or a run or model folder (a run folder's ``validation.csv``
             gives BBSE its labelled validation split).
         texts: the unlabelled texts (a week of production traffic, say).
-        method: ``em`` (Saerens et al. 2002, the default), ``bbse`` (Lipton et al. 2018) or ``naive``
-            (:mod:`imblab.evaluation._prior_shift`).
+        method: ``auto`` (the default: ``bbse`` when labelled validation data with the model's decisions is known —
+            a run folder's —, else ``em``), ``em`` (Saerens et al. 2002), ``bbse`` (Lipton et al. 2018) or
+            ``naive`` (:mod:`imblab.evaluation._prior_shift`). BBSE was the more robust of the two under large
+            shifts and on the 3-class data set (``benchmarks/prior_shift.py``).
         validation: (probabilities at the training prior (m, C), label indices (m,)[, the model's decisions (m,)])
             of labelled validation texts, for BBSE (and EM's recalibration) when ``model`` is not a run folder.
         n_boot: bootstrap replicates of the interval.
@@ -460,8 +462,8 @@ def estimate_prior(
     from .errors import DataError, SpecError
     from .evaluation import PRIOR_METHODS, estimate_prior_from_outputs
 
-    if method not in PRIOR_METHODS:
-        raise SpecError(f"unknown prior estimation method {method!r}: use one of {', '.join(PRIOR_METHODS)}")
+    if method not in (*PRIOR_METHODS, "auto"):
+        raise SpecError(f"unknown prior estimation method {method!r}: use one of auto, {', '.join(PRIOR_METHODS)}")
     texts = list(texts)
     if len(texts) < 2:
         raise DataError(f"estimating a prior needs at least 2 texts, got {len(texts)}")
@@ -473,6 +475,8 @@ def estimate_prior(
         model = load_model(model_dir)
         if validation is None:
             validation = run_validation(model_dir.parent if model_dir.name == "model" else folder, model)
+    if method == "auto":
+        method = "bbse" if validation is not None and len(validation) == 3 else "em"
     if method == "bbse" and validation is None:
         raise SpecError("bbse needs labelled validation data: give a run folder (imblab train's, with its "
                         "validation.csv), or use --method em")

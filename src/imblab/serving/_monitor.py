@@ -6,8 +6,8 @@ their own counts):
 * ``imblab_requests_total{code}`` — ``/predict`` requests by HTTP status;
 * ``imblab_request_seconds`` — a histogram of ``/predict``'s latency;
 * ``imblab_predictions_total{label}`` — texts by the label the model decided;
-* ``imblab_prior_estimate{label}`` — the class prior of the last ``window`` texts, estimated without labels by EM
-  (Saerens et al. 2002; on BCTS-recalibrated posteriors when the run's validation split is known:
+* ``imblab_prior_estimate{label}`` — the class prior of the last ``window`` texts, estimated without labels: by BBSE
+  (Lipton et al. 2018) when the run's validation split is known, else by EM (Saerens et al. 2002;
   :mod:`imblab.evaluation._prior_shift`), with ``imblab_prior_estimate_low``/``_high`` its 95 % bootstrap interval;
 * ``imblab_prior_shift`` — 1 when the training prior lies outside that interval for some label (the mix moved);
 * ``imblab_prior_window_texts`` — how many texts the window holds.
@@ -40,17 +40,20 @@ class Monitor:
         labels: the model's labels.
         training_prior: (C,) its training prior.
         window: how many recent texts the prior estimate reads.
-        validation: (probabilities at the training prior, labels) of the run's validation split, when known:
-            EM then works on recalibrated posteriors.
+        validation: (probabilities at the training prior, labels, the model's decisions) of the run's validation
+            split, when known: the window is then estimated by BBSE (Lipton et al. 2018), the more robust method
+            under large shifts (``benchmarks/prior_shift.py``); without it, by EM.
     """
 
     def __init__(self, labels: list[str], training_prior: np.ndarray, *, window: int = DEFAULT_WINDOW,
-                 validation: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+                 validation: tuple[np.ndarray, ...] | None = None) -> None:
         self.labels = list(labels)
         self.training_prior = np.asarray(training_prior, dtype=np.float64)
         self.window = int(window)
         self.validation = validation
         self._rows: deque[np.ndarray] = deque(maxlen=self.window)
+        self._decisions: deque[int] = deque(maxlen=self.window)
+        self.method = "bbse" if validation is not None and len(validation) == 3 else "em"
         self._lock = threading.Lock()
         self._version = 0
         self._estimate: tuple[int, PriorEstimate | None] = (-1, None)
@@ -61,7 +64,8 @@ class Monitor:
                                  buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
         self.predictions = Counter("imblab_predictions", "texts by the label the model decided", ["label"],
                                    registry=self.registry)
-        self.prior = Gauge("imblab_prior_estimate", f"class prior of the last {self.window} texts (EM)", ["label"],
+        self.prior = Gauge("imblab_prior_estimate", f"class prior of the last {self.window} texts ({self.method})",
+                           ["label"],
                            registry=self.registry)
         self.prior_low = Gauge("imblab_prior_estimate_low", "lower end of its 95 % bootstrap interval", ["label"],
                                registry=self.registry)
@@ -82,20 +86,22 @@ class Monitor:
             self.predictions.labels(label=self.labels[int(k)]).inc()
         with self._lock:
             self._rows.extend(np.asarray(proba_true, dtype=np.float64))
+            self._decisions.extend(int(k) for k in decisions)
             self._version += 1
 
     # ------------------------------------------------------------------ the window's prior
     def estimate(self) -> PriorEstimate | None:
         """The window's prior estimate (None below 2 texts), recomputed only when the window changed."""
         with self._lock:
-            version, rows = self._version, np.array(self._rows)
+            version, rows, decided = self._version, np.array(self._rows), np.array(self._decisions, dtype=np.int64)
             if self._estimate[0] == version:
                 return self._estimate[1]
         found = None
         if len(rows) >= 2:
-            val_proba, val_y = self.validation if self.validation is not None else (None, None)
-            found = estimate_prior_from_outputs(self.labels, rows, self.training_prior, method="em",
-                                                val_proba=val_proba, val_y=val_y, n_boot=_BOOTSTRAP, seed=0)
+            val_proba, val_y, val_pred = (*self.validation, None)[:3] if self.validation is not None else (None,) * 3
+            found = estimate_prior_from_outputs(self.labels, rows, self.training_prior, method=self.method,
+                                                pred=decided, val_proba=val_proba, val_y=val_y, val_pred=val_pred,
+                                                n_boot=_BOOTSTRAP, seed=0)
         with self._lock:
             self._estimate = (version, found)
         return found
@@ -110,7 +116,7 @@ class Monitor:
         found = self.estimate()
         training = {label: float(p) for label, p in zip(self.labels, self.training_prior)}
         if found is None:
-            return {"prior": training, "interval": None, "method": "em", "n": len(self._rows), "window": self.window,
+            return {"prior": training, "interval": None, "method": self.method, "n": len(self._rows), "window": self.window,
                     "training_prior": training, "shifted": False}
         return {**found.to_dict(), "window": self.window}
 

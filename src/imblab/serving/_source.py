@@ -14,7 +14,7 @@ from .._io import read_json
 from .._version import package_version
 from ..errors import ModelError
 from ..model import METADATA_FILE, TrainedModel, load_model, resolve_model_dir
-from ..run import environment, read_run
+from ..run import environment, run_validation
 from ..techniques import correct_prior
 
 __all__ = ["ServedModel", "load_served_model"]
@@ -41,7 +41,7 @@ class ServedModel:
     run_dir: Path | None = None
     test_metrics: dict[str, Any] | None = None
     trained_with: dict[str, Any] | None = None
-    validation: tuple[np.ndarray, np.ndarray] | None = None
+    validation: tuple[np.ndarray, ...] | None = None
 
     def info(self) -> dict[str, Any]:
         """The model part of ``GET /info``, JSON-ready."""
@@ -81,21 +81,19 @@ def load_served_model(path: str | Path) -> ServedModel:
     if run_dir is not None:
         metrics = _read_json(run_dir / "metrics.json")
         test_metrics = {key: metrics[key] for key in ("test", "test_prior_corrected") if key in metrics} or None
-        validation = _validation(run_dir)
+        validation = _validation(run_dir, model)
     return ServedModel(model=model, model_dir=model_dir, run_dir=run_dir, test_metrics=test_metrics,
                        trained_with=trained_with, validation=validation)
 
 
-def _validation(run_dir: Path) -> tuple[np.ndarray, np.ndarray] | None:
-    """The run's validation probabilities (at the training prior) and labels; None when absent or damaged."""
-    if not (run_dir / "validation.csv").is_file():
-        return None
+def _validation(run_dir: Path, model: TrainedModel) -> tuple[np.ndarray, ...] | None:
+    """The run's validation probabilities (at the training prior), labels and the model's decisions; None when
+    absent or damaged."""
     try:
-        arrays = read_run(run_dir).validation_arrays()
+        return run_validation(run_dir, model)
     except ModelError as exc:
-        log.warning("%s: the live prior estimate is not recalibrated", exc)
+        log.warning("%s: the live prior estimate uses EM without recalibration", exc)
         return None
-    return None if arrays is None else (arrays["val_proba_corrected"], arrays["val_y"])
 
 
 def _thresholds(model: TrainedModel) -> dict[str, Any]:
