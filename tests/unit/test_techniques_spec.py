@@ -60,7 +60,9 @@ def test_groups_expand_and_repeats_are_dropped():
     seed = parse_techniques("seed", LABELS)
     assert [t.name for t in seed] == ["baseline", "bias-init", "downsample-upweight", "upsample-downweight", "focal",
                                       "weighted", "downsample", "upsample"]
-    assert [t.name for t in parse_techniques("all", LABELS)] == list(PRESETS)
+    assert [t.name for t in parse_techniques("all", LABELS)] == [n for n, p in PRESETS.items() if not p.feature_space]
+    assert [t.name for t in parse_techniques("sampling", LABELS)] == [n for n, p in PRESETS.items()
+                                                                       if p.feature_space and n != "imblearn"]
     mixed = parse_techniques(["seed", "focal", "focal:gamma=1"], LABELS)
     assert len(mixed) == 9 and mixed[-1].spec == "focal:gamma=1"
 
