@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -102,13 +103,14 @@ def _add_monitor_routes(app: FastAPI, monitor: Monitor, guard: list[Any]) -> Non
     async def metrics() -> Response:
         from prometheus_client import CONTENT_TYPE_LATEST
 
-        return Response(monitor.exposition(), media_type=CONTENT_TYPE_LATEST)
+        # The estimate's bootstrap takes a moment on a full window: off the event loop, which keeps answering.
+        return Response(await asyncio.to_thread(monitor.exposition), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/prior", dependencies=guard, responses=error_responses(401),
              summary="the class prior of the last texts answered, estimated without labels (EM), with its 95 % "
                      "interval and whether the training prior lies outside it")
     async def prior() -> dict[str, Any]:
-        return monitor.document()
+        return await asyncio.to_thread(monitor.document)
 
 
 def _add_routes(app: FastAPI, served: ServedModel, batcher: MicroBatcher, policy: BatchPolicy, limits: ServeLimits,
@@ -148,7 +150,7 @@ def _add_routes(app: FastAPI, served: ServedModel, batcher: MicroBatcher, policy
         monitor.observe(served.model.proba_from_logits(logits, "true"), decisions)
         prior: Any = request.prior
         if prior == "estimate":  # the live estimate, this request's texts included
-            prior = dict(zip(served.model.labels, monitor.prior_vector().tolist()))
+            prior = dict(zip(served.model.labels, (await asyncio.to_thread(monitor.prior_vector)).tolist()))
         return PredictResponse(predictions=_rows(served.model, logits, decisions, prior, request, setting is not None),
                                truncated=truncated)
 
