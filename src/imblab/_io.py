@@ -334,9 +334,17 @@ MARKER_FILE = ".imblab"
 def write_marker(folder: str | os.PathLike[str], kind: str) -> None:
     """Mark ``folder`` as imblab's ``kind`` of folder (``study``, ``tuning``); the folder is made if missing."""
     folder = Path(folder)
-    if has_marker(folder, kind):
-        return
-    atomic_write_json(folder / MARKER_FILE, {"kind": kind, "note": "written by imblab: this folder is imblab's"})
+    for _ in range(3):
+        if has_marker(folder, kind):
+            return
+        try:
+            atomic_write_json(folder / MARKER_FILE, {"kind": kind, "note": "written by imblab: this folder is imblab's"})
+            return
+        except FileNotFoundError:
+            # Another process on the same folder removed this write's temporary file as a leftover (its clean-up
+            # runs under the study lock, the marker is written before it): look again, write again.
+            continue
+    raise FileNotFoundError(f"could not write imblab's marker in {folder}: its temporary file kept disappearing")
 
 
 def has_marker(folder: str | os.PathLike[str], kind: str) -> bool:
