@@ -19,10 +19,12 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -62,22 +64,30 @@ def _ms(value: str, unit: str) -> float:
 
 
 def run_wrk(url: str, script: Path, *, core: int, connections: int, seconds: int) -> dict[str, Any]:
+    """wrk's numbers, and the share of one core wrk itself used (the load generator must not be the limit)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
     output = subprocess.run(
         ["taskset", "-c", str(core), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script),
          url], check=True, capture_output=True, text=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_cpu = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / (time.perf_counter() - started)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     latency = {p: _ms(v, u) for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s|m)\s*$", output, re.M)}
     done = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     sockets = re.search(r"Socket errors: (.*)", output)
     return {"requests_per_s": rate, "requests": done, "p50_ms": latency.get("50"), "p99_ms": latency.get("99"),
-            "non_2xx": int(errors.group(1)) if errors else 0, "socket_errors": sockets.group(1) if sockets else None}
+            "non_2xx": int(errors.group(1)) if errors else 0, "socket_errors": sockets.group(1) if sockets else None,
+            "wrk_core_share": round(wrk_cpu, 3)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="measurements per server, one after another (the table gives their median and range)")
     parser.add_argument("--models", nargs="+", default=list(TRAIN), choices=list(TRAIN))
     parser.add_argument("--server-cores", default="0",
                         help="cores of the server (default 0: wrk has core 1 to itself; 0,1: they share core 1)")
@@ -101,26 +111,31 @@ def main() -> None:
             server = _Server(run_dir, MODES[mode], runs / f"{run_dir.name}-{mode}.log", None, cores=args.server_cores)
             try:
                 run_wrk(server.url, script, core=1, connections=args.connections, seconds=3)  # warm-up
-                before = httpx.get(f"{server.url}/info", timeout=30).json()["batching"]
-                result = run_wrk(server.url, script, core=1, connections=args.connections, seconds=args.seconds)
-                after = httpx.get(f"{server.url}/info", timeout=30).json()["batching"]
+                for repeat in range(args.repeat):
+                    before = httpx.get(f"{server.url}/info", timeout=30).json()["batching"]
+                    result = run_wrk(server.url, script, core=1, connections=args.connections, seconds=args.seconds)
+                    after = httpx.get(f"{server.url}/info", timeout=30).json()["batching"]
+                    batches = after["batches"] - before["batches"]
+                    rows.append({"model": name, "micro-batching": mode, "repeat": repeat, **result,
+                                 "mean_batch": (after["texts"] - before["texts"]) / batches if batches else None,
+                                 "load_average": os.getloadavg()[0]})
+                    print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
             finally:
                 server.stop()
-            batches = after["batches"] - before["batches"]
-            rows.append({"model": name, "micro-batching": mode, **result,
-                         "mean_batch": (after["texts"] - before["texts"]) / batches if batches else None,
-                         "load_average": os.getloadavg()[0]})
-            print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     print(f"wrk -t1 -c{args.connections} -d{args.seconds}s on core 1; imblab serve on cores {args.server_cores}\n")
-    print("| model | micro-batching | req/s | p50 ms | p99 ms | mean batch | errors |")
-    print("|---|---|---:|---:|---:|---:|---:|")
-    for r in rows:
-        print(f"| {r['model']} | {r['micro-batching']} | {r['requests_per_s']:,.0f} | {r['p50_ms']:.1f} | "
-              f"{r['p99_ms']:.1f} | {r['mean_batch'] or 0:.1f} | {r['non_2xx']} |")
+    print("| model | micro-batching | req/s (median) | range | p50 ms | p99 ms | mean batch | errors | wrk's share of a core |")
+    print("|---|---|---:|---|---:|---:|---:|---:|---:|")
+    for key in dict.fromkeys((r["model"], r["micro-batching"]) for r in rows):
+        runs = sorted((r for r in rows if (r["model"], r["micro-batching"]) == key), key=lambda r: r["requests_per_s"])
+        r, rates = runs[(len(runs) - 1) // 2], [x["requests_per_s"] for x in runs]
+        print(f"| {r['model']} | {r['micro-batching']} | {r['requests_per_s']:,.0f} | {rates[0]:,.0f}–{rates[-1]:,.0f} | "
+              f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['mean_batch'] or 0:.1f} | {sum(x['non_2xx'] for x in runs)} | "
+              f"{r['wrk_core_share']:.0%} |")
     if args.out:
         from imblab.run import environment
 
         args.out.write_text(json.dumps({"settings": {"connections": args.connections, "seconds": args.seconds,
+                                                     "repeat": args.repeat,
                                                      "server_cores": args.server_cores,
                                                      "train": TRAIN, "modes": MODES}, "rows": rows,
                                         "environment": environment()}, indent=2) + "\n")

@@ -270,6 +270,31 @@ def test_frozen_on_bundled_minilm(sms) -> None:  # type: ignore[no-untyped-def]
     assert proba.shape == (len(sub["test"].texts), 2)
 
 
+def test_length_chunks_partition_the_rows_longest_first_within_the_token_budget() -> None:
+    from imblab.backends._encoders import CPU_TOKENS_PER_THREAD, length_chunks
+
+    lengths = np.random.default_rng(0).integers(3, 128, size=203)
+    for threads in (1, 2):
+        chunks = length_chunks(lengths, max_texts=64, threads=threads)
+        rows = np.concatenate(chunks)
+        assert sorted(rows.tolist()) == list(range(len(lengths)))  # every text exactly once
+        assert (np.diff(lengths[rows]) <= 0).all()  # longest first
+        for chunk in chunks:
+            assert len(chunk) <= 64 and lengths[chunk].max() * len(chunk) <= CPU_TOKENS_PER_THREAD * threads
+        assert len(chunks) < len(lengths) / 4  # still batched: short texts share a pass
+    # An accelerator takes whole batches; one text longer than the budget is a pass of its own.
+    assert [len(c) for c in length_chunks(lengths, max_texts=64, device_type="cuda")] == [64, 64, 64, 11]
+    assert [len(c) for c in length_chunks(np.array([5000, 3]), max_texts=64)] == [1, 1]
+
+
+def test_finetune_predicts_each_text_as_it_would_alone(sms, tiny_models) -> None:  # type: ignore[no-untyped-def]
+    model = _fit(sms, "baseline", "finetune", tiny_models["bert"], epochs=1)
+    texts = list(sms["test"].texts)
+    together = model.predict_logits(texts)
+    alone = np.vstack([model.predict_logits([text]) for text in texts])
+    np.testing.assert_allclose(together, alone, rtol=0, atol=1e-5)
+
+
 @pytest.mark.parametrize("n_classes", [2, 3])
 @pytest.mark.parametrize("class_weight", [None, "balanced"])
 def test_head_fit_equals_scikit_learn_logistic_regression(n_classes: int, class_weight: str | None) -> None:

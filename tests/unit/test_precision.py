@@ -67,6 +67,29 @@ def test_bf16_and_fp32_fine_tunes_differ_but_agree(sms, tiny_models) -> None:  #
     assert np.abs(p32 - p16).max() < 0.05
 
 
+def test_bf16_prediction_with_cast_weights_equals_autocast_and_follows_training(sms, tiny_models) -> None:  # type: ignore[no-untyped-def]
+    model = _fit(sms, "baseline", "finetune", tiny_models["bert"], epochs=1, batch_size=16, mixed_precision="bf16")
+    backend, texts = model.backend, list(sms["test"].texts)
+
+    def autocast_on_fp32_weights() -> np.ndarray:
+        rows = []
+        with torch.inference_mode(), autocast("bf16", "cpu"):
+            for text in texts:
+                rows.append(backend.model(**backend._batch([text])).logits.float().numpy())
+        return np.vstack(rows)
+
+    copy = backend._inference_model()
+    assert copy is not backend.model and backend.model.classifier.weight.dtype == torch.float32  # masters stay fp32
+    assert copy.classifier.weight.dtype == torch.bfloat16
+    alone = np.vstack([backend.predict_logits([text]) for text in texts])
+    np.testing.assert_array_equal(alone, autocast_on_fp32_weights())  # the same cast, done once
+    assert backend._inference_model() is copy  # kept while the weights stay
+    with torch.no_grad():
+        backend.model.classifier.bias.add_(1.0)  # training moved a weight: the copy is remade
+    assert backend._inference_model() is not copy
+    np.testing.assert_array_equal(np.vstack([backend.predict_logits([t]) for t in texts]), autocast_on_fp32_weights())
+
+
 @pytest.mark.parametrize("backend", ["frozen", "hybrid"])
 def test_embeddings_train_save_and_load_in_each_precision(sms, tiny_models, backend: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     texts = list(sms["test"].texts)

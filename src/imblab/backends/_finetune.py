@@ -12,6 +12,7 @@ DistilBERT ``classifier``, ...).
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,8 +24,10 @@ from safetensors import SafetensorError
 
 from ..errors import ModelError
 from ..training import (Batches, Callback, EarlyStopping, EpochListener, LoopConfig, Validation, autocast,
+                        cast_linears_to_bf16,
                         resolve_mixed_precision, seed_everything, train)
-from ._encoders import DEFAULT_MODEL, check_encoder_folder, quiet_loading, resolve_model_name, token_lengths
+from ._encoders import (DEFAULT_MODEL, check_encoder_folder, length_chunks, quiet_loading, resolve_model_name,
+                        token_lengths)
 from ._protocol import FitData, FitSettings, macro_f1_scorer
 
 __all__ = ["FinetuneBackend"]
@@ -129,14 +132,28 @@ class FinetuneBackend:
         texts = list(texts)
         self.model.eval()
         device = next(self.model.parameters()).device
-        order = np.argsort(-token_lengths(self.tokenizer, texts, self.max_length), kind="stable")
+        chunks = length_chunks(token_lengths(self.tokenizer, texts, self.max_length), max_texts=_PREDICT_BATCH,
+                               device_type=device.type, threads=torch.get_num_threads())
         out = np.zeros((len(texts), self.model.config.num_labels), dtype=np.float32)
+        model = self._inference_model()
         with torch.inference_mode(), autocast(self._mixed_precision, device):
-            for start in range(0, len(texts), _PREDICT_BATCH):
-                rows = order[start : start + _PREDICT_BATCH]
+            for rows in chunks:
                 batch = {k: v.to(device) for k, v in self._batch([texts[i] for i in rows]).items()}
-                out[rows] = self.model(**batch).logits.float().cpu().numpy()
+                out[rows] = model(**batch).logits.float().cpu().numpy()
         return out
+
+    def _inference_model(self) -> Any:
+        """The model to predict with: in bf16, a copy whose linear layers hold bf16 weights (bit-identical to
+        autocast on the fp32 ones, without casting every weight in every pass), remade whenever training has
+        changed a weight since (each parameter's in-place version counter)."""
+        if self._mixed_precision != "bf16":
+            return self.model
+        versions = tuple(p._version for p in self.model.parameters())
+        cached = getattr(self, "_bf16_copy", None)
+        if cached is None or cached[0] is not self.model or cached[1] != versions:
+            cached = (self.model, versions, cast_linears_to_bf16(copy.deepcopy(self.model)).eval())
+            self._bf16_copy = cached
+        return cached[2]
 
     def settings(self) -> dict[str, Any]:
         return {"model_name": self.model_name or DEFAULT_MODEL, "model_path": self.model_path,

@@ -26,9 +26,10 @@ from .._cores import usable_cores
 from .._io import atomic_write_bytes, read_regular_bytes
 from ..data import cache_dir
 from ..errors import ModelError
-from ..training import autocast, resolve_mixed_precision
+from ..training import autocast, cast_linears_to_bf16, resolve_mixed_precision
 from ._features import FeatureBackend
-from ._encoders import DEFAULT_MODEL, check_encoder_folder, model_identity, quiet_loading, resolve_model_name, token_lengths
+from ._encoders import (DEFAULT_MODEL, check_encoder_folder, length_chunks, model_identity, quiet_loading,
+                        resolve_model_name, token_lengths)
 from ._heads import LinearHead
 from ._protocol import texts_hash
 
@@ -133,6 +134,8 @@ class FrozenBackend(FeatureBackend):
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise ModelError(f"cannot load encoder {self.model_path!r}: {first}") from None
         self._encoder.to("cuda" if torch.cuda.is_available() else "cpu").eval()
+        if self.precision == "bf16":  # the encoder is never trained nor saved: its bf16 weights can replace fp32's
+            cast_linears_to_bf16(self._encoder)
 
     def _cache_path(self, texts: Sequence[str]) -> Path:
         # bf16 embeddings are other numbers: their own entries (an fp32 key keeps its old form, so old entries hold).
@@ -144,13 +147,12 @@ class FrozenBackend(FeatureBackend):
         import torch
 
         self._load_encoder()
-        lengths = token_lengths(self._tokenizer, texts, self.max_length)
-        order = np.argsort(-lengths, kind="stable")  # similar lengths together: little padding
         device = next(self._encoder.parameters()).device
+        chunks = length_chunks(token_lengths(self._tokenizer, texts, self.max_length), max_texts=_EMBED_BATCH,
+                               device_type=device.type, threads=torch.get_num_threads())
         out = np.zeros((len(texts), self._encoder.config.hidden_size), dtype=np.float32)
         with torch.inference_mode(), autocast(self.precision, device):
-            for start in range(0, len(texts), _EMBED_BATCH):
-                rows = order[start : start + _EMBED_BATCH]
+            for rows in chunks:
                 batch = self._tokenizer([texts[i] for i in rows], padding=True, truncation=True,
                                         max_length=self.max_length, return_tensors="pt").to(device)
                 hidden = self._encoder(**batch).last_hidden_state

@@ -13,11 +13,12 @@ from ._loop import (
     seed_everything,
     train,
 )
-from ._precision import PRECISIONS, autocast, cpu_has_bf16, resolve_mixed_precision
+from ._precision import PRECISIONS, autocast, cast_linears_to_bf16, cpu_has_bf16, resolve_mixed_precision
 
 __all__ = [
     "PRECISIONS",
     "autocast",
+    "cast_linears_to_bf16",
     "cpu_has_bf16",
     "Batches",
     "Callback",

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import torch
 
-__all__ = ["PRECISIONS", "autocast", "cpu_has_bf16", "resolve_mixed_precision"]
+__all__ = ["PRECISIONS", "autocast", "cast_linears_to_bf16", "cpu_has_bf16", "resolve_mixed_precision"]
 
 PRECISIONS = ("auto", "bf16", "no")
 
@@ -52,3 +52,18 @@ def autocast(precision: str, device: torch.device | str) -> Iterator[None]:
     kind = torch.device(device).type
     with torch.autocast(kind, dtype=torch.bfloat16, enabled=precision == "bf16" and kind in ("cpu", "cuda")):
         yield
+
+
+def cast_linears_to_bf16(model: torch.nn.Module) -> torch.nn.Module:
+    """``model`` with every ``nn.Linear``'s weight and bias stored in bf16, in place; for inference under
+    :func:`autocast` only (train on the fp32 master weights).
+
+    Under autocast a bf16 matrix product casts its fp32 weight on every call, outside training too: on this CPU a
+    copy of every weight per forward pass, 23 % of a MiniLM inference pass (``aten::copy_``, torch profiler). A
+    weight already in bf16 is used as it is. The numbers are bit-identical to autocast's (the same cast, done
+    once); embeddings, layer norms and everything autocast keeps in fp32 stay fp32.
+    """
+    for module in model.modules():
+        if isinstance(module, torch.nn.Linear):
+            module.to(torch.bfloat16)
+    return model
