@@ -8,12 +8,12 @@ import pytest
 
 from imblab.evaluation import (
     PriorEstimate,
-    apply_bcts,
     bbse_prior,
-    bcts,
+    em_calibration,
     em_prior,
     estimate_prior_from_outputs,
     naive_prior,
+    vector_scaling,
 )
 
 
@@ -57,17 +57,57 @@ def test_bbse_equals_its_closed_form_on_a_hand_made_confusion_matrix() -> None:
     np.testing.assert_allclose(bbse_prior(pred, val_pred, val_y, 2), expected, atol=1e-12)
 
 
-def test_bcts_recovers_a_temperature_and_calibrates() -> None:
+def _three_class(n: int, prior: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Labels drawn at ``prior`` and exact posteriors at ``train_prior`` of 2-d Gaussian class conditionals."""
+    centres = np.array([[0.0, 0.0], [1.5, 0.0], [0.0, 1.5]])
+    y = rng.choice(3, size=n, p=prior)
+    x = centres[y] + rng.normal(size=(n, 2))
+    like = np.exp(-0.5 * ((x[:, None, :] - centres[None]) ** 2).sum(axis=2))
+    joint = like * TRAIN_PRIOR_3
+    return y, joint / joint.sum(axis=1, keepdims=True)
+
+
+TRAIN_PRIOR_3 = np.array([0.75, 0.2, 0.05])
+
+
+def _distort(proba: np.ndarray) -> np.ndarray:
+    """Miscalibrated class by class: one over-confident class, one under-confident, a shifted bias."""
+    z = np.log(proba) * np.array([1.0, 3.0, 0.5]) + np.array([0.0, -0.5, 0.8])
+    out = np.exp(z - z.max(axis=1, keepdims=True))
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def test_vector_scaling_undoes_a_per_class_miscalibration() -> None:
     rng = np.random.default_rng(2)
-    training = np.array([0.5, 0.5])
-    y = (rng.random(5000) < 0.5).astype(int)
-    calibrated = _posteriors(y, training, rng)
-    logits = np.log(calibrated)
-    over = np.exp(logits * 3.0)
-    over /= over.sum(axis=1, keepdims=True)  # over-confident: temperature 1/3
-    temperature, bias = bcts(over, y)
-    assert temperature == pytest.approx(3.0, rel=0.15) and abs(bias[1]) < 0.2
-    np.testing.assert_allclose(apply_bcts(over, temperature, bias), calibrated, atol=0.05)
+    y, calibrated = _three_class(6000, TRAIN_PRIOR_3, rng)
+    distorted = _distort(calibrated)
+    found = vector_scaling(distorted, y)
+    assert found.scales[2] > 1.5 * found.scales[1]  # the under-confident class sharpened, the over-confident softened
+
+    def log_loss(p: np.ndarray) -> float:
+        return float(-np.log(p[np.arange(len(y)), y]).mean())
+
+    assert log_loss(found.apply(distorted)) < log_loss(distorted) - 0.05
+    assert abs(log_loss(found.apply(distorted)) - log_loss(calibrated)) < 0.01  # as good as the true posteriors
+    assert np.abs(found.apply(distorted) - calibrated).mean() < 0.02
+
+
+def test_em_on_recalibrated_scores_recovers_a_shifted_prior_with_an_interval_that_covers() -> None:
+    rng = np.random.default_rng(5)
+    target, covered = np.array([0.35, 0.15, 0.5]), 0  # the rare class (5 % in training) is now half the texts
+    for k in range(10):
+        val_y, val_p = _three_class(2000, TRAIN_PRIOR_3, rng)  # 100 rare validation rows: calibration uncertain
+        _, p = _three_class(1000, target, rng)
+        found = estimate_prior_from_outputs(["a", "b", "c"], _distort(p), TRAIN_PRIOR_3, method="em",
+                                            val_proba=_distort(val_p), val_y=val_y, n_boot=50, seed=k)
+        assert abs(found.prior[2] - 0.5) < 0.1
+        covered += found.low[2] <= 0.5 <= found.high[2]
+        if k == 0:  # the replicates hold the calibration's uncertainty: wider than the texts' alone
+            fixed = em_calibration(_distort(val_p), val_y, n_boot=0)
+            texts_only = estimate_prior_from_outputs(["a", "b", "c"], fixed.point.apply(_distort(p)), fixed.base,
+                                                     method="em", n_boot=50, seed=k)
+            assert found.high[2] - found.low[2] > texts_only.high[2] - texts_only.low[2]
+    assert covered >= 9  # 95 % nominal; 10 draws (measured: 30 of 30 with 100 replicates, 23 of 30 texts-only)
 
 
 def test_the_interval_covers_the_truth_about_95_percent_of_the_time() -> None:

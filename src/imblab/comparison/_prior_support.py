@@ -4,8 +4,8 @@ A model whose probabilities cannot be corrected is worth knowing about before it
 --deploy-prior estimate`` and the server's live estimate all run EM (Saerens et al. 2002) on its outputs. For each
 run, its test split is resampled (with replacement, within each class, from one seeded generator) to a few
 minority shares — 2 %, the test split's own, 50 % — and EM, on the run's posteriors recalibrated on its validation
-split (BCTS, Alexandari et al. 2020), estimates the minority share back without labels. Reported: the mean absolute
-error in points over seeds and draws. Runs stored without validation predictions use EM on the plain posteriors.
+split (vector scaling, as Alexandari et al. 2020 recommend), estimates the minority share back without labels.
+Reported: the mean absolute error in points over seeds and draws. Runs stored without validation predictions use EM on the plain posteriors.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..evaluation import apply_bcts, bcts, em_prior
+from ..evaluation import em_prior, vector_scaling
 
 if TYPE_CHECKING:
     from ._outcome import RunOutcome
@@ -36,9 +36,9 @@ def _run_errors(run: RunOutcome, minority: int, shares: list[float], rng: np.ran
     prior = np.bincount(y, minlength=k) / len(y)
     base = prior
     if run.val_y is not None and run.val_proba_corrected is not None and len(np.unique(run.val_y)) == k:
-        temperature, bias = bcts(run.val_proba_corrected, run.val_y)
-        proba = apply_bcts(proba, temperature, bias)
-        base = apply_bcts(run.val_proba_corrected, temperature, bias).mean(axis=0)
+        recalibration = vector_scaling(run.val_proba_corrected, run.val_y)
+        proba = recalibration.apply(proba)
+        base = recalibration.apply(run.val_proba_corrected).mean(axis=0)
     rows_of = [np.flatnonzero(y == c) for c in range(k)]
     errors = {}
     for share in shares:

@@ -42,8 +42,8 @@ from ._cost_setting import CostDecisions, CostSetting, RunCosts, resolve_costs, 
 from ._cost_tuning import CostRule, tune_cost_threshold
 from ._costs import Costs, bayes_decisions, cost_from_confusion, expected_cost, parse_prior
 from ._prior import class_prior, correct_prior, effective_prior, normalise
-from ._prior_shift import (PRIOR_METHODS, PriorEstimate, apply_bcts, bbse_prior, bcts, em_prior,
-                           estimate_prior_from_outputs, naive_prior)
+from ._prior_shift import (PRIOR_METHODS, EMCalibration, PriorEstimate, Recalibration, bbse_prior, em_calibration,
+                           em_prior, estimate_prior_from_outputs, naive_prior, vector_scaling)
 from ._evaluate import classification_report, classification_report_text, evaluate, flatten_metrics
 from ._metrics import (
     class_f1,
@@ -67,10 +67,12 @@ __all__ = [
     "correct_prior",
     "PRIOR_METHODS",
     "PriorEstimate",
-    "apply_bcts",
+    "EMCalibration",
+    "Recalibration",
     "bbse_prior",
-    "bcts",
+    "em_calibration",
     "em_prior",
+    "vector_scaling",
     "estimate_prior_from_outputs",
     "naive_prior",
     "effective_prior",

@@ -189,8 +189,8 @@ def prior_table(result: ComparisonResult) -> Table | None:
     table = Table([f"{minority} at {100 * s:.3g} %" for s in shares], note=(
         f"How well each technique's model lets imblab estimate the share of {minority} in unlabelled texts (imblab "
         "prior, predict --deploy-prior estimate, the server's /prior): its test split resampled to each share, EM "
-        "(Saerens et al. 2002) on its probabilities recalibrated on validation (BCTS), mean absolute error in "
-        f"points over seeds and {PRIOR_DRAWS} draws. Large errors: the model's probabilities cannot be trusted to correct "
+        "(Saerens et al. 2002) on its probabilities recalibrated on validation (vector scaling), mean absolute error "
+        f"in points over seeds and {PRIOR_DRAWS} draws. Large errors: the model's probabilities cannot be trusted to correct "
         "to a new prior."))
     for t in result.techniques:
         rows = frame[frame["technique"] == t].set_index("share")

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from ..evaluation import PriorEstimate, estimate_prior_from_outputs
+from ..evaluation import EMCalibration, PriorEstimate, em_calibration, estimate_prior_from_outputs
 
 __all__ = ["Monitor", "MetricsMiddleware", "DEFAULT_WINDOW"]
 
@@ -57,6 +57,7 @@ class Monitor:
         self._lock = threading.Lock()
         self._version = 0
         self._estimate: tuple[int, PriorEstimate | None] = (-1, None)
+        self._calibration: EMCalibration | None = None  # EM's recalibration on validation, fitted at the first estimate
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter("imblab_requests", "POST /predict requests, by HTTP status", ["code"],
                                 registry=self.registry)
@@ -99,9 +100,11 @@ class Monitor:
         found = None
         if len(rows) >= 2:
             val_proba, val_y, val_pred = (*self.validation, None)[:3] if self.validation is not None else (None,) * 3
+            if self.method == "em" and val_y is not None and len(val_y) > 1 and self._calibration is None:
+                self._calibration = em_calibration(val_proba, val_y, n_boot=_BOOTSTRAP)  # once: validation is fixed
             found = estimate_prior_from_outputs(self.labels, rows, self.training_prior, method=self.method,
                                                 pred=decided, val_proba=val_proba, val_y=val_y, val_pred=val_pred,
-                                                n_boot=_BOOTSTRAP, seed=0)
+                                                n_boot=_BOOTSTRAP, seed=0, calibration=self._calibration)
         with self._lock:
             self._estimate = (version, found)
         return found
