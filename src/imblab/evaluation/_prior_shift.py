@@ -70,8 +70,9 @@ def vector_scaling(val_proba: np.ndarray, val_y: np.ndarray) -> Recalibration:
 
     Alexandari, Kundaje & Shrikumar (2020) find EM hard to beat on posteriors recalibrated with class biases, by
     bias-corrected temperature scaling (one temperature) or vector scaling (one scale per class). imblab uses
-    the latter: on hate speech (3 classes, a 5.8 % minority) one temperature left EM 8 points off at a 50 %
-    minority share, one scale per class 0.6 points (benchmarks/RESULTS.md §12); on two classes they agree.
+    the latter: on hate speech (3 classes, a 5.8 % minority) one temperature left EM 8.6 points off at a 50 %
+    minority share, one scale per class 1.2 points (n = 2,000; benchmarks/RESULTS.md §12); on two classes they
+    agree within noise.
     """
     from scipy.optimize import minimize
     from scipy.special import log_softmax
