@@ -24,8 +24,7 @@ from safetensors import SafetensorError
 
 from ..errors import ModelError
 from ..training import (Batches, Callback, EarlyStopping, EpochListener, LoopConfig, Validation, autocast,
-                        cast_linears_to_bf16,
-                        resolve_mixed_precision, seed_everything, train)
+                        cast_linears_to_bf16, resolve_mixed_precision, seed_everything, train)
 from ._encoders import (DEFAULT_MODEL, check_encoder_folder, length_chunks, quiet_loading, resolve_model_name,
                         token_lengths)
 from ._protocol import FitData, FitSettings, macro_f1_scorer

@@ -5,7 +5,8 @@ A model whose probabilities cannot be corrected is worth knowing about before it
 run, its test split is resampled (with replacement, within each class, from one seeded generator) to a few
 minority shares — 2 %, the test split's own, 50 % — and EM, on the run's posteriors recalibrated on its validation
 split (vector scaling, as Alexandari et al. 2020 recommend), estimates the minority share back without labels.
-Reported: the mean absolute error in points over seeds and draws. Runs stored without validation predictions use EM on the plain posteriors.
+Reported: the mean absolute error in points over seeds and draws. Runs stored without validation predictions use
+EM on the plain posteriors.
 """
 
 from __future__ import annotations
