@@ -131,22 +131,21 @@ def token_lengths(tokenizer, texts: Sequence[str], max_length: int) -> np.ndarra
     return np.fromiter((len(ids) for ids in encoded["input_ids"]), dtype=np.int64, count=len(texts))
 
 
-#: Tokens one CPU thread fills well per forward pass (texts × padded length): measured on this project's 2-core box
-#: with MiniLM in bf16, 64 random SMS texts, one thread: 768 → 279 texts/s; one chunk of all 64 (padded to the
-#: longest) → 165 texts/s; two threads, 1,536 → 400 texts/s (benchmarks/RESULTS.md §6).
+#: Padded tokens (texts × the pass's longest) one CPU thread fills well per forward pass: the best budget of
+#: ``benchmarks/inference_passes.py`` on this project's 2-core box (MiniLM, 64 random SMS texts; RESULTS.md §6).
 CPU_TOKENS_PER_THREAD = 768
 
 
-def length_chunks(lengths: np.ndarray, *, max_texts: int, device_type: str = "cpu",
-                  threads: int = 1) -> list[np.ndarray]:
+def length_chunks(lengths: np.ndarray, *, max_texts: int, device_type: str = "cpu", threads: int = 1,
+                  tokens_per_thread: int = CPU_TOKENS_PER_THREAD) -> list[np.ndarray]:
     """Row indices in forward passes: longest first, each pass padded only to its own longest text.
 
-    On a CPU a pass holds at most ``CPU_TOKENS_PER_THREAD × threads`` padded tokens (so a few long texts do
+    On a CPU a pass holds at most ``tokens_per_thread × threads`` padded tokens (so a few long texts do
     not make 60 short ones pay for their padding), and at most ``max_texts`` texts; on an accelerator only
     ``max_texts`` bounds it (it is fastest with the whole batch at once). Every text is in exactly one pass.
     """
     order = np.argsort(-np.asarray(lengths), kind="stable")
-    budget = CPU_TOKENS_PER_THREAD * max(1, threads) if device_type == "cpu" else None
+    budget = tokens_per_thread * max(1, threads) if device_type == "cpu" else None
     chunks: list[np.ndarray] = []
     start = 0
     while start < len(order):

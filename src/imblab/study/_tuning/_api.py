@@ -70,7 +70,11 @@ class TuneResult:
     seconds: float = field(default=0.0)
 
 
-_TUNING_ENTRIES = (MARKER_FILE, STORAGE_FILE, STORAGE_FILE + ".lock", SUMMARY_DIR)
+#: SQLite's own files beside a database: the rollback journal a write in flight keeps (and a process killed in one
+#: leaves, for the next connection to roll back), and the write-ahead log's two files.
+SQLITE_SIDE_FILES = tuple(STORAGE_FILE + suffix for suffix in ("-journal", "-wal", "-shm"))
+
+_TUNING_ENTRIES = (MARKER_FILE, STORAGE_FILE, STORAGE_FILE + ".lock", *SQLITE_SIDE_FILES, SUMMARY_DIR)
 
 
 def _is_tuning_dir(path: Path) -> bool:
