@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,34 @@ def run_wrk(url: str, script: Path, *, core: int, connections: int, seconds: int
             "wrk_core_share": round(wrk_cpu, 3)}
 
 
+GROUPS = (  # py-spy frames, leaf upwards: the first group a frame's file belongs to takes the sample
+    ("Prometheus monitor", ("prometheus_client", "serving/_monitor.py")),
+    ("scikit-learn and SciPy (the vectoriser, the head)", ("sklearn/", "scipy/")),
+    ("torch and transformers (the forward pass)", ("torch/", "transformers/", "tokenizers/")),
+    ("FastAPI, Starlette, pydantic", ("fastapi/", "starlette/", "pydantic")),
+    ("uvicorn and asyncio", ("uvicorn/", "httptools", "asyncio/", "uvloop")),
+    ("imblab's own code", ("imblab/",)),
+)
+
+
+def profile_server(pid: int, seconds: int, out: Path) -> dict[str, float]:
+    """py-spy samples of the server's threads (idle ones left out) → each group's share of the samples."""
+    subprocess.run(["py-spy", "record", "-p", str(pid), "-d", str(seconds), "-r", "200", "-f", "raw", "-o", str(out),
+                    "--nonblocking"], check=True, capture_output=True)
+    counts: dict[str, int] = {}
+    for line in out.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        group = "other"
+        for frame in reversed(stack.split(";")):
+            found = next((name for name, marks in GROUPS if any(mark in frame for mark in marks)), None)
+            if found is not None:
+                group = found
+                break
+        counts[group] = counts.get(group, 0) + int(n)
+    total = sum(counts.values()) or 1
+    return {group: round(n / total, 3) for group, n in sorted(counts.items(), key=lambda kv: -kv[1])}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connections", type=int, default=16)
@@ -93,8 +122,12 @@ def main() -> None:
                         help="cores of the server (default 0: wrk has core 1 to itself; 0,1: they share core 1)")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
     parser.add_argument("--runs", help="folder for the trained runs (default: a temporary folder)")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy (pip install py-spy) samples the server during the first measured run")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    if args.profile and shutil.which("py-spy") is None:
+        raise SystemExit("--profile needs py-spy (pip install py-spy)")
     if shutil.which("wrk") is None or shutil.which("taskset") is None:
         raise SystemExit("needs wrk and taskset (Debian: apt-get install wrk util-linux)")
     if (os.cpu_count() or 1) < 2:
@@ -113,7 +146,14 @@ def main() -> None:
                 run_wrk(server.url, script, core=1, connections=args.connections, seconds=3)  # warm-up
                 for repeat in range(args.repeat):
                     before = httpx.get(f"{server.url}/info", timeout=30).json()["batching"]
+                    profiler = None
+                    if args.profile and repeat == 0:
+                        profiler = ThreadPoolExecutor(1).submit(
+                            profile_server, server.process.pid, max(1, args.seconds - 3),
+                            runs / f"{run_dir.name}-{mode}.pyspy.txt")
                     result = run_wrk(server.url, script, core=1, connections=args.connections, seconds=args.seconds)
+                    if profiler is not None:
+                        result["profile"] = profiler.result()
                     after = httpx.get(f"{server.url}/info", timeout=30).json()["batching"]
                     batches = after["batches"] - before["batches"]
                     rows.append({"model": name, "micro-batching": mode, "repeat": repeat, **result,
@@ -131,6 +171,10 @@ def main() -> None:
         print(f"| {r['model']} | {r['micro-batching']} | {r['requests_per_s']:,.0f} | {rates[0]:,.0f}–{rates[-1]:,.0f} | "
               f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['mean_batch'] or 0:.1f} | {sum(x['non_2xx'] for x in runs)} | "
               f"{r['wrk_core_share']:.0%} |")
+    for r in rows:
+        if "profile" in r:
+            print(f"\nwhere {r['model']} ({r['micro-batching']} micro-batching) spends its time, py-spy samples: "
+                  + ", ".join(f"{group} {share:.0%}" for group, share in r["profile"].items()))
     if args.out:
         from imblab.run import environment
 
