@@ -178,6 +178,20 @@ def test_frozen_embeddings_are_cached_on_disk(sms, tiny_models, tmp_path: Path) 
     assert other._cache_path(sms["train"].texts) != second.backend._cache_path(sms["train"].texts)
 
 
+@pytest.mark.parametrize("backend", ["frozen", "hybrid"])
+def test_a_loaded_model_predicts_without_writing_to_the_cache(sms, tiny_models, tmp_path: Path, backend: str) -> None:  # type: ignore[no-untyped-def]
+    model = _fit(sms, "baseline", backend, tiny_models["bert"])
+    texts = list(sms["test"].texts)
+    expected = model.predict_proba(texts)  # the study's way: the test split cached with the others
+    loaded = load_model(model.save(tmp_path / "model"))
+    cache = tmp_path / "cache" / "embeddings"
+    before = sorted(cache.iterdir())
+    for start in range(0, len(texts), 7):  # a server's micro-batches: each would have been an entry of its own
+        np.testing.assert_allclose(loaded.predict_proba(texts[start : start + 7]), expected[start : start + 7],
+                                   atol=1e-5)
+    assert sorted(cache.iterdir()) == before
+
+
 def test_interrupted_save_leaves_no_model(sms, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     model = _fit(sms, "weighted", "tfidf")
     target = tmp_path / "model"

@@ -103,6 +103,10 @@ class FrozenBackend(FeatureBackend):
         self.pooling = pooling
         #: ``bf16`` or ``no``: what the encoder computes in (``auto`` resolved for this machine; training/_precision).
         self.precision = resolve_mixed_precision(mixed_precision)
+        #: Whether embeddings go through the disk cache: a study's splits are embedded once for every run. A loaded
+        #: model (``imblab predict``, ``imblab serve``) computes them and writes nothing: a server's every
+        #: micro-batch would otherwise become a file, without end.
+        self.cache = True
         self._identity: str | None = None
         self._encoder: Any = None
         self._tokenizer: Any = None
@@ -166,6 +170,9 @@ class FrozenBackend(FeatureBackend):
         under its own file lock, so the others wait for it and read the same file — one key never gets two
         different embeddings, and no work is done twice.
         """
+        if not self.cache:
+            pooled = self._embed(texts)
+            return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         path = self._cache_path(texts)
         pooled = _read_cached(path)
         if pooled is None:
@@ -218,6 +225,7 @@ class FrozenBackend(FeatureBackend):
                 f"the encoder {backend.model_path} differs from the one this model was trained with "
                 f"({settings['model_identity'][:19]}…): install or pass the same encoder"
             )
+        backend.cache = False  # a loaded model predicts for a user or a server: nothing written to the cache
         return backend
 
     def check_loaded(self, directory: Path) -> None:
