@@ -7,11 +7,12 @@ library. Our own errors become one line on stderr and exit code 2, never a trace
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import settings
@@ -610,14 +611,45 @@ def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+@contextlib.contextmanager
+def interrupts() -> Iterator[None]:
+    """Inside the block SIGTERM unwinds like Ctrl-C, so atomic writes clean up and finished runs are kept — even
+    when the interrupt first lands where Python cannot raise it (a weakref callback, a ``__del__``: "Exception
+    ignored in …"). Such a KeyboardInterrupt is delivered again, to the main thread's next instruction; without
+    that a SIGTERM could be swallowed and a study would run on (CI saw it). Other unraisable exceptions go to the
+    hook that was there; it is put back after the block."""
+    previous = sys.unraisablehook
+
+    def again(unraisable: Any) -> None:
+        if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
+            import _thread
+            import threading
+
+            # From another thread, a moment later: raised now, it would land in this hook and be lost again.
+            threading.Timer(0.01, _thread.interrupt_main, (signal.SIGTERM,)).start()
+            return
+        previous(unraisable)
+
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    sys.unraisablehook = again
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s",
     )
-    # SIGTERM unwinds like Ctrl-C, so atomic writes clean up and finished runs are kept.
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    with interrupts():
+        return _run_command(args)
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    """The command's exit status: 0, 2 with a one-line error, 130 interrupted, 141 when the reader went away."""
     try:
         return int(args.func(args) or 0)
     except ImblabError as exc:

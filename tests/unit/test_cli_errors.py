@@ -94,3 +94,44 @@ def test_inspect_json_shape(files) -> None:
     prof = json.loads(result.stdout)
     assert {"dataset", "n_rows", "dropped_rows", "duplicate_texts", "classes", "imbalance_ratio", "length"} <= set(prof)
     assert [c["label"] for c in prof["classes"]] == ["ham", "spam"]
+
+
+_SWALLOWED_INTERRUPT = """
+import os, signal, sys, weakref
+from imblab.cli import interrupts
+
+class Thing:
+    pass
+
+def callback(ref):
+    raise KeyboardInterrupt  # as a SIGTERM's handler does when the signal lands in a weakref callback
+
+before = sys.unraisablehook
+with interrupts():
+    try:
+        thing = Thing()
+        ref = weakref.ref(thing, callback)
+        del thing  # the callback runs here; Python cannot raise from it ("Exception ignored in ...")
+        for _ in range(20_000_000):
+            pass
+        print("ran on")
+    except KeyboardInterrupt:
+        print("interrupted")
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(20_000_000):
+            pass
+        print("SIGTERM ignored")
+    except KeyboardInterrupt:
+        print("SIGTERM unwinds")
+print("hook restored" if sys.unraisablehook is before else "hook left behind")
+"""
+
+
+def test_an_interrupt_python_cannot_raise_where_it_lands_is_raised_again() -> None:
+    # CI saw `imblab compare --workers 2` run on after SIGTERM: the KeyboardInterrupt of its handler had landed in
+    # a weakref callback and was only printed.
+    result = subprocess.run([sys.executable, "-c", _SWALLOWED_INTERRUPT], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")})
+    assert result.stdout.split() == ["interrupted", "SIGTERM", "unwinds", "hook", "restored"], result.stderr
+    assert "Exception ignored" not in result.stderr
