@@ -146,14 +146,14 @@ def main() -> None:
                 run_wrk(server.url, script, core=1, connections=args.connections, seconds=3)  # warm-up
                 for repeat in range(args.repeat):
                     before = httpx.get(f"{server.url}/info", timeout=30).json()["batching"]
-                    profiler = None
-                    if args.profile and repeat == 0:
-                        profiler = ThreadPoolExecutor(1).submit(
-                            profile_server, server.process.pid, max(1, args.seconds - 3),
-                            runs / f"{run_dir.name}-{mode}.pyspy.txt")
-                    result = run_wrk(server.url, script, core=1, connections=args.connections, seconds=args.seconds)
-                    if profiler is not None:
-                        result["profile"] = profiler.result()
+                    with ThreadPoolExecutor(1) as pool:  # py-spy beside wrk, during the first measured run
+                        profiler = pool.submit(profile_server, server.process.pid, max(1, args.seconds - 3),
+                                               runs / f"{run_dir.name}-{mode}.pyspy.txt") \
+                            if args.profile and repeat == 0 else None
+                        result = run_wrk(server.url, script, core=1, connections=args.connections,
+                                         seconds=args.seconds)
+                        if profiler is not None:
+                            result["profile"] = profiler.result()
                     after = httpx.get(f"{server.url}/info", timeout=30).json()["batching"]
                     batches = after["batches"] - before["batches"]
                     rows.append({"model": name, "micro-batching": mode, "repeat": repeat, **result,

@@ -33,6 +33,7 @@ __all__ = [
     "atomic_remove", "remove_partial", "check_output_dir", "read_json", "neutralise_csv_cells", "read_regular_bytes",
     "check_regular_files", "holds_only", "write_csv_text", "unescape_csv_cells", "MAX_FILE_BYTES",
     "write_marker", "has_marker", "MARKER_FILE", "TEMP_FILE", "umask", "nearest_existing", "write_error",
+    "sqlite_files",
 ]
 
 Recognise = Callable[[Path], bool]
@@ -325,6 +326,12 @@ def check_output_dir(
     else:
         _probe_writable(existing, what, path)
     return path
+
+
+def sqlite_files(database: str) -> tuple[str, ...]:
+    """``database`` and SQLite's own files beside it: the rollback journal a write in flight keeps (and a process
+    killed in one leaves, for the next connection to roll back), and the write-ahead log's two files."""
+    return (database, *(database + suffix for suffix in ("-journal", "-wal", "-shm")))
 
 
 MARKER_FILE = ".imblab"

@@ -164,15 +164,17 @@ class FrozenBackend(FeatureBackend):
         return out
 
     def embeddings(self, texts: Sequence[str]) -> np.ndarray:
-        """(n, d) L2-normalised pooled embeddings, from the disk cache when there.
+        """(n, d) L2-normalised pooled embeddings, through the disk cache (a loaded model's: computed, never stored).
 
         Safe with concurrent writers (a study's worker processes, several studies): an entry is computed
         under its own file lock, so the others wait for it and read the same file — one key never gets two
         different embeddings, and no work is done twice.
         """
-        if not self.cache:
-            pooled = self._embed(texts)
-            return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        pooled = self._cached(texts) if self.cache else self._embed(texts)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+    def _cached(self, texts: Sequence[str]) -> np.ndarray:
+        """The pooled embeddings of ``texts`` from the disk cache, computed and stored first when missing."""
         path = self._cache_path(texts)
         pooled = _read_cached(path)
         if pooled is None:
@@ -188,7 +190,7 @@ class FrozenBackend(FeatureBackend):
                     np.save(buffer, pooled, allow_pickle=False)
                     atomic_write_bytes(path, buffer.getvalue())
                     log.info("cached %d embeddings at %s", len(texts), path)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return pooled
 
     def features(self, texts: Sequence[str]) -> np.ndarray:
         return self.embeddings(texts)

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from .._version import __version__
-from .._io import MARKER_FILE, TEMP_FILE, atomic_write_json, has_marker, holds_only, read_json, write_marker
+from .._io import (MARKER_FILE, TEMP_FILE, atomic_write_json, has_marker, holds_only, read_json, sqlite_files,
+                   write_marker)
 from ..comparison import ComparisonResult, RunOutcome
 from ..data import profile
 from ..errors import ModelError, OutputError, SpecError
@@ -61,12 +62,11 @@ _COST_FILES = ("costs.csv", "cost_curves.svg")
 
 
 _STUDY_ENTRIES = (MARKER_FILE, "study.json", "split.json", "profile.json", "runs", REFERENCE_FOLDER, "differences.csv",
-                  _OUTPUT_STATE, LOCK_DIR, "tuning.json", "tuning.db", "tuning.db.lock", "chosen-model",
-                  "tuning.db-journal", "tuning.db-wal", "tuning.db-shm", *_OUTPUT_FILES, *_COST_FILES)
+                  _OUTPUT_STATE, LOCK_DIR, "tuning.json", *sqlite_files("tuning.db"), "tuning.db.lock", "chosen-model",
+                  *_OUTPUT_FILES, *_COST_FILES)
 """Everything imblab writes into a study folder (``chosen-model``: where the printed ``imblab train`` command rebuilds
-the chosen model of a study that kept none; ``tuning.db-journal``/``-wal``/``-shm``: SQLite's own files beside the
-tuning database, a journal left by a process killed mid-write included): a folder holding anything else is not one
-imblab made."""
+the chosen model of a study that kept none; SQLite's own files beside the tuning database, a journal left by a
+process killed mid-write included): a folder holding anything else is not one imblab made."""
 _STUDY_FOLDERS = (LOCK_DIR, "runs", REFERENCE_FOLDER)
 
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..._io import MARKER_FILE, TEMP_FILE, atomic_write_json, check_output_dir, has_marker, holds_only, write_marker
+from ..._io import (MARKER_FILE, TEMP_FILE, atomic_write_json, check_output_dir, has_marker, holds_only, sqlite_files,
+                    write_marker)
 from ...data import Dataset, Split, split_dataset
 from ...errors import SpecError
 from ...techniques import Technique, given_params, parse_spec
@@ -70,11 +71,7 @@ class TuneResult:
     seconds: float = field(default=0.0)
 
 
-#: SQLite's own files beside a database: the rollback journal a write in flight keeps (and a process killed in one
-#: leaves, for the next connection to roll back), and the write-ahead log's two files.
-SQLITE_SIDE_FILES = tuple(STORAGE_FILE + suffix for suffix in ("-journal", "-wal", "-shm"))
-
-_TUNING_ENTRIES = (MARKER_FILE, STORAGE_FILE, STORAGE_FILE + ".lock", *SQLITE_SIDE_FILES, SUMMARY_DIR)
+_TUNING_ENTRIES = (MARKER_FILE, *sqlite_files(STORAGE_FILE), STORAGE_FILE + ".lock", SUMMARY_DIR)
 
 
 def _is_tuning_dir(path: Path) -> bool:
