@@ -30,7 +30,7 @@ from ._model_dir import FORMAT, FORMAT_VERSION, METADATA_FILE, METADATA_LIMIT, c
 from ._version import package_version
 from .data import minority_index
 from .settings import resolve_metric, settings_dataclass
-from .techniques import FittedTechnique, PostHoc, Technique, correct_prior, parse_spec
+from .techniques import FittedTechnique, PostHoc, Technique, check_search_rows, correct_prior, parse_spec
 from .training import LoopConfig
 
 __all__ = ["TrainConfig", "TrainedModel", "load_model", "is_model_dir", "resolve_model_dir", "METADATA_FILE", "FORMAT"]
@@ -177,6 +177,8 @@ class TrainedModel:
         fitted = tech.fit(np.bincount(y, minlength=len(labels)), labels)
         name = resolve_backend_name(backend)
         check_technique_backend(tech, name)
+        check_search_rows(fitted.sampler, np.bincount(y, minlength=len(labels)), config.sampler_max_rows,
+                          tech.display_name)
         model = make_backend(name, model_name=model_name, max_length=config.max_length, pooling=config.pooling,
                              mixed_precision=config.mixed_precision, **config.options)
         loop = config.loop(model.default_loop())

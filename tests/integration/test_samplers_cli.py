@@ -56,4 +56,10 @@ def test_refusals_are_one_line_and_write_nothing(tmp_path: Path, capsys) -> None
     # 60 rows: 6 spam in training, fewer than SMOTE's 5 neighbours + 1 would need with k_neighbors=7.
     assert_one_line_error(cli(capsys, "train", "sms_spam", "--backend", "tfidf", "--technique", "smote:k_neighbors=7", "--limit", "60",
                               "--out", out), "lower k_neighbors")
+    # A neighbour search over more rows than --sampler-max-rows (SMOTE-Tomek: twice the ~415 ham rows after SMOTE).
+    assert_one_line_error(cli(capsys, "compare", "sms_spam", "--backend", "tfidf", "--techniques", "upsample,smote-tomek",
+                              "--limit", "600", "--sampler-max-rows", "800", "--out", out),
+                          "smote-tomek's nearest-neighbour search would cover 8")
+    assert_one_line_error(cli(capsys, "train", "sms_spam", "--backend", "frozen", "--technique", "adasyn",
+                              "--limit", "600", "--sampler-max-rows", "100", "--out", out), "more than --sampler-max-rows 100")
     assert not out.exists()

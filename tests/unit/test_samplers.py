@@ -92,6 +92,24 @@ def test_fewer_minority_rows_than_neighbours_is_one_sentence() -> None:
         resample(spec, x, y, 0, ["a", "b"])
 
 
+@pytest.mark.parametrize(("spec", "rows"), [
+    ("smote", 300),  # within each class it oversamples: the largest is 300
+    ("smote:ratio=0.5", 300),  # grows the classes under 500 rows: the largest is 300
+    ("smote-tomek", 3 * 1000),  # every row after SMOTE: three classes of 1,000
+    ("adasyn", 1420), ("tomek-links", 1420), ("edited-nn", 1420), ("imblearn:KMeansSMOTE", 1420),
+    ("imblearn:RandomOverSampler", 0),
+])
+def test_the_rows_a_sampler_searches(spec: str, rows: int) -> None:
+    counts = np.array([1000, 300, 120])
+    labels = ["a", "b", "c"]
+    sampler = parse_spec(spec, labels).fit(counts, labels).sampler
+    assert _samplers.search_rows(sampler, counts) == rows
+    _samplers.check_search_rows(sampler, counts, rows, spec)  # at the bound: allowed
+    if rows:
+        with pytest.raises(SpecError, match=f"would cover {rows:,} training rows, more than --sampler-max-rows"):
+            _samplers.check_search_rows(sampler, counts, rows - 1, spec)
+
+
 def test_a_sampler_sees_only_the_training_rows(sms, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     from imblab.model import TrainedModel
 

@@ -173,10 +173,14 @@ def prepare_study(config: StudyConfig) -> PreparedStudy:
     costs = resolve_costs(config.costs, config.deploy_prior, labels, train_counts)
     techniques = _resolve_techniques(config.techniques, labels)
     from ..backends import check_technique_backend
+    from ..techniques import check_search_rows
 
     for name in backend.split(","):  # smote on finetune: one line, before anything is written
         for technique in techniques:
             check_technique_backend(technique, name)
+    for technique in techniques:  # and a sampler whose neighbour search would run for hours
+        check_search_rows(technique.fit(train_counts, labels).sampler, train_counts, config.sampler_max_rows,
+                          technique.display_name)
     return PreparedStudy(
         config=config, data=data, dataset=dataset, split=split, labels=labels,
         techniques=techniques, backend=backend,

@@ -21,7 +21,7 @@ from ._sampling import (
     upsample_downweight_plan,
     upsample_sizes,
 )
-from ._samplers import SamplerSpec, resample
+from ._samplers import SamplerSpec, check_search_rows, resample
 from ._spec import given_params, parse_spec, parse_techniques, technique_from_config
 from ._technique import Technique, check_unique
 from ._weights import class_balanced_weights, inverse_frequency_weights, sqrt_inverse_frequency_weights
@@ -41,6 +41,7 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "SamplerSpec",
     "resample",
+    "check_search_rows",
     "FittedTechnique",
     "GROUPS",
     "PRESETS",

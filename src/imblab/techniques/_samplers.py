@@ -25,7 +25,8 @@ import numpy as np
 
 from ..errors import SpecError
 
-__all__ = ["SAMPLERS", "SamplerSpec", "build_sampler", "parse_imblearn", "preset_sampler", "resample", "sampler_text"]
+__all__ = ["SAMPLERS", "SamplerSpec", "build_sampler", "check_search_rows", "parse_imblearn",
+           "preset_sampler", "resample", "sampler_text", "search_rows"]
 
 _MODULES = ("over_sampling", "under_sampling", "combine")
 
@@ -123,6 +124,41 @@ def resample(spec: SamplerSpec, features: Any, y: np.ndarray, seed: int, labels:
     except ValueError as exc:
         raise SpecError(f"imbalanced-learn's {spec.cls} refused the training rows: {str(exc).splitlines()[0]}") from None
     return x_res, np.asarray(y_res, dtype=np.int64)
+
+
+_NO_SEARCH = ("RandomOverSampler", "RandomUnderSampler")
+
+
+def search_rows(spec: SamplerSpec, counts: np.ndarray) -> int:
+    """How many training rows the nearest-neighbour search of ``spec`` covers on a split with ``counts``: SMOTE's
+    the largest class it oversamples (it searches within each class); SMOTE-Tomek's and SMOTE-ENN's every row after
+    SMOTE; every other sampler's (ADASYN, the cleaning samplers, any ``imblearn:`` one) every training row; the
+    random samplers' none."""
+    counts = np.asarray(counts, dtype=np.int64)
+    if spec.cls in _NO_SEARCH:
+        return 0
+    target = math.ceil((spec.ratio if spec.ratio is not None else 1.0) * int(counts.max()))
+    if spec.cls == "SMOTE":
+        return int(max((n for n in counts if n < target), default=0))
+    if spec.smote is not None:
+        return int(sum(max(int(n), target) for n in counts))
+    return int(counts.sum())
+
+
+def check_search_rows(spec: SamplerSpec | None, counts: np.ndarray, max_rows: int | None, name: str) -> None:
+    """Refuse, before anything runs, a sampler whose nearest-neighbour search would cover more than ``max_rows``
+    training rows: its time grows with their square (the ``sampler_max_rows`` setting).
+
+    Raises:
+        SpecError: one line naming the sampler, its rows and the bound.
+    """
+    if spec is None or max_rows is None:
+        return
+    rows = search_rows(spec, counts)
+    if rows > max_rows:
+        raise SpecError(f"{name}'s nearest-neighbour search would cover {rows:,} training rows, more than "
+                        f"--sampler-max-rows {max_rows:,} (its time grows with the square of the rows): raise the "
+                        "bound, or use upsample, which makes the same classes' rows without a search")
 
 
 _CALL = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\((.*)\))?\s*", re.DOTALL)
