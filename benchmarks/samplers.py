@@ -81,19 +81,19 @@ def direct(data: str, backend: str, sampler_name: str, seeds: int, study: Path) 
         decisions = model.predict(xt)
         scores.append(f1_score(test.y, decisions, average="macro"))
         differing.append(_differing(study / "runs" / f"{sampler_name}__seed{seed}" / "predictions.csv",
-                                    list(test.texts), [labels[d] for d in decisions]))
+                                    list(test.row_ids), [labels[d] for d in decisions]))
         seconds.append(time.perf_counter() - started)
     return {"macro_f1": float(np.mean(scores)), "sd": float(np.std(scores, ddof=1)) if seeds > 1 else 0.0,
             "seconds_per_run": float(np.mean(seconds)), "test_decisions_differing": differing, "test_texts": len(test.y)}
 
 
-def _differing(predictions: Path, texts: list[str], decisions: list[str]) -> int:
+def _differing(predictions: Path, row_ids: list[int], decisions: list[str]) -> int:
     """How many test texts the study's run decided otherwise than the direct pipeline."""
     import csv
 
     with predictions.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert [row["text"] for row in rows] == texts, "the study's test split is not the direct pipeline's"
+    assert [int(row["id"]) for row in rows] == row_ids, "the study's test split is not the direct pipeline's"
     return sum(row["predicted"] != label for row, label in zip(rows, decisions))
 
 

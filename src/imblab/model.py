@@ -243,6 +243,13 @@ class TrainedModel:
         """Decisions (class indices) from raw logits: the post-hoc step's rule on the technique's probabilities."""
         return np.asarray(self.posthoc.decide(self._technique_proba(logits)), dtype=np.int64)
 
+    def outputs(self, logits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(proba_from_logits(logits, "true"), decide(logits))`` from one pass over the logits (a server's
+        answer to a gathered batch)."""
+        proba = self._technique_proba(logits)
+        decisions = np.asarray(self.posthoc.decide(proba), dtype=np.int64)
+        return correct_prior(proba, self.effective_prior, self.true_prior), decisions
+
     def predict(self, texts: Sequence[str]) -> list[str]:
         """The decided label of each text (thresholds applied)."""
         return [self.labels[i] for i in self.decide(self.predict_logits(texts))]

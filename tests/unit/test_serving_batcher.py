@@ -60,6 +60,23 @@ def test_concurrent_requests_share_forward_passes_of_at_most_max_batch_texts() -
     assert encoder.threads == {"imblab-inference_0"}  # one worker thread, never the event loop's
 
 
+def test_several_arrays_per_text_are_each_cut_to_every_request() -> None:
+    """A server computes logits, probabilities and decisions once per gathered batch: each request gets its rows
+    of each array, in its order."""
+    encoder = Encoder()
+
+    def outputs(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        rows = encoder(texts)
+        return rows, rows[:, 0].astype(np.int64)
+
+    requests = requests_of([1, 3, 2, 1, 2])
+    answers = asyncio.run(serve(MicroBatcher(outputs, BatchPolicy(max_batch=8, max_wait_ms=50)), requests))
+    assert len(encoder.calls) < len(requests)
+    for texts, (rows, lengths) in zip(requests, answers):
+        np.testing.assert_array_equal(rows, expected(texts))
+        np.testing.assert_array_equal(lengths, [len(t) for t in texts])
+
+
 def test_a_request_larger_than_max_batch_is_predicted_alone_and_whole() -> None:
     encoder = Encoder()
     requests = requests_of([2, 10, 1])

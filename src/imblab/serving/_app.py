@@ -60,7 +60,7 @@ def create_app(
     limits = limits or ServeLimits()
     _check_api_key(api_key)
     served = _served(model)
-    batcher = MicroBatcher(served.model.predict_logits, policy)
+    batcher = MicroBatcher(_answer_rows(served.model), policy)
     if isinstance(prior_window, bool) or not isinstance(prior_window, int) or prior_window < 2:
         raise SpecError(f"the prior window must hold at least 2 texts, not {prior_window!r}")
     monitor = Monitor(served.model.labels, served.model.true_prior, window=prior_window, validation=served.validation)
@@ -133,7 +133,7 @@ def _add_routes(app: FastAPI, served: ServedModel, batcher: MicroBatcher, policy
     @app.post("/predict", response_model=PredictResponse, response_model_exclude_none=True, dependencies=guard,
               responses=error_responses(400, 401, 413, 422),
               summary="labels and probabilities of texts, under the prior you ask for")
-    async def predict(request: PredictRequest) -> PredictResponse:
+    async def predict(request: PredictRequest) -> Response:
         if len(request.texts) > limits.max_texts:
             raise HTTPException(413, f"a request may hold at most {limits.max_texts:,} texts, got "
                                      f"{len(request.texts):,}; send them in several requests.")
@@ -145,21 +145,33 @@ def _add_routes(app: FastAPI, served: ServedModel, batcher: MicroBatcher, policy
             raise HTTPException(422, _sentence(str(exc))) from None
         texts = [text[: limits.max_chars] for text in request.texts]
         truncated = [i for i, text in enumerate(request.texts) if len(text) > limits.max_chars]
-        logits = await batcher(texts)
-        decisions = served.model.decide(logits)
-        monitor.observe(served.model.proba_from_logits(logits, "true"), decisions)
+        logits, proba_true, decisions = await batcher(texts)
+        monitor.observe(proba_true, decisions)
         prior: Any = request.prior
         if prior == "estimate":  # the live estimate, this request's texts included
             prior = dict(zip(served.model.labels, (await asyncio.to_thread(monitor.prior_vector)).tolist()))
-        return PredictResponse(predictions=_rows(served.model, logits, decisions, prior, request, setting is not None),
-                               truncated=truncated)
+        proba = proba_true if prior == "true" else served.model.proba_from_logits(logits, prior)
+        answer = PredictResponse(predictions=_rows(served.model, logits, decisions, proba, request,
+                                                   setting is not None), truncated=truncated)
+        # Serialised here (pydantic-core), not validated again and re-encoded by FastAPI: the schema is the same.
+        return Response(answer.model_dump_json(exclude_none=True), media_type="application/json")
 
 
-def _rows(model: TrainedModel, logits: np.ndarray, decisions: np.ndarray, prior: Any, request: PredictRequest,
+def _answer_rows(model: TrainedModel) -> Any:
+    """What the batcher computes for a gathered batch: (logits, probabilities at the training prior, decisions),
+    row by row (each request takes its rows); once per batch, not once per request."""
+    def answer(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        logits = model.predict_logits(texts)
+        return (logits, *model.outputs(logits))
+
+    return answer
+
+
+def _rows(model: TrainedModel, logits: np.ndarray, decisions: np.ndarray, proba: np.ndarray, request: PredictRequest,
           by_cost: bool) -> list[Prediction]:
-    """The answer of each text from one forward pass: ``predict``'s label and ``predict_proba``'s numbers (at
-    ``prior``), and with costs (given or stored with the model) ``decide_by_cost``'s label and expected cost."""
-    proba = model.proba_from_logits(logits, prior)
+    """The answer of each text from one forward pass: ``predict``'s label and ``predict_proba``'s numbers (at the
+    prior asked for), and with costs (given or stored with the model) ``decide_by_cost``'s label and expected
+    cost."""
     records = (model.decide_by_cost(logits=logits, costs=request.costs, deploy_prior=request.deploy_prior).records()
                if by_cost else [{} for _ in decisions])
     return [

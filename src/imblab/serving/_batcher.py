@@ -75,7 +75,8 @@ class BatchStats:
 
 @dataclass
 class MicroBatcher:
-    """``await batcher(texts)`` → the (n, C) rows of ``predict(texts)``, computed with other requests' texts.
+    """``await batcher(texts)`` → the (n, C) rows of ``predict(texts)``, computed with other requests' texts
+    (``predict`` may also return a tuple of arrays with a row per text: each request gets its rows of each).
 
     Rows are returned in the order of ``texts``. ``predict`` must map each text to its own row
     (a backend's ``predict_logits``); for transformer backends the padding of a gathered batch can
@@ -182,5 +183,6 @@ class MicroBatcher:
         for request in batch:
             stop = start + len(request.texts)
             if not request.future.done():
-                request.future.set_result(rows[start:stop])
+                request.future.set_result(tuple(part[start:stop] for part in rows) if isinstance(rows, tuple)
+                                          else rows[start:stop])
             start = stop
