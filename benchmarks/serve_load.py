@@ -60,15 +60,18 @@ def _free_port() -> int:
 
 
 class _Server:
-    """``imblab serve`` on 127.0.0.1 in its own process; with ``cores`` ("0" or "0,1") pinned to them by
-    ``taskset``, one torch thread per core (``serve_wrk.py``)."""
+    """``imblab serve`` on 127.0.0.1 in its own process (``workers`` > 1: that many worker processes); with ``cores``
+    ("0" or "0,1") pinned to them by ``taskset``, one torch thread per core and worker (``serve_wrk.py``)."""
 
-    def __init__(self, run_dir: Path, args: list[str], log: Path, threads: int | None, cores: str | None = None) -> None:
+    def __init__(self, run_dir: Path, args: list[str], log: Path, threads: int | None, cores: str | None = None,
+                 workers: int = 1) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ)
-        if cores is not None:
-            threads = len(cores.split(","))
+        if cores is not None:  # the cores shared out between the worker processes' torch threads
+            threads = max(1, len(cores.split(",")) // workers)
+        if workers > 1:
+            args = [*args, "--workers", str(workers)]
         if threads is not None:  # torch reads OMP_NUM_THREADS at start-up for its intra-op thread pool
             env["OMP_NUM_THREADS"] = str(threads)
         pin = ["taskset", "-c", cores] if cores is not None else []

@@ -120,12 +120,16 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=list(TRAIN), choices=list(TRAIN))
     parser.add_argument("--server-cores", default="0",
                         help="cores of the server (default 0: wrk has core 1 to itself; 0,1: they share core 1)")
+    parser.add_argument("--server-workers", type=int, default=1,
+                        help="imblab serve --workers N: server processes sharing the port (give them --server-cores)")
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
     parser.add_argument("--runs", help="folder for the trained runs (default: a temporary folder)")
     parser.add_argument("--profile", action="store_true",
                         help="py-spy (pip install py-spy) samples the server during the first measured run")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    if args.profile and args.server_workers > 1:
+        raise SystemExit("--profile samples the server's one process: use it without --server-workers")
     if args.profile and shutil.which("py-spy") is None:
         raise SystemExit("--profile needs py-spy (pip install py-spy)")
     if shutil.which("wrk") is None or shutil.which("taskset") is None:
@@ -141,7 +145,8 @@ def main() -> None:
     for name in args.models:
         run_dir = train(name, runs / name.replace(" ", "-").lower())
         for mode in args.modes:
-            server = _Server(run_dir, MODES[mode], runs / f"{run_dir.name}-{mode}.log", None, cores=args.server_cores)
+            server = _Server(run_dir, MODES[mode], runs / f"{run_dir.name}-{mode}.log", None, cores=args.server_cores,
+                             workers=args.server_workers)
             try:
                 run_wrk(server.url, script, core=1, connections=args.connections, seconds=3)  # warm-up
                 for repeat in range(args.repeat):
@@ -155,14 +160,16 @@ def main() -> None:
                         if profiler is not None:
                             result["profile"] = profiler.result()
                     after = httpx.get(f"{server.url}/info", timeout=30).json()["batching"]
-                    batches = after["batches"] - before["batches"]
+                    # /info is one worker's: with several, its batch counts are not the server's
+                    batches = after["batches"] - before["batches"] if args.server_workers == 1 else 0
                     rows.append({"model": name, "micro-batching": mode, "repeat": repeat, **result,
                                  "mean_batch": (after["texts"] - before["texts"]) / batches if batches else None,
                                  "load_average": os.getloadavg()[0]})
                     print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
             finally:
                 server.stop()
-    print(f"wrk -t1 -c{args.connections} -d{args.seconds}s on core 1; imblab serve on cores {args.server_cores}\n")
+    print(f"wrk -t1 -c{args.connections} -d{args.seconds}s on core 1; imblab serve on cores {args.server_cores}"
+          f"{f' in {args.server_workers} worker processes' if args.server_workers > 1 else ''}\n")
     print("| model | micro-batching | req/s (median) | range | p50 ms | p99 ms | mean batch | errors | wrk's share of a core |")
     print("|---|---|---:|---|---:|---:|---:|---:|---:|")
     for key in dict.fromkeys((r["model"], r["micro-batching"]) for r in rows):
@@ -181,6 +188,7 @@ def main() -> None:
         args.out.write_text(json.dumps({"settings": {"connections": args.connections, "seconds": args.seconds,
                                                      "repeat": args.repeat,
                                                      "server_cores": args.server_cores,
+                                                     "server_workers": args.server_workers,
                                                      "train": TRAIN, "modes": MODES}, "rows": rows,
                                         "environment": environment()}, indent=2) + "\n")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import logging
 import signal
@@ -330,14 +331,24 @@ def _cmd_serve(args: argparse.Namespace) -> int:
                          limits=limits, prior_window=args.prior_window)
         model = served.model
         host = f"[{args.host}]" if ":" in args.host else args.host
+        workers = f", {args.serve_workers} worker processes" if args.serve_workers > 1 else ""
         sys.stderr.write(
             f"imblab: serving {model.technique.display_name} ({model.backend_name}; {', '.join(model.labels)}) "
-            f"on http://{host}:{args.port} (docs at /docs{', API key required' if api_key else ''}; Ctrl-C stops)\n"
+            f"on http://{host}:{args.port} (docs at /docs{', API key required' if api_key else ''}{workers}; "
+            "Ctrl-C stops)\n"
         )
-        server = uvicorn.Server(uvicorn.Config(app, log_level="info", access_log=args.access_log,
-                                               lifespan="on", timeout_graceful_shutdown=30))
+        config = {"log_level": "info", "access_log": args.access_log, "lifespan": "on", "timeout_graceful_shutdown": 30}
         try:
-            server.run(sockets=[sock])
+            if args.serve_workers > 1:  # checked here in full (model, costs, limits); each worker loads its own
+                from .serving import WorkerSpec, run_workers
+
+                del app, served, model
+                run_workers(WorkerSpec(model_dir=str(args.model_dir), max_batch=args.max_batch,
+                                       max_wait_ms=args.max_wait_ms, prior_window=args.prior_window, api_key=api_key,
+                                       costs=costs, deploy_prior=prior, limits=dataclasses.asdict(limits)),
+                            sock, args.serve_workers, **config)
+            else:
+                uvicorn.Server(uvicorn.Config(app, **config)).run(sockets=[sock])
         except KeyboardInterrupt:  # uvicorn re-raises the signal that stopped it, after a clean shutdown
             pass
     finally:

@@ -486,6 +486,9 @@ SETTINGS: tuple[Setting, ...] = (
             role="serving", metavar="MAX_BODY_BYTES"),
     Setting("access_log", None, Switch(), True, "do not log one line per request", SERVING, role="serving",
             flag="--no-access-log"),
+    Setting("serve_workers", None, Integer(at_least=1, at_most=64), 1, "server processes sharing the port, each "
+            "with its own copy of the model (one per core: one Python process answers on one core); their metrics "
+            "add up", SERVING, role="serving", flag="--workers", metavar="N"),
     # Tuning: imblab tune, and compare --tune.
     Setting("tune", None, Integer(at_least=1), None, "tune each technique first with N trials on the validation "
             "split, then compare it at its defaults and tuned ('NAME (tuned)')", COMPARE, role="tuning"),

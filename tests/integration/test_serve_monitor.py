@@ -1,25 +1,32 @@
 """Issue 25: a served model's ``GET /metrics`` (Prometheus' text format, parsed with ``prometheus_client``'s own
-parser) and ``GET /prior`` — a real uvicorn server on 127.0.0.1; the window's prior estimate follows the traffic."""
+parser) and ``GET /prior`` — a real uvicorn server on 127.0.0.1; the window's prior estimate follows the traffic.
+Issue 24: ``--workers 2`` — two server processes on one port answer as one server, their metrics added up."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.integration.test_serve import Server, start_server, train
+from imblab import load_model
+from tests.integration.test_serve import Server, concurrent_answers, expected, start_server, train
 
 WINDOW = 300
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    root = tmp_path_factory.mktemp("monitor")
-    run = train(root / "run", "--backend", "tfidf")
-    running = start_server(run, root / "server.log", "--prior-window", str(WINDOW), "--no-access-log")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return train(tmp_path_factory.mktemp("monitor") / "run", "--backend", "tfidf")
+
+
+@pytest.fixture(scope="module")
+def server(run: Path) -> Iterator[Server]:
+    running = start_server(run, run.parent / "server.log", "--prior-window", str(WINDOW), "--no-access-log")
     yield running
     assert running.stop() == 0
 
@@ -85,3 +92,31 @@ def test_a_refused_request_is_counted_and_a_request_may_ask_for_the_live_estimat
     assert p_live == pytest.approx(explicit["predictions"][0]["probabilities"]["spam"], abs=1e-9)
     # The window is at ~50 % spam now, above the training prior: the live spam probability is higher.
     assert p_live > at_training["predictions"][0]["probabilities"]["spam"]
+
+
+def test_worker_processes_share_the_port_and_add_up_their_metrics(run: Path, tmp_path: Path, sms,  # type: ignore[no-untyped-def]
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    scratch = tmp_path / "tmp"  # where the server makes its metrics folder (TMPDIR), to see it removed
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    texts = _mix(sms, 0.3, 60, seed=3)
+    server = start_server(run, tmp_path / "server.log", "--workers", "2", "--no-access-log")
+    try:
+        answers = asyncio.run(concurrent_answers(server, [{"texts": [text]} for text in texts]))
+        model = load_model(run / "model")
+        for text, answer in zip(texts, answers):
+            assert answer.status_code == 200 and answer.json()["predictions"] == expected(model, [text], "true")
+        assert len(list(scratch.glob("imblab-metrics-*"))) == 1
+        for _ in range(4):  # whichever worker answers the scrape: the counts of both
+            families = _metrics(server)
+            done = {s.labels["code"]: s.value for s in families["imblab_requests"] if s.name.endswith("_total")}
+            assert done == {"200": len(texts)}
+            decided = sum(s.value for s in families["imblab_predictions"] if s.name.endswith("_total"))
+            assert decided == len(texts)
+            assert [s.value for s in families["imblab_request_seconds"] if s.name.endswith("_count")] == [len(texts)]
+            assert 0 < sum(s.value for s in families["imblab_prior_estimate"]) == pytest.approx(1.0)
+    finally:
+        assert server.stop() == 0
+    log = server.log.read_text()
+    assert "2 worker processes" in log and log.count("Started server process") == 2, log
+    assert not list(scratch.glob("imblab-metrics-*"))  # removed with the server

@@ -1,6 +1,7 @@
 """Serve a trained model over HTTP (FastAPI + uvicorn; ``pip install "imblab[serve]"``).
 
-``create_app(model)`` builds the ASGI app; ``imblab serve RUN_OR_MODEL_DIR`` runs it with uvicorn.
+``create_app(model)`` builds the ASGI app; ``imblab serve RUN_OR_MODEL_DIR`` runs it with uvicorn (``--workers N``:
+in N processes sharing the port, :func:`run_workers`).
 Concurrent requests are gathered into one forward pass by a :class:`MicroBatcher`.
 """
 
@@ -9,6 +10,7 @@ from ._batcher import BatchPolicy, BatchStats, MicroBatcher
 from ._limits import ServeLimits
 from ._schemas import Prediction, PredictRequest, PredictResponse
 from ._source import ServedModel, load_served_model
+from ._workers import WorkerSpec, run_workers
 
 __all__ = [
     "API_KEY_HEADER",
@@ -22,4 +24,6 @@ __all__ = [
     "ServedModel",
     "create_app",
     "load_served_model",
+    "run_workers",
+    "WorkerSpec",
 ]

@@ -14,10 +14,16 @@ their own counts):
 
 The estimate is recomputed when it is read (``/metrics``, ``/prior``, a request asking for ``prior: "estimate"``)
 and the window has changed since; it needs at least 2 texts, before that it is the training prior.
+
+Several server processes (``imblab serve --workers N``) share their counts through ``prometheus_client``'s
+multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``, set by ``imblab serve``): the counters and the histogram add up
+over the workers, whichever answers the scrape. Each worker keeps the prior window of the texts *it* answered, a
+random share of the traffic; the prior gauges are those of the worker that answered the scrape (``mostrecent``).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import deque
 from typing import Any
@@ -59,6 +65,8 @@ class Monitor:
         self._estimate: tuple[int, PriorEstimate | None] = (-1, None)
         self._calibration: EMCalibration | None = None  # EM's recalibration on validation, fitted at the first estimate
         self.registry = CollectorRegistry(auto_describe=True)
+        self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+        latest = {"multiprocess_mode": "mostrecent"}  # several workers: the gauges of the one answering the scrape
         self.requests = Counter("imblab_requests", "POST /predict requests, by HTTP status", ["code"],
                                 registry=self.registry)
         self.latency = Histogram("imblab_request_seconds", "POST /predict latency in seconds", registry=self.registry,
@@ -66,15 +74,15 @@ class Monitor:
         self.predictions = Counter("imblab_predictions", "texts by the label the model decided", ["label"],
                                    registry=self.registry)
         self.prior = Gauge("imblab_prior_estimate", f"class prior of the last {self.window} texts ({self.method})",
-                           ["label"],
-                           registry=self.registry)
+                           ["label"], registry=self.registry, **latest)
         self.prior_low = Gauge("imblab_prior_estimate_low", "lower end of its 95 % bootstrap interval", ["label"],
-                               registry=self.registry)
+                               registry=self.registry, **latest)
         self.prior_high = Gauge("imblab_prior_estimate_high", "upper end of its 95 % bootstrap interval", ["label"],
-                                registry=self.registry)
+                                registry=self.registry, **latest)
         self.shift = Gauge("imblab_prior_shift", "1 when the training prior lies outside the window estimate's 95 % "
-                           "interval for some label", registry=self.registry)
-        self.window_texts = Gauge("imblab_prior_window_texts", "texts in the prior window", registry=self.registry)
+                           "interval for some label", registry=self.registry, **latest)
+        self.window_texts = Gauge("imblab_prior_window_texts", "texts in the prior window", registry=self.registry,
+                                  **latest)
         for label, p in zip(self.labels, self.training_prior):
             self.predictions.labels(label=label)
             self.prior.labels(label=label).set(p)
@@ -133,7 +141,13 @@ class Monitor:
                 self.prior_low.labels(label=label).set(float(lo))
                 self.prior_high.labels(label=label).set(float(hi))
             self.shift.set(1 if found.shifted else 0)
-        return generate_latest(self.registry)
+        if not self.multiprocess:
+            return generate_latest(self.registry)
+        from prometheus_client import multiprocess
+
+        everyone = CollectorRegistry()
+        multiprocess.MultiProcessCollector(everyone)
+        return generate_latest(everyone)
 
 
 class MetricsMiddleware:
