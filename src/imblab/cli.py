@@ -340,12 +340,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         config = {"log_level": "info", "access_log": args.access_log, "lifespan": "on", "timeout_graceful_shutdown": 30}
         try:
             if args.serve_workers > 1:  # checked here in full (model, costs, limits); each worker loads its own
-                from .serving import WorkerSpec, run_workers
+                from .serving import WorkerSpec, run_workers, worker_threads
 
                 del app, served, model
                 run_workers(WorkerSpec(model_dir=str(args.model_dir), max_batch=args.max_batch,
                                        max_wait_ms=args.max_wait_ms, prior_window=args.prior_window, api_key=api_key,
-                                       costs=costs, deploy_prior=prior, limits=dataclasses.asdict(limits)),
+                                       costs=costs, deploy_prior=prior, limits=dataclasses.asdict(limits),
+                                       threads=worker_threads(args.serve_workers)),
                             sock, args.serve_workers, **config)
             else:
                 uvicorn.Server(uvicorn.Config(app, **config)).run(sockets=[sock])

@@ -10,7 +10,7 @@ from ._batcher import BatchPolicy, BatchStats, MicroBatcher
 from ._limits import ServeLimits
 from ._schemas import Prediction, PredictRequest, PredictResponse
 from ._source import ServedModel, load_served_model
-from ._workers import WorkerSpec, run_workers
+from ._workers import WorkerSpec, run_workers, worker_threads
 
 __all__ = [
     "API_KEY_HEADER",
@@ -26,4 +26,5 @@ __all__ = [
     "load_served_model",
     "run_workers",
     "WorkerSpec",
+    "worker_threads",
 ]

@@ -16,11 +16,12 @@ import json
 import os
 import shutil
 import socket
+import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["SPEC_VARIABLE", "WorkerSpec", "app_from_environment", "run_workers"]
+__all__ = ["SPEC_VARIABLE", "WorkerSpec", "app_from_environment", "run_workers", "worker_threads"]
 
 #: The environment variable that carries a worker's :class:`WorkerSpec` (JSON).
 SPEC_VARIABLE = "IMBLAB_SERVE_SPEC"
@@ -36,6 +37,7 @@ class WorkerSpec:
         costs, deploy_prior: the server's default costs and deployment prior, as given on the command line (a
             ``fn=10,fp=1`` text or a ``[costs]`` table; ``spam=0.02`` or a table), or None.
         limits: :class:`~imblab.serving.ServeLimits`' fields.
+        threads: torch's threads in each worker (its share of the cores); None: torch's default.
     """
 
     model_dir: str
@@ -46,6 +48,7 @@ class WorkerSpec:
     costs: Any = None
     deploy_prior: Any = None
     limits: dict[str, int] = field(default_factory=dict)
+    threads: int | None = None
 
 
 def app_from_environment() -> Any:
@@ -56,14 +59,24 @@ def app_from_environment() -> Any:
 
     spec = WorkerSpec(**json.loads(os.environ[SPEC_VARIABLE]))
     served = load_served_model(spec.model_dir)
+    if spec.threads is not None and "torch" in sys.modules:  # a transformer: N workers share the cores, not each all
+        sys.modules["torch"].set_num_threads(spec.threads)
     if spec.costs is not None or spec.deploy_prior is not None:
         served.model.keep_costs(served.model.cost_setting(spec.costs, spec.deploy_prior))
     return create_app(served, max_batch=spec.max_batch, max_wait_ms=spec.max_wait_ms, api_key=spec.api_key,
                       limits=ServeLimits(**spec.limits), prior_window=spec.prior_window)
 
 
+def worker_threads(workers: int) -> int | None:
+    """torch's threads per worker: an equal share of the usable cores (None when ``OMP_NUM_THREADS`` says)."""
+    from .._cores import usable_cores
+
+    return None if os.environ.get("OMP_NUM_THREADS") else max(1, usable_cores() // workers)
+
+
 def run_workers(spec: WorkerSpec, sock: socket.socket, workers: int, **config: Any) -> None:
-    """Serve ``spec`` from ``workers`` processes on the bound ``sock`` until Ctrl-C or SIGTERM.
+    """Serve ``spec`` from ``workers`` processes on the bound ``sock`` until Ctrl-C or SIGTERM. The spec, API key
+    included, travels in the workers' environment, as ``IMBLAB_API_KEY`` may.
 
     Args:
         config: further :class:`uvicorn.Config` settings (``log_level``, ``access_log``, ...).
