@@ -427,11 +427,10 @@ SETTINGS: tuple[Setting, ...] = (
             TRAIN_COMPARE, train=True, fingerprint=True, uses=POOLING),
     Setting("C", TRAINING, Real(above=0), None, "inverse L2 strength of the linear head (default: chosen on "
             "validation by --metric)", TRAIN_COMPARE, train=True, fingerprint=True, uses=HEADS, flag="--C"),
-    # SMOTE-Tomek's search over 46,000 TF-IDF rows (hate speech) takes about 3 minutes a run on one core.
-    Setting("sampler_max_rows", TRAINING, Integer(at_least=1), 50_000, "most training rows the nearest-neighbour "
-            "search of a feature-space sampler (smote, tomek-links, imblearn:...) may cover; its time grows with "
-            "their square, so a sampler over more is refused before anything runs", TRAINING_EVERYWHERE, train=True,
-            uses=HEADS),
+    Setting("sampler_max_rows", TRAINING, Integer(at_least=1), None, "most training rows the nearest-neighbour "
+            "search of a feature-space sampler (smote, tomek-links, imblearn:...) may cover (default: 50,000); its "
+            "time grows with their square, so a sampler over more is refused before anything runs", TRAIN_COMPARE,
+            train=True, uses=HEADS),
     Setting("seed", None, Integer(at_least=0, at_most=_MAX_SEED), 0, "training seed", ("train",)),
     Setting("seeds", STUDY, Seeds(), [0, 1, 2], "seeds per technique: a count (a study file may also list them)",
             COMPARE),

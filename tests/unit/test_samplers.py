@@ -110,6 +110,17 @@ def test_the_rows_a_sampler_searches(spec: str, rows: int) -> None:
             _samplers.check_search_rows(sampler, counts, rows - 1, spec)
 
 
+def test_the_default_bound_is_50_000_rows() -> None:
+    labels = ["a", "b"]
+    for counts, refused in ((np.array([49_000, 1_000]), False), (np.array([49_000, 1_001]), True)):
+        sampler = parse_spec("tomek-links", labels).fit(counts, labels).sampler
+        if refused:
+            with pytest.raises(SpecError, match="50,001 training rows, more than --sampler-max-rows 50,000"):
+                _samplers.check_search_rows(sampler, counts, None, "tomek-links")
+        else:
+            _samplers.check_search_rows(sampler, counts, None, "tomek-links")
+
+
 def test_a_sampler_sees_only_the_training_rows(sms, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     from imblab.model import TrainedModel
 
