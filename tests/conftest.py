@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,13 +15,23 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A per-session cache before any fixture runs: a module's fixture (a study run once for its tests) must not
+    read the user's ``~/.cache/imblab``, whose entries an older imblab may have made."""
+    given = os.environ.get("IMBLAB_CACHE_DIR")
+    if given is None:
+        os.environ["IMBLAB_CACHE_DIR"] = str(tmp_path_factory.getbasetemp() / "imblab-cache")
+    yield
+    if given is None:
+        os.environ.pop("IMBLAB_CACHE_DIR", None)
+
+
 @pytest.fixture(autouse=True)
-def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Point imblab at the shared data, a per-session cache and no downloads."""
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point imblab at the shared data and no downloads (the cache: ``_session_cache``)."""
     monkeypatch.setenv("IMBLAB_DATA_DIR", str(SHARED_DATA))
     monkeypatch.setenv("IMBLAB_OFFLINE", "1")
-    if "IMBLAB_CACHE_DIR" not in os.environ:
-        monkeypatch.setenv("IMBLAB_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "imblab-cache"))
 
 
 @pytest.fixture(scope="session")

@@ -124,6 +124,21 @@ def test_a_cached_fp32_embedding_is_never_served_to_a_bf16_run(sms, tiny_models)
     assert fp32._cache_path(texts) == cache_dir() / "embeddings" / f"{hashlib.sha256(old_key.encode()).hexdigest()}.npy"
 
 
+def test_a_bf16_entry_made_with_other_passes_is_never_served(sms, tiny_models, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """bf16 numbers move with the padded length of a text's pass: the passes (the token budget a thread, the
+    machine's cores) are part of a bf16 entry's key; an fp32 key does not depend on them."""
+    import imblab.backends._frozen as frozen
+
+    texts = list(sms["train"].texts)
+    bf16 = make_backend("frozen", model_name=tiny_models["bert"], max_length=64, mixed_precision="bf16")
+    fp32 = make_backend("frozen", model_name=tiny_models["bert"], max_length=64, mixed_precision="no")
+    here, here_fp32 = bf16._cache_path(texts), fp32._cache_path(texts)
+    monkeypatch.setattr(frozen, "usable_cores", lambda: 64)
+    assert bf16._cache_path(texts) != here and fp32._cache_path(texts) == here_fp32
+    monkeypatch.setattr(frozen, "CPU_TOKENS_PER_THREAD", 384)
+    assert len({here, bf16._cache_path(texts)}) == 2
+
+
 def test_a_model_stored_before_precision_was_recorded_predicts_in_fp32(sms, tiny_models, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import json
 

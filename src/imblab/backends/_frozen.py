@@ -28,8 +28,8 @@ from ..data import cache_dir
 from ..errors import ModelError
 from ..training import autocast, cast_linears_to_bf16, resolve_mixed_precision
 from ._features import FeatureBackend
-from ._encoders import (DEFAULT_MODEL, check_encoder_folder, length_chunks, model_identity, quiet_loading,
-                        resolve_model_name, token_lengths)
+from ._encoders import (CPU_TOKENS_PER_THREAD, DEFAULT_MODEL, check_encoder_folder, length_chunks, model_identity,
+                        quiet_loading, resolve_model_name, token_lengths)
 from ._heads import LinearHead
 from ._protocol import texts_hash
 
@@ -143,7 +143,11 @@ class FrozenBackend(FeatureBackend):
 
     def _cache_path(self, texts: Sequence[str]) -> Path:
         # bf16 embeddings are other numbers: their own entries (an fp32 key keeps its old form, so old entries hold).
-        precision = ["bf16"] if self.precision == "bf16" else []
+        # In bf16 a text's numbers also move with the length of the pass it is padded to, so the passes are part of
+        # the key: the token budget a thread and the cores of the machine (`_every_core` embeds on all of them).
+        # An entry made another way (by an imblab before length-sorted passes, or on a machine with other cores)
+        # is never served: a study reads the numbers a fresh computation here gives.
+        precision = ["bf16", f"passes:{CPU_TOKENS_PER_THREAD}x{usable_cores()}"] if self.precision == "bf16" else []
         key = json.dumps([self.identity, self.max_length, self.pooling, texts_hash(texts), *precision])
         return cache_dir() / "embeddings" / f"{hashlib.sha256(key.encode()).hexdigest()}.npy"
 
