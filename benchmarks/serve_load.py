@@ -78,7 +78,7 @@ class _Server:
         with log.open("wb") as out:
             self.process = subprocess.Popen(
                 [*pin, sys.executable, "-m", "imblab", "serve", str(run_dir), "--port", str(self.port),
-                 "--no-access-log", *args], stdout=out, stderr=subprocess.STDOUT, env=env)
+                 "--no-access-log", *args], stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -95,8 +95,8 @@ class _Server:
         self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        except subprocess.TimeoutExpired:  # the whole group: --workers' processes outlive a killed supervisor
+            os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
 

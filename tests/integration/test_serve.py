@@ -45,13 +45,14 @@ class Server:
     log: Path
 
     def stop(self) -> int:
-        """SIGTERM (as a service manager stops it), then the exit code; killed if it hangs."""
+        """SIGTERM (as a service manager stops it), then the exit code; killed if it hangs, with every process it
+        started (``--workers``: the worker processes, which outlive a killed supervisor)."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=60)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)  # its own process group: start_server
                 self.process.wait()
         return int(self.process.returncode)
 
@@ -61,7 +62,7 @@ def start_server(model_dir: Path, log: Path, *args: str) -> Server:
     env = {k: v for k, v in os.environ.items() if k != "IMBLAB_API_KEY"}
     with log.open("wb") as out:  # a file, not a pipe: a full pipe would block the server's access log
         command = [sys.executable, "-m", "imblab", "serve", str(model_dir), "--port", str(port), *args]
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     server = Server(process, f"http://127.0.0.1:{port}", log)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
