@@ -313,7 +313,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
 
-        from .serving import ServeLimits, create_app, load_served_model
+        from .serving import WorkerSpec, app_from_spec, run_workers, worker_threads
     except ImportError as exc:
         sock.close()
         if exc.name not in _SERVE_EXTRA:
@@ -321,14 +321,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         raise _usage(f'imblab serve needs FastAPI and uvicorn ({exc.name} is not installed): '
                      'pip install "imblab[serve]"') from None
     try:
-        limits = ServeLimits(**{k: v for k, v in (("max_texts", args.max_texts), ("max_chars", args.max_chars),
-                                                  ("max_body_bytes", args.max_body_bytes)) if v is not None})
-        served = load_served_model(args.model_dir)
         costs, prior = _cost_inputs(args)
-        if costs is not None or prior is not None:  # the server's default costs (a request may give its own)
-            served.model.keep_costs(served.model.cost_setting(costs, prior))
-        app = create_app(served, max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, api_key=api_key,
-                         limits=limits, prior_window=args.prior_window)
+        limits = {k: v for k, v in (("max_texts", args.max_texts), ("max_chars", args.max_chars),
+                                    ("max_body_bytes", args.max_body_bytes)) if v is not None}
+        spec = WorkerSpec(model_dir=str(args.model_dir), max_batch=args.max_batch, max_wait_ms=args.max_wait_ms,
+                          prior_window=args.prior_window, api_key=api_key, costs=costs, deploy_prior=prior,
+                          limits=limits)
+        app, served = app_from_spec(spec)  # the model, costs and limits checked here, before any worker starts
         model = served.model
         host = f"[{args.host}]" if ":" in args.host else args.host
         workers = f", {args.serve_workers} worker processes" if args.serve_workers > 1 else ""
@@ -339,15 +338,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         )
         config = {"log_level": "info", "access_log": args.access_log, "lifespan": "on", "timeout_graceful_shutdown": 30}
         try:
-            if args.serve_workers > 1:  # checked here in full (model, costs, limits); each worker loads its own
-                from .serving import WorkerSpec, run_workers, worker_threads
-
+            if args.serve_workers > 1:  # each worker builds its own app from the same spec
                 del app, served, model
-                run_workers(WorkerSpec(model_dir=str(args.model_dir), max_batch=args.max_batch,
-                                       max_wait_ms=args.max_wait_ms, prior_window=args.prior_window, api_key=api_key,
-                                       costs=costs, deploy_prior=prior, limits=dataclasses.asdict(limits),
-                                       threads=worker_threads(args.serve_workers)),
-                            sock, args.serve_workers, **config)
+                run_workers(dataclasses.replace(spec, threads=worker_threads(args.serve_workers)), sock,
+                            args.serve_workers, **config)
             else:
                 uvicorn.Server(uvicorn.Config(app, **config)).run(sockets=[sock])
         except KeyboardInterrupt:  # uvicorn re-raises the signal that stopped it, after a clean shutdown

@@ -10,7 +10,7 @@ from ._batcher import BatchPolicy, BatchStats, MicroBatcher
 from ._limits import ServeLimits
 from ._schemas import Prediction, PredictRequest, PredictResponse
 from ._source import ServedModel, load_served_model
-from ._workers import WorkerSpec, run_workers, worker_threads
+from ._workers import WorkerSpec, app_from_spec, run_workers, worker_threads
 
 __all__ = [
     "API_KEY_HEADER",
@@ -24,6 +24,7 @@ __all__ = [
     "ServedModel",
     "create_app",
     "load_served_model",
+    "app_from_spec",
     "run_workers",
     "WorkerSpec",
     "worker_threads",

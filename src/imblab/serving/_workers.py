@@ -19,9 +19,12 @@ import socket
 import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["SPEC_VARIABLE", "WorkerSpec", "app_from_environment", "run_workers", "worker_threads"]
+if TYPE_CHECKING:
+    from ._source import ServedModel
+
+__all__ = ["SPEC_VARIABLE", "WorkerSpec", "app_from_environment", "app_from_spec", "run_workers", "worker_threads"]
 
 #: The environment variable that carries a worker's :class:`WorkerSpec` (JSON).
 SPEC_VARIABLE = "IMBLAB_SERVE_SPEC"
@@ -30,7 +33,8 @@ _METRICS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 @dataclass(frozen=True)
 class WorkerSpec:
-    """What every worker serves: :func:`~imblab.serving.create_app`'s arguments, in JSON's types.
+    """What a server serves: :func:`~imblab.serving.create_app`'s arguments, in JSON's types (they travel to
+    the workers in the environment).
 
     Attributes:
         model_dir: the run or model folder.
@@ -51,20 +55,30 @@ class WorkerSpec:
     threads: int | None = None
 
 
-def app_from_environment() -> Any:
-    """The app of one worker, built from :data:`SPEC_VARIABLE` (uvicorn's ``factory=True`` target)."""
+def app_from_spec(spec: WorkerSpec) -> tuple[Any, ServedModel]:
+    """The app that serves ``spec``, and its served model: ``imblab serve`` builds it once in its own process (one
+    process, or to check everything before workers start), each worker once more.
+
+    Raises:
+        ModelError, SpecError: a folder without a model, a bad cost, prior or limit.
+    """
     from ._app import create_app
     from ._limits import ServeLimits
     from ._source import load_served_model
 
-    spec = WorkerSpec(**json.loads(os.environ[SPEC_VARIABLE]))
     served = load_served_model(spec.model_dir)
     if spec.threads is not None and "torch" in sys.modules:  # a transformer: N workers share the cores, not each all
         sys.modules["torch"].set_num_threads(spec.threads)
-    if spec.costs is not None or spec.deploy_prior is not None:
+    if spec.costs is not None or spec.deploy_prior is not None:  # the server's default costs (a request may give its own)
         served.model.keep_costs(served.model.cost_setting(spec.costs, spec.deploy_prior))
-    return create_app(served, max_batch=spec.max_batch, max_wait_ms=spec.max_wait_ms, api_key=spec.api_key,
-                      limits=ServeLimits(**spec.limits), prior_window=spec.prior_window)
+    app = create_app(served, max_batch=spec.max_batch, max_wait_ms=spec.max_wait_ms, api_key=spec.api_key,
+                     limits=ServeLimits(**spec.limits), prior_window=spec.prior_window)
+    return app, served
+
+
+def app_from_environment() -> Any:
+    """The app of one worker, built from :data:`SPEC_VARIABLE` (uvicorn's ``factory=True`` target)."""
+    return app_from_spec(WorkerSpec(**json.loads(os.environ[SPEC_VARIABLE])))[0]
 
 
 def worker_threads(workers: int) -> int | None:
