@@ -13,6 +13,7 @@ from ._loop import (
     seed_everything,
     train,
 )
+from ._dropout import fast_dropout
 from ._precision import PRECISIONS, autocast, cast_linears_to_bf16, cpu_has_bf16, resolve_mixed_precision
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "autocast",
     "cast_linears_to_bf16",
     "cpu_has_bf16",
+    "fast_dropout",
     "Batches",
     "Callback",
     "EarlyStopping",

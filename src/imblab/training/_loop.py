@@ -9,6 +9,7 @@ added around the loop — scoring validation, early stopping, a listener that ma
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import math
@@ -22,6 +23,7 @@ import torch
 from torch import nn
 
 from ._batching import length_grouped_batches, shuffled_batches, weight_scale
+from ._dropout import fast_dropout
 from ._precision import resolve_mixed_precision
 from ._progress import progress_bar
 
@@ -241,7 +243,9 @@ def train(
     history: list[dict[str, Any]] = []
     if run.total_steps == 0:
         return history
-    with progress_bar(run.total_steps, description, enabled=progress and run.accelerator.is_main_process) as bar:
+    # On CPU the masks come from a fast generator (the same dropout, ~2.5x cheaper; see ._dropout).
+    masks = fast_dropout(model, seed) if run.accelerator.device.type == "cpu" else contextlib.nullcontext()
+    with masks, progress_bar(run.total_steps, description, enabled=progress and run.accelerator.is_main_process) as bar:
         for epoch, plan in enumerate(run.plans, start=1):
             row = run.epoch(epoch, plan, bar)
             history.append(row)
