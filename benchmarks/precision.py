@@ -6,8 +6,8 @@
 2. **Embedding** (the frozen and hybrid backends): the bundled all-MiniLM-L6-v2, mean-pooled, on ``--embed``
    SMS texts, uncached, in each precision: texts/s, and the cosine of each bf16 embedding to its fp32 one.
 3. **Fine-tuning**: ``imblab compare sms_spam --backend finetune --techniques baseline --seeds 3 --limit 2000
-   --epochs 1 --mixed-precision P`` for P = no, bf16 (one split: the same test texts): training samples/s (each
-   run's ``train.log``), test macro-F1, PR-AUC and ECE per precision with the paired-bootstrap difference
+   --epochs 1 --mixed-precision P`` for P = no, bf16 (one split: the same test texts), ``--repeat`` times
+   interleaved: training samples/s (each run's ``train.log``; the mean over runs and repeats), test macro-F1, PR-AUC and ECE per precision with the paired-bootstrap difference
    bf16 − fp32 over test texts pooled over seeds (imblab's own comparison), and the achieved GFLOP/s
    (≈ 6 × non-embedding parameters × training tokens / seconds) against the peaks of step 1.
 """
@@ -67,6 +67,18 @@ def finetune_study(precision: str, root: Path, args: argparse.Namespace) -> Path
     return out
 
 
+def study_rates(folder: Path, precision: str) -> tuple[list[float], float]:
+    """Each run's training samples/s (its ``train.log``) and the seconds of a run, on average."""
+    rates, seconds = [], 0.0
+    for run in sorted((folder / "runs").iterdir()):
+        epochs = [json.loads(line) for line in (run / "train.log").read_text().splitlines() if line.strip()]
+        rates += [e["samples"] / e["seconds"] for e in epochs if e.get("seconds")]
+        seconds += sum(e["seconds"] for e in epochs)
+        metrics = json.loads((run / "metrics.json").read_text())
+        assert metrics["precision"] == precision, (run, metrics["precision"])
+    return rates, seconds / max(len(rates), 1)
+
+
 def training_flops_per_token() -> tuple[float, int]:
     """≈ 6 × the non-embedding parameters (forward 2, backward 4 multiply-adds per parameter and token)."""
     from transformers import AutoModel
@@ -86,19 +98,23 @@ def finetune(root: Path, args: argparse.Namespace, peaks: dict[str, float]) -> d
     from imblab.comparison import ComparisonResult
     from imblab.study import load_study
 
-    folders = {p: finetune_study(p, root, args) for p in ("no", "bf16")}
+    # The studies interleaved, --repeat times (no, bf16, no, bf16, ...): a slow minute of the box hits both.
+    repeats: dict[str, list[Path]] = {"no": [], "bf16": []}
+    for k in range(args.repeat):
+        for p in repeats:
+            repeats[p].append(finetune_study(p, root / f"repeat{k}", args))
+    folders = {p: studies[0] for p, studies in repeats.items()}
     flops_per_token, params = training_flops_per_token()
     tokenizer = AutoTokenizer.from_pretrained(resolve_model_name(None))
     outcomes, rows = [], {}
     for precision, folder in folders.items():
         result = load_study(folder, write=False, reference=False)
-        rates, seconds, tokens = [], 0.0, 0
-        for run in sorted((folder / "runs").iterdir()):
-            epochs = [json.loads(line) for line in (run / "train.log").read_text().splitlines() if line.strip()]
-            rates += [e["samples"] / e["seconds"] for e in epochs if e.get("seconds")]
-            seconds += sum(e["seconds"] for e in epochs)
-            metrics = json.loads((run / "metrics.json").read_text())
-            assert metrics["precision"] == precision, (run, metrics["precision"])
+        for again in repeats[precision][1:]:  # same seed, same numbers: every repeat's models score alike
+            assert load_study(again, write=False, reference=False).stat("baseline", "macro_f1") == \
+                result.stat("baseline", "macro_f1"), again
+        measured = [study_rates(study, precision) for study in repeats[precision]]
+        study_means = [float(np.mean(rates)) for rates, _ in measured]
+        seconds, tokens = float(np.mean([s for _, s in measured])), 0
         split = json.loads((folder / "split.json").read_text())
         from imblab.data import load_dataset, stratified_subsample
 
@@ -107,10 +123,10 @@ def finetune(root: Path, args: argparse.Namespace, peaks: dict[str, float]) -> d
         texts = [data.texts[i] for i in train_rows] if train_rows else []
         if texts:
             tokens = sum(len(ids) for ids in tokenizer(texts, truncation=True, max_length=128)["input_ids"])
-        per_run = seconds / max(len(rates), 1)
-        achieved = flops_per_token * tokens / per_run / 1e9 if tokens else None
+        achieved = flops_per_token * tokens / seconds / 1e9 if tokens else None
         rows[precision] = {
-            "samples_per_second": round(float(np.mean(rates)), 1),
+            "samples_per_second": round(float(np.mean(study_means)), 1),
+            "samples_per_second_each_study": [round(r, 1) for r in study_means],
             "achieved_gflops": round(achieved, 1) if achieved else None,
             "share_of_peak": round(achieved / peaks[precision], 3) if achieved else None,
             **{m: round(float(result.stat("baseline", m)["mean"]), 4) for m in ("macro_f1", "pr_auc", "ece")},
@@ -132,6 +148,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=2000, help="SMS rows of the fine-tuning studies")
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="fine-tuning studies per precision, interleaved; samples/s is their mean")
     parser.add_argument("--embed", type=int, default=1000, help="SMS texts embedded per precision")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/precision.json"))
     args = parser.parse_args()
@@ -150,7 +168,7 @@ def main() -> None:
         "machine": f"{os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads, "
                    f"native bf16: {cpu_has_bf16()}",
         "matmul_gflops": peaks, "embedding": embed, "finetune": tuned,
-        "settings": {"limit": args.limit, "seeds": args.seeds, "embed": args.embed},
+        "settings": {"limit": args.limit, "seeds": args.seeds, "embed": args.embed, "repeat": args.repeat},
     }, indent=2) + "\n")
 
 

@@ -23,6 +23,14 @@ def test_masks_keep_the_share_and_the_mean(p: float) -> None:
     assert abs(out.mean().item() - 1.0) < 5 * np.sqrt(p / (1 - p) / x.numel())
 
 
+def test_bf16_kept_elements_are_scaled_without_bias() -> None:
+    x = torch.randn(2_000_000).to(torch.bfloat16)
+    out = MaskSource(1).dropout(x, 0.1)
+    kept = out != 0
+    ratio = (out[kept].float() / x[kept].float()).mean().item()  # each element rounded to bf16 once, unbiased
+    assert abs(ratio * MaskSource.kept_share(0.1) - 1) < 1e-4  # a bf16 scale (1.109375 for 1/0.9) is 1.6e-3 off
+
+
 def test_masks_are_a_function_of_the_seed_and_keep_the_dtype() -> None:
     x = torch.randn(4, 64, 32, dtype=torch.bfloat16)
     a, b, c = MaskSource(7).dropout(x, 0.1), MaskSource(7).dropout(x, 0.1), MaskSource(8).dropout(x, 0.1)
