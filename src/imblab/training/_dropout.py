@@ -1,11 +1,12 @@
-"""Dropout on CPU with masks from a fast generator: the same Bernoulli dropout, 2.5× cheaper to draw.
+"""Dropout on CPU with masks from a fast generator: the same Bernoulli dropout, about twice as cheap.
 
-torch's CPU dropout draws every mask element with ``bernoulli_`` from its Mersenne Twister: 5.8 ns an element on
-the development box. A MiniLM fine-tuning step at batch 32 and ~60 tokens drops ~17 M elements (attention
-probabilities and hidden states), ~130 ms of a 360 ms bf16 step (issue 24's profile), work that bf16 does not
-speed up. Here each mask is drawn as 16-bit integers by numpy's SFC64 generator (0.9 ns an element) and compared
-with a threshold: an element is kept with probability ``k / 65536``, ``k = round((1 - p) · 65536)`` (within
-7.7e-6 of ``1 - p``), and a kept one is scaled by ``65536 / k``, so the expected output is the input, exactly.
+torch's CPU dropout draws every mask element with ``bernoulli_`` from its Mersenne Twister: 5.7 ns an element on
+the development box (``benchmarks/dropout_masks.py``). A MiniLM fine-tuning step at batch 32 and ~60 tokens drops
+~17 M elements (attention probabilities and hidden states): 15 % of a bf16 epoch (``profile_finetune.py``), work
+that bf16 does not speed up. Here each mask is drawn as 16-bit integers by numpy's SFC64 generator (0.9 ns an
+element) and compared with a threshold: an element is kept with probability ``k / 65536``,
+``k = round((1 - p) · 65536)`` (within 7.7e-6 of ``1 - p``), and a kept one is scaled by ``65536 / k``, so the
+expected output is the input, exactly. Dropout forward and backward: 1.7-2.1x faster.
 
 :func:`fast_dropout` swaps, for one training run on CPU, every ``nn.Dropout`` of a model for one drawing from a
 shared :class:`MaskSource`, and a Hugging Face model's attention for eager attention with that dropout (an

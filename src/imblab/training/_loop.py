@@ -243,7 +243,7 @@ def train(
     history: list[dict[str, Any]] = []
     if run.total_steps == 0:
         return history
-    # On CPU the masks come from a fast generator (the same dropout, ~2.5x cheaper; see ._dropout).
+    # On CPU the masks come from a fast generator (the same dropout, about twice as cheap; see ._dropout).
     masks = fast_dropout(model, seed) if run.accelerator.device.type == "cpu" else contextlib.nullcontext()
     with masks, progress_bar(run.total_steps, description, enabled=progress and run.accelerator.is_main_process) as bar:
         for epoch, plan in enumerate(run.plans, start=1):
