@@ -1,6 +1,6 @@
 """Where a fine-tuning step's time goes, per precision: torch.profiler over one epoch of imblab's loop (issue 24).
 
-    IMBLAB_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python -m benchmarks.profile_finetune [--n 1600] [--top 12]
+    IMBLAB_DATA_DIR=../shared/data HF_HUB_OFFLINE=1 python -m benchmarks.profile_finetune [--n N] [--top K]
         [--precision no bf16] [--stock] [--shapes]
 
 The bundled all-MiniLM-L6-v2, batch 32, max length 128, length-grouped batches, weighted cross-entropy, the SMS

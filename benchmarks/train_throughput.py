@@ -49,14 +49,14 @@ def _model(labels: list[str], args: argparse.Namespace, attention: str | None = 
     from imblab.training import seed_everything
 
     seed_everything(args.seed)
+    extra = {"attn_implementation": attention} if attention else {}
     if args.model == "random-roberta":
         tokenizer = AutoTokenizer.from_pretrained(resolve_model_name(args.tokenizer))
         config = RobertaConfig(num_labels=len(labels))
         if tokenizer.vocab_size > config.vocab_size:
             raise SystemExit(f"the tokenizer's {tokenizer.vocab_size} ids do not fit RobertaConfig's vocabulary")
-        return AutoModelForSequenceClassification.from_config(config), tokenizer
+        return AutoModelForSequenceClassification.from_config(config, **extra), tokenizer
     path = resolve_model_name(args.model)
-    extra = {"attn_implementation": attention} if attention else {}
     model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=len(labels), dtype=torch.float32,
                                                                **extra)
     return model, AutoTokenizer.from_pretrained(path)
