@@ -150,3 +150,28 @@ def test_a_model_stored_before_precision_was_recorded_predicts_in_fp32(sms, tiny
     assert settings.pop("precision") == "no"
     meta_path.write_text(json.dumps(meta))
     assert load_model(tmp_path / "model").precision == "no"
+
+
+def test_a_model_validated_while_training_predicts_with_the_stock_model(sms, tiny_models) -> None:  # type: ignore[no-untyped-def]
+    """Validation during bf16 training copies the model while the loop's dropout path is swapped in; the copy that
+    predicts afterwards must be the restored, stock model's."""
+    from torch import nn
+
+    from imblab.model import TrainConfig, TrainedModel
+    from tests.unit.test_backends import LABELS
+
+    rows: list[dict] = []
+    model = TrainedModel.fit(
+        sms["train"].texts, sms["train"].y, sms["validation"].texts, sms["validation"].y, labels=LABELS,
+        technique="weighted", backend="finetune", model_name=tiny_models["bert"], seed=0,
+        config=TrainConfig(max_length=64, epochs=1, batch_size=16, mixed_precision="bf16"), progress=False,
+        on_epoch=rows.append)
+    assert rows and "validation_score" in rows[0]  # the listener scored validation during training
+    texts = list(sms["test"].texts)
+    proba = model.predict_proba(texts)
+    inference = model.backend._inference_model()
+    assert inference.config._attn_implementation == model.backend.model.config._attn_implementation != \
+        "imblab_fast_dropout"
+    assert any(type(m) is nn.Dropout for m in inference.modules())
+    del model.backend._bf16_copy  # a fresh copy of the trained model predicts the same
+    np.testing.assert_array_equal(model.predict_proba(texts), proba)

@@ -144,10 +144,13 @@ class FinetuneBackend:
     def _inference_model(self) -> Any:
         """The model to predict with: in bf16, a copy whose linear layers hold bf16 weights (bit-identical to
         autocast on the fp32 ones, without casting every weight in every pass), remade whenever training has
-        changed a weight since (each parameter's in-place version counter)."""
+        changed a weight since (each parameter's in-place version counter) or the attention implementation."""
         if self._mixed_precision != "bf16":
             return self.model
-        versions = tuple(p._version for p in self.model.parameters())
+        # The attention implementation is part of the key: a copy made while training swapped in its own
+        # (validation during training, see training/_dropout.py) is not the model that training leaves behind.
+        versions = (tuple(p._version for p in self.model.parameters()),
+                    getattr(self.model.config, "_attn_implementation", None))
         cached = getattr(self, "_bf16_copy", None)
         if cached is None or cached[0] is not self.model or cached[1] != versions:
             cached = (self.model, versions, cast_linears_to_bf16(copy.deepcopy(self.model)).eval())
