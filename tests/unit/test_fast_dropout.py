@@ -105,3 +105,21 @@ def test_the_model_is_restored_when_training_fails() -> None:
         raise RuntimeError("boom")
     assert model.config._attn_implementation in ("sdpa", "eager")
     assert sum(type(m) is nn.Dropout for m in model.modules()) > 0
+
+
+def test_a_model_with_its_own_attention_keeps_it_and_gets_the_masks() -> None:
+    from transformers import DebertaV2Config, DebertaV2ForSequenceClassification
+
+    torch.manual_seed(0)
+    model = DebertaV2ForSequenceClassification(DebertaV2Config(
+        vocab_size=100, hidden_size=32, num_hidden_layers=1, num_attention_heads=4, intermediate_size=64,
+        max_position_embeddings=64, num_labels=2))
+    implementation = model.config._attn_implementation
+    ids = _inputs()["input_ids"]
+    with fast_dropout(model, seed=0):
+        assert model.config._attn_implementation == implementation  # its attention is not AttentionInterface's
+        assert not any(type(m) is nn.Dropout for m in model.modules())
+        model.train()
+        with torch.no_grad():
+            assert not torch.allclose(model(input_ids=ids).logits, model(input_ids=ids).logits)
+    assert sum(type(m) is nn.Dropout for m in model.modules()) > 0

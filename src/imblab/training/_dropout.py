@@ -103,11 +103,15 @@ def _swap_attention(model: nn.Module, source: MaskSource) -> str | None:
     """Point a Hugging Face model at :func:`_attention`; its previous implementation, or None if unchanged."""
     config = getattr(model, "config", None)
     previous = getattr(config, "_attn_implementation", None)
-    if previous not in ("sdpa", "eager") or not hasattr(model, "set_attn_implementation") or not _register():
+    # A model class whose attention does not go through AttentionInterface (DeBERTa-v2, say) keeps its own.
+    if previous not in ("sdpa", "eager") or not getattr(model, "_supports_attention_backend", False) \
+            or not hasattr(model, "set_attn_implementation") or not _register():
         return None
     try:
         model.set_attn_implementation(_ATTENTION)
-    except (ValueError, TypeError):  # a model class that cannot take a custom attention keeps its own
+    except (ValueError, TypeError):
+        return None
+    if getattr(config, "_attn_implementation", None) != _ATTENTION:
         return None
     for module in model.modules():
         module._imblab_masks = source  # type: ignore[assignment]
