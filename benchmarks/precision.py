@@ -7,8 +7,8 @@
    SMS texts, uncached, in each precision: texts/s, and the cosine of each bf16 embedding to its fp32 one.
 3. **Fine-tuning**: ``imblab compare sms_spam --backend finetune --techniques baseline --seeds 3 --limit 2000
    --epochs 1 --mixed-precision P`` for P = no, bf16 (one split: the same test texts), ``--repeat`` times
-   interleaved: training samples/s (each run's ``train.log``; the mean over runs and repeats), test macro-F1, PR-AUC and ECE per precision with the paired-bootstrap difference
-   bf16 − fp32 over test texts pooled over seeds (imblab's own comparison), and the achieved GFLOP/s
+   interleaved: training samples/s (each run's ``train.log``; the mean over runs and repeats), test macro-F1,
+   PR-AUC and ECE per precision with the paired-bootstrap difference bf16 − fp32 over test texts pooled over seeds (imblab's own comparison), and the achieved GFLOP/s
    (≈ 6 × non-embedding parameters × training tokens / seconds) against the peaks of step 1.
 """
 

@@ -111,8 +111,12 @@ class FinetuneBackend:
         if validation and loop.patience is not None:
             callbacks.append(EarlyStopping(loop.patience))
         batches = Batches(lambda rows: self._batch([texts[i] for i in rows]), np.asarray(y), lengths)
-        return train(self.model, batches, fitted, loop, seed=seed, callbacks=callbacks, progress=progress,
-                     description="fine-tuning")
+        history = train(self.model, batches, fitted, loop, seed=seed, callbacks=callbacks, progress=progress,
+                        description="fine-tuning")
+        # A copy for prediction made by validation during training is of the model as training had it (its
+        # CPU dropout path swapped in, training/_dropout.py), not of the model training leaves behind.
+        self._bf16_copy = None
+        return history
 
     def _validation_score(self, val_texts: Sequence[str], val_y: np.ndarray, labels: list[str], head: Any,
                           on_epoch: Any) -> Callable[[Any], float]:
@@ -144,13 +148,10 @@ class FinetuneBackend:
     def _inference_model(self) -> Any:
         """The model to predict with: in bf16, a copy whose linear layers hold bf16 weights (bit-identical to
         autocast on the fp32 ones, without casting every weight in every pass), remade whenever training has
-        changed a weight since (each parameter's in-place version counter) or the attention implementation."""
+        changed a weight since (each parameter's in-place version counter)."""
         if self._mixed_precision != "bf16":
             return self.model
-        # The attention implementation is part of the key: a copy made while training swapped in its own
-        # (validation during training, see training/_dropout.py) is not the model that training leaves behind.
-        versions = (tuple(p._version for p in self.model.parameters()),
-                    getattr(self.model.config, "_attn_implementation", None))
+        versions = tuple(p._version for p in self.model.parameters())
         cached = getattr(self, "_bf16_copy", None)
         if cached is None or cached[0] is not self.model or cached[1] != versions:
             cached = (self.model, versions, cast_linears_to_bf16(copy.deepcopy(self.model)).eval())
